@@ -1,0 +1,44 @@
+# PM Metrics Playbook. Two commands do all the set-up on a fresh machine:
+#   make report   build .venv if needed, then write every team's reports on the bundled sample
+#   make test     build .venv if needed, then run every test
+# Other targets: make lab (JupyterLab on notebooks/), make bench (speed and memory), make clean.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: test report lab bench browser clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright from PyPI, no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || { echo "Could not install chromium with apt-get: the browser tests will fail. Install Debian's chromium package." >&2; exit 1; }; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need it)." >&2; exit 1; \
+	  fi; }
+
+test: $(STAMP) browser
+	$(PY) -m pytest -n $(JOBS) --dist loadscope -q
+
+report: $(STAMP)
+	$(VENV)/bin/pmplaybook run
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) reports build src/*.egg-info

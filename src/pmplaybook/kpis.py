@@ -1,0 +1,79 @@
+"""Headline KPIs recorded by the notebooks themselves.
+
+A notebook calls ``kpis.record(...)`` for each headline number it computes. Interactively (``kpi_file``
+empty) the call only returns the row, so the notebook can show it; under the report runner each row is
+appended as a JSON line to ``kpi_file``, from which the runner builds ``summary.json`` and the KPI
+history. The target and red/amber/green status come from the team's params (``kpis:`` section).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .config import TeamParams
+
+
+class KPIRecorder:
+    """Collects a notebook's headline KPIs.
+
+    >>> from pmplaybook.config import load_params
+    >>> rec = KPIRecorder("", "02_cohort_retention", load_params("growth"))
+    >>> row = rec.record("week4_retention", 0.2512, unit="share", label="Week-4 retention")
+    >>> row["value"], row["status"] in ("green", "amber", "red", None)
+    (0.2512, True)
+    """
+
+    def __init__(self, kpi_file: str | Path | None, notebook: str, params: TeamParams | None = None):
+        self.path = Path(kpi_file) if kpi_file else None
+        self.notebook = notebook
+        self.params = params
+        self.rows: list[dict] = []
+
+    def record(self, name: str, value, unit: str = "", label: str = "", higher_is_better: bool | None = None) -> dict:
+        """Record one KPI; ``value`` must be a finite number or None (not computable on this data)."""
+        if value is not None:
+            value = float(value)
+            if not math.isfinite(value):
+                value = None
+        kpi = self.params.kpis.get(name) if self.params else None
+        if higher_is_better is None:
+            higher_is_better = kpi.higher_is_better if kpi else True
+        row = {
+            "team": self.params.team if self.params else "",
+            "notebook": self.notebook,
+            "name": name,
+            "label": label or name.replace("_", " ").capitalize(),
+            "value": value,
+            "unit": unit or (kpi.unit if kpi else ""),
+            "target": kpi.target if kpi else None,
+            "higher_is_better": higher_is_better,
+            "status": kpi.status(value) if kpi else None,
+        }
+        self.rows = [r for r in self.rows if r["name"] != name] + [row]
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as fh:
+                fh.write(json.dumps(row, sort_keys=True) + "\n")
+        return row
+
+    def table(self) -> pd.DataFrame:
+        """The KPIs recorded so far, one row each."""
+        cols = ["label", "value", "unit", "target", "status"]
+        return pd.DataFrame(self.rows, columns=["name", *cols]).set_index("name")
+
+
+def read_kpi_file(path: str | Path) -> list[dict]:
+    """Rows written by :class:`KPIRecorder` (the last row per notebook and name wins)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows: dict[tuple, dict] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[(row["notebook"], row["name"])] = row
+    return list(rows.values())

@@ -1,0 +1,196 @@
+"""The event-log contract: mapping, types, time zones, and clear errors for every kind of bad input."""
+
+import warnings
+
+import ibis
+import pandas as pd
+import pytest
+
+from pmplaybook import config, data
+from pmplaybook.data import DataError, DataWarning, load_events, load_spend, load_surveys
+
+
+def events_frame(**overrides):
+    frame = pd.DataFrame({
+        "user_id": ["u1", "u1", "u2"],
+        "timestamp": ["2025-03-01 09:00:00", "2025-03-02 10:00:00", "2025-03-03 11:00:00"],
+        "event": ["signup", "task_completed", "signup"],
+    })
+    for key, value in overrides.items():
+        frame[key] = value
+    return frame
+
+
+def test_csv_with_other_column_names_through_a_mapping(tmp_path):
+    path = tmp_path / "export.csv"
+    pd.DataFrame({
+        "distinct_id": [101, 101, 202],
+        "ts": ["2025-03-01T09:00:00Z", "2025-03-01T23:30:00+01:00", "2025-03-02T10:00:00Z"],
+        "name": ["signup", "project_created", "signup"],
+        "plan": ["free", "free", "team"],
+        "amount": ["", "", "49.5"],
+    }).to_csv(path, index=False)
+    t = load_events(path, columns={"user_id": "distinct_id", "timestamp": "ts", "event": "name",
+                                   "revenue": "amount"})
+    assert isinstance(t, ibis.Table)
+    assert t.schema()["timestamp"].is_timestamp() and t.schema()["timestamp"].timezone is None
+    got = t.order_by("timestamp").execute()
+    assert list(got.user_id) == ["101", "101", "202"]
+    # 23:30 at +01:00 is 22:30 UTC
+    assert list(got.timestamp.dt.strftime("%H:%M")) == ["09:00", "22:30", "10:00"]
+    assert got.revenue.iloc[2] == 49.5 and got.plan.iloc[2] == "team"
+
+
+def test_parquet_glob_and_ibis_table(tmp_path):
+    frame = events_frame()
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
+    frame.iloc[:2].to_parquet(tmp_path / "part-1.parquet")
+    frame.iloc[2:].to_parquet(tmp_path / "part-2.parquet")
+    t = load_events(str(tmp_path / "part-*.parquet"))
+    assert t.count().execute() == 3
+    assert load_events(t).count().execute() == 3
+
+
+def test_naive_timestamps_in_a_named_zone_become_utc():
+    t = load_events(events_frame(), timezone="Europe/Berlin")
+    # 09:00 in Berlin on 1 March (UTC+1) is 08:00 UTC
+    assert t.order_by("timestamp").execute().timestamp.iloc[0] == pd.Timestamp("2025-03-01 08:00")
+
+
+def test_local_time_cuts_days_in_the_team_zone():
+    t = load_events(pd.DataFrame({"user_id": ["a"], "timestamp": ["2025-03-02 23:30:00"], "event": ["x"]}))
+    local = t.select(local=data.local_time(t.timestamp, "Europe/Berlin")).execute()["local"].iloc[0]
+    assert local == pd.Timestamp("2025-03-03 00:30")  # Sunday 23:30 UTC is Monday in Berlin
+
+
+def test_missing_required_column_names_table_and_fix():
+    with pytest.raises(DataError) as err:
+        load_events(events_frame().rename(columns={"event": "event_name"}))
+    msg = str(err.value)
+    assert "events" in msg and "event" in msg and "'event_name'" in msg and "Fix" in msg
+
+
+def test_mapping_to_a_missing_column():
+    with pytest.raises(DataError, match="distinct_id.*names no column"):
+        load_events(events_frame(), columns={"user_id": "distinct_id"})
+
+
+def test_unparseable_timestamp_shows_rows():
+    frame = events_frame()
+    frame.loc[1, "timestamp"] = "yesterday"
+    with pytest.raises(DataError) as err:
+        load_events(frame)
+    msg = str(err.value)
+    assert "'timestamp'" in msg and "1 value(s)" in msg and "yesterday" in msg and "ISO 8601" in msg
+
+
+def test_mixed_timezone_timestamps_are_refused():
+    frame = events_frame(timestamp=["2025-03-01T09:00:00Z", "2025-03-02 10:00:00", "2025-03-03T11:00:00+02:00"])
+    with pytest.raises(DataError, match="mixes timestamps with a time-zone offset") as err:
+        load_events(frame)
+    assert "2025-03-02 10:00:00" in str(err.value)
+
+
+def test_null_user_ids_fail_or_are_dropped_and_counted():
+    frame = events_frame(user_id=["u1", None, "u2"])
+    with pytest.raises(DataError, match="1 row.*null user_id") as err:
+        load_events(frame)
+    assert "invalid='drop'" in str(err.value)
+    notes = []
+    with pytest.warns(DataWarning, match="dropped 1 row"):
+        t = load_events(frame, invalid="drop", notes=notes)
+    assert t.count().execute() == 2 and "null user_id" in notes[0]
+
+
+def test_implausible_timestamps_are_unusable():
+    frame = events_frame(timestamp=["1970-01-01 00:00:00", "2025-03-02 10:00:00", "2025-03-03 11:00:00"])
+    with pytest.raises(DataError, match="before 2000 or in the future"):
+        load_events(frame)
+
+
+def test_survey_scores_outside_their_scale():
+    good = pd.DataFrame({"user_id": ["a", "b", "c"], "timestamp": ["2025-01-01"] * 3,
+                         "survey": ["NPS", "csat", "ces"], "score": [10, 5, 7]})
+    assert load_surveys(good).execute().survey.tolist() == ["nps", "csat", "ces"]
+    for survey, score, scale in (("nps", 11, "0-10"), ("csat", 0, "1-5"), ("ces", 8, "1-7")):
+        bad = good.copy()
+        bad.loc[0, ["survey", "score"]] = [survey, score]
+        with pytest.raises(DataError, match=f"{survey} score.*outside {scale}"):
+            load_surveys(bad)
+    with pytest.raises(DataError, match="expected one of nps, csat, ces; found 'sus'"):
+        load_surveys(good.assign(survey=["sus", "nps", "nps"]))
+
+
+def test_negative_spend():
+    frame = pd.DataFrame({"date": ["2025-01-01", "2025-01-02"], "channel": ["ads", "ads"], "amount": [10.0, -3.0]})
+    with pytest.raises(DataError, match="1 negative value"):
+        load_spend(frame)
+    assert load_spend(frame.assign(amount=[10.0, 3.0])).schema()["date"].is_date()
+
+
+def test_unknown_event_in_params_suggests_closest(monkeypatch):
+    params = config.parse_params({"team": "t", "events": {"signup": "signup", "core_action": "task_complete"}},
+                                 "params/t.yaml")
+    with pytest.raises(DataError) as err:
+        data.check_against_params(load_events(events_frame()), params)
+    msg = str(err.value)
+    assert "params of t" in msg and "events.core_action" in msg and "'task_complete'" in msg
+    assert "task_completed" in msg
+
+
+def test_unknown_segment_column():
+    params = config.parse_params({"team": "t", "segments": ["platfrom"]})
+    with pytest.raises(DataError, match="segments.0.*'platfrom'"):
+        data.check_against_params(load_events(events_frame(platform=["web", "ios", "web"])), params)
+
+
+def test_connect_files_source_relative_to_params(tmp_path):
+    frame = events_frame()
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    (tmp_path / "team.yaml").write_text("team: mine\ndata:\n  source: files\n  events: events.csv\n")
+    ds = data.connect(config.load_params(tmp_path / "team.yaml"))
+    assert ds.events.count().execute() == 3
+    assert ds.as_of == pd.Timestamp("2025-03-04") and ds.surveys is None
+
+
+def test_connect_duckdb_file(tmp_path):
+    import duckdb
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        frame = events_frame()
+        con.execute("CREATE TABLE raw_events AS SELECT user_id AS uid, CAST(timestamp AS TIMESTAMP) AS ts, event FROM frame")
+    (tmp_path / "team.yaml").write_text(
+        "team: wh\ndata:\n  source: warehouse.duckdb\n  events: raw_events\n  columns: {user_id: uid, timestamp: ts}\n")
+    ds = data.connect(config.load_params(tmp_path / "team.yaml"))
+    assert ds.events.count().execute() == 3
+    (tmp_path / "bad.yaml").write_text("team: wh\ndata:\n  source: warehouse.duckdb\n  events: nope\n")
+    with pytest.raises(DataError, match="no table 'nope'.*raw_events"):
+        data.connect(config.load_params(tmp_path / "bad.yaml"))
+
+
+def test_connect_ibis_url(tmp_path):
+    import duckdb
+
+    db = tmp_path / "w.ddb"
+    with duckdb.connect(str(db)) as con:
+        frame = events_frame()
+        con.execute("CREATE TABLE events AS SELECT user_id, CAST(timestamp AS TIMESTAMP) AS timestamp, event FROM frame")
+    (tmp_path / "team.yaml").write_text(f"team: url\ndata:\n  source: duckdb://{db}\n  events: events\n")
+    assert data.connect(config.load_params(tmp_path / "team.yaml")).events.count().execute() == 3
+
+
+def test_sample_is_ready_to_use():
+    ds = data.sample()
+    assert {"user_id", "timestamp", "event", "account_id", "platform", "revenue"} <= set(ds.events.columns)
+    assert ds.as_of == pd.Timestamp("2026-01-01")
+    assert ds.notes == []
+    assert set(ds.surveys.survey.value_counts().execute()["survey"]) == {"nps", "csat", "ces"}
+
+
+@pytest.mark.parametrize("team", config.list_teams())
+def test_every_team_connects(team):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        ds = data.connect(config.load_params(team))
+    assert ds.params.team == team
