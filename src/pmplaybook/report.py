@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
 import tempfile
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -68,9 +69,9 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def notebooks() -> list[str]:
-    """The walk-through notebooks, by stem, in order."""
-    return sorted(p.stem for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+def notebooks(source_dir: Path | None = None) -> list[str]:
+    """The walk-through notebooks (``NN_name.ipynb`` in ``notebooks/``), by stem, in order."""
+    return sorted(p.stem for p in Path(source_dir or config.NOTEBOOKS_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
 def check_parameters(notebook_path: Path, parameters: dict) -> None:
@@ -148,8 +149,8 @@ def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> s
 # -------------------------------------------------------------------------------------- one pair
 
 
-def _strip_timings(nb) -> None:
-    """Drop wall-clock metadata so that re-running the same as_of gives the same files."""
+def _make_reproducible(nb) -> None:
+    """Drop wall-clock metadata and random ids so that re-running the same as_of gives the same files."""
     pm = nb.metadata.get("papermill", {})
     for key in ("start_time", "end_time", "duration"):
         pm.pop(key, None)
@@ -158,9 +159,12 @@ def _strip_timings(nb) -> None:
         for key in ("start_time", "end_time", "duration"):
             cpm.pop(key, None)
         cell.metadata.pop("execution", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # papermill gives the cells it adds random ids
 
 
-def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: str) -> PairResult:
+def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: str,
+             source_dir: str | None = None) -> PairResult:
     """Execute one notebook for one team and write its reports (runs in a worker process)."""
     import time
 
@@ -170,8 +174,12 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
     started = time.monotonic()
     team_dir = Path(team_dir)
     team_dir.mkdir(parents=True, exist_ok=True)
-    source = config.NOTEBOOKS_DIR / f"{notebook}.ipynb"
-    work = Path(tempfile.mkdtemp(prefix=f".{notebook}.", dir=team_dir))
+    source_dir = Path(source_dir or config.NOTEBOOKS_DIR)
+    source = source_dir / f"{notebook}.ipynb"
+    # a fixed work folder keeps the injected kpi_file path, hence the saved notebook, reproducible
+    work = team_dir / f".{notebook}.work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
     kpi_file = work / "kpis.jsonl"
     parameters = {"team": team, "params_file": params_file, "as_of": as_of, "interactive": False,
                   "kpi_file": str(kpi_file)}
@@ -180,7 +188,7 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
         check_parameters(source, parameters)
         papermill.execute_notebook(
             str(source), str(work / "out.ipynb"), parameters=parameters, kernel_name=KERNEL,
-            progress_bar=False, start_timeout=180, execution_timeout=1200, cwd=str(config.NOTEBOOKS_DIR),
+            progress_bar=False, start_timeout=180, execution_timeout=1200, cwd=str(source_dir),
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (cell {exc.cell_index})"
@@ -193,7 +201,7 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
         else:  # papermill failed before writing anything: a one-cell notebook that says why
             nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
                 f"# {notebook}\n\nThe report could not be produced:\n\n```\n{error}\n```")])
-        _strip_timings(nb)
+        _make_reproducible(nb)
         stem = notebook if not error else f"{notebook}.failed"
         page = render_html(nb, team, notebook, as_of, failed=error)
         atomic_write(team_dir / f"{stem}.ipynb", nbformat.writes(nb))
@@ -206,9 +214,7 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
         error = error or traceback.format_exc().strip().splitlines()[-1]
         kpis = []
     finally:
-        for p in sorted(work.glob("*")):
-            p.unlink()
-        work.rmdir()
+        shutil.rmtree(work, ignore_errors=True)
     return PairResult(team, notebook, as_of, ok=not error, error=error,
                       seconds=round(time.monotonic() - started, 1), kpis=kpis)
 
@@ -282,7 +288,7 @@ def write_summary(team_dir: Path, team: str, as_of: str, results: list[PairResul
     notebooks_state = {n["notebook"]: n for n in existing.get("notebooks", [])}
     for r in results:
         notebooks_state[r.notebook] = {
-            "notebook": r.notebook, "ok": r.ok, "error": r.error, "seconds": r.seconds,
+            "notebook": r.notebook, "ok": r.ok, "error": r.error,
             "html": f"{r.notebook}.html" if r.ok else f"{r.notebook}.failed.html",
         }
     kept = [k for k in existing.get("kpis", []) if k["notebook"] not in {r.notebook for r in results}]
@@ -367,13 +373,14 @@ class RunResult:
         return line
 
 
-def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: str | None = None):
+def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: str | None = None,
+         source_dir: Path | None = None):
     """Validate every team's params against the model and the data (before any notebook starts) and
     return the (team, params_file, notebook, as_of) pairs to run."""
     from . import data
 
     teams = teams or config.list_teams()
-    available = notebooks()
+    available = notebooks(source_dir)
     names = names or available
     unknown = [n for n in names if n not in available]
     if unknown:
@@ -387,19 +394,20 @@ def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: 
     return pairs
 
 
-def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True) -> RunResult:
+def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, source_dir=None) -> RunResult:
     """Run every (team, notebook) pair and write reports, summaries, KPI history and the index."""
     from tqdm.auto import tqdm
 
     out = Path(out or config.REPORTS_DIR)
     out.mkdir(parents=True, exist_ok=True)
-    pairs = plan(teams, names, as_of)
+    pairs = plan(teams, names, as_of, source_dir)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(pairs)))
     results: list[PairResult] = []
     bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
     ctx = multiprocessing.get_context("spawn")  # no fork after DuckDB threads started
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        pending = {pool.submit(run_pair, team, pfile, name, day, str(out / day / team)): (team, name)
+        pending = {pool.submit(run_pair, team, pfile, name, day, str(out / day / team),
+                               str(source_dir) if source_dir else None): (team, name)
                    for team, pfile, name, day in pairs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)

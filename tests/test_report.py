@@ -1,0 +1,167 @@
+"""The report runner on a small team and small notebooks: outputs, failure isolation, injection safety,
+re-run determinism and the KPI history. The browser test lives in test_browser.py; the real notebooks are
+run for every team in test_notebooks.py."""
+
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from pmplaybook import report
+
+HOSTILE = "<script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
+
+PARAMETERS = '''team = "growth"  # team
+params_file = ""  # params path
+as_of = ""  # analysis date
+interactive = False  # widgets
+kpi_file = ""  # KPI sink'''
+
+
+def make_notebook(path, body):
+    cells = [nbformat.v4.new_markdown_cell("# A tiny report\n\nUsed by the runner tests.")]
+    params = nbformat.v4.new_code_cell(PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    cells.append(params)
+    cells += [nbformat.v4.new_code_cell(src) for src in body]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+OK_BODY = [
+    "from pmplaybook import config, data, kpis as kpi_log, charts\n"
+    "import altair as alt\n"
+    "from IPython.display import Markdown\n"
+    "params = config.load_params(params_file or team)\n"
+    "ds = data.connect(params, as_of=as_of or None)\n"
+    "kpis = kpi_log.KPIRecorder(kpi_file, '01_ok', params)",
+    "counts = ds.events.event.value_counts().order_by('event').execute()\n"
+    "alt.Chart(counts).mark_bar().encode(x='event', y='event_count').properties(title='Events')",
+    "Markdown('Events seen: ' + ', '.join(counts.event))",
+    "kpis.record('week4_retention', counts.event_count.sum() / 10, unit='share', label='Week-4 retention')",
+]
+
+
+@pytest.fixture
+def small_team(tmp_path):
+    """A team whose events (a CSV) include an event name that is an HTML/script injection attempt."""
+    events = pd.DataFrame({
+        "user_id": ["u1", "u1", "u2", "u3"],
+        "timestamp": ["2025-03-01 09:00:00", "2025-03-02 10:00:00", "2025-03-03 11:00:00", "2025-03-04 12:00:00"],
+        "event": ["signup", HOSTILE, "signup", "signup"],
+    })
+    events.to_csv(tmp_path / "events.csv", index=False)
+    params = tmp_path / "tiny.yaml"
+    params.write_text(
+        "team: tiny\n"
+        f"title: '{HOSTILE}'\n"
+        "data: {source: files, events: events.csv}\n"
+        "kpis: {week4_retention: {target: 0.25, unit: share}}\n")
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    make_notebook(nb_dir / "01_ok.ipynb", OK_BODY)
+    make_notebook(nb_dir / "02_fail.ipynb", OK_BODY[:1] + ["raise ValueError('planted failure ' + " + repr(HOSTILE) + ")"])
+    return tmp_path, params, nb_dir
+
+
+def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
+    tmp, params, nb_dir = small_team
+    out = tmp / "reports"
+    result = report.run(teams=[str(params)], jobs=2, out=out, progress=False, source_dir=nb_dir)
+
+    # one good report, one failed, the command would exit non-zero with a one-line summary
+    assert [(r.notebook, r.ok) for r in result.results] == [("01_ok", True), ("02_fail", False)]
+    assert "FAILED: tiny/02_fail (ValueError: planted failure" in result.summary_line()
+    team_dir = out / "2025-03-05" / "tiny"
+    assert (team_dir / "01_ok.ipynb").exists() and (team_dir / "01_ok.html").exists()
+    assert (team_dir / "02_fail.failed.html").exists() and not (team_dir / "02_fail.html").exists()
+    assert not list(team_dir.glob(".*")), "temporary files left behind"
+
+    # the executed notebook keeps papermill's injected parameters
+    executed = nbformat.read(team_dir / "01_ok.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+    # HTML: code hidden, chart embedded offline, data text cannot inject markup
+    page = (team_dir / "01_ok.html").read_text()
+    assert "counts = ds.events" not in page
+    assert 'class="pmp-chart"' in page and "__pmpEmbed" in page
+    assert "<script>window.__pwned" not in page and not re.search(r"<img[^>]*onerror", page)
+    assert "cdn.jsdelivr" not in page and "require.js" not in page.lower().replace("requirejs", "")
+
+    # the failure is visible: error text and the failing cell's code
+    failed_page = (team_dir / "02_fail.failed.html").read_text()
+    assert "planted failure" in failed_page and "<script>window.__pwned" not in failed_page
+
+    # summary.json with target and status; the index links both and shows the failure
+    summary = json.loads((team_dir / "summary.json").read_text())
+    kpi = summary["kpis"][0]
+    assert (kpi["name"], kpi["value"], kpi["target"], kpi["status"], kpi["change"]) == \
+        ("week4_retention", 0.4, 0.25, "green", None)
+    index = (out / "index.html").read_text()
+    assert "2025-03-05/tiny/01_ok.html" in index and "02_fail (failed)" in index
+    assert "<script>window.__pwned" not in index
+
+    # KPI history: one row; a second run with the same as_of gives the same reports and no duplicate
+    first = {p.name: p.read_bytes() for p in team_dir.iterdir()}
+    report.run(teams=[str(params)], jobs=1, out=out, progress=False, source_dir=nb_dir)
+    second = {p.name: p.read_bytes() for p in team_dir.iterdir()}
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], f"{name} differs between two runs of the same as_of"
+    history = report.kpi_history(out)
+    assert len(history) == 1 and history.value.iloc[0] == 0.4
+
+    # a later as_of records the change since the previous run
+    report.run(teams=[str(params)], names=["01_ok"], as_of="2025-03-04", jobs=1, out=out,
+               progress=False, source_dir=nb_dir)
+    assert len(report.kpi_history(out)) == 2
+
+
+def test_failed_run_never_overwrites_a_good_report(small_team):
+    tmp, params, nb_dir = small_team
+    out = tmp / "reports"
+    report.run(teams=[str(params)], names=["01_ok"], jobs=1, out=out, progress=False, source_dir=nb_dir)
+    good = (out / "2025-03-05" / "tiny" / "01_ok.html").read_bytes()
+    make_notebook(nb_dir / "01_ok.ipynb", OK_BODY[:1] + ["raise RuntimeError('broken today')"])
+    result = report.run(teams=[str(params)], names=["01_ok"], jobs=1, out=out, progress=False, source_dir=nb_dir)
+    assert result.failed
+    team_dir = out / "2025-03-05" / "tiny"
+    assert (team_dir / "01_ok.html").read_bytes() == good
+    assert "broken today" in (team_dir / "01_ok.failed.html").read_text()
+    summary = json.loads((team_dir / "summary.json").read_text())
+    assert summary["notebooks"][0]["ok"] is False
+
+
+def test_bad_params_fail_before_any_notebook_starts(small_team, tmp_path):
+    _, _, nb_dir = small_team
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("team: bad\nevnts: {}\n")
+    from pmplaybook.config import ParamsError
+
+    with pytest.raises(ParamsError, match="evnts.*did you mean 'events'"):
+        report.run(teams=[str(bad)], out=tmp_path / "r", progress=False, source_dir=nb_dir)
+    assert not (tmp_path / "r" / "index.html").exists()
+
+
+def test_parameter_names_cannot_inject_code(small_team):
+    _, _, nb_dir = small_team
+    with pytest.raises(ValueError, match="not a Python identifier"):
+        report.check_parameters(nb_dir / "01_ok.ipynb", {"team\nimport os": "x"})
+    with pytest.raises(ValueError, match="declares no parameter"):
+        report.check_parameters(nb_dir / "01_ok.ipynb", {"evil": "x"})
+
+
+def test_parameter_values_stay_strings(tmp_path):
+    """Papermill escapes values: a hostile params_file reaches the notebook as the same string."""
+    import papermill
+
+    nb = tmp_path / "echo.ipynb"
+    make_notebook(nb, ["open('seen.txt', 'w').write(params_file)"])
+    hostile = "x\"\nimport os; os.system('touch pwned')\n'''"
+    papermill.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), parameters={"params_file": hostile},
+                               kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    assert (tmp_path / "seen.txt").read_text() == hostile
+    assert not (tmp_path / "pwned").exists()
