@@ -123,6 +123,39 @@ def _chart_outputs_to_html(nb) -> None:
             output.setdefault("metadata", {})["pmp_chart"] = True
 
 
+SAFE_TAGS = ["a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details",
+             "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+             "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+             "tfoot", "th", "thead", "tr", "u", "ul"]
+SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "align", "colspan", "rowspan"], "a": ["href"],
+                   "img": ["src", "alt", "width", "height"]}
+
+
+def _sanitize_outputs(nb) -> None:
+    """Clean every HTML and Markdown *output*: they may carry text from the data or params.
+
+    nbconvert's own ``sanitize_html`` escapes ordinary tags such as ``<p>`` and ``<h1>``, so the playbook
+    cleans outputs itself with a wider list of harmless tags; scripts, event handlers and ``javascript:``
+    links are removed. Markdown cells are the notebook's own text and are left alone.
+    """
+    import bleach
+    from nbconvert.filters.markdown import markdown2html
+
+    def clean(text: str) -> str:
+        return bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                            protocols=["http", "https", "mailto", "data"], strip=True)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data_ = output.get("data", {})
+            if "text/markdown" in data_:
+                data_["text/html"] = clean(markdown2html(data_.pop("text/markdown")))
+            elif "text/html" in data_ and not output.get("metadata", {}).get("pmp_chart"):
+                data_["text/html"] = clean(data_["text/html"])
+            for risky in ("application/javascript", "text/latex"):
+                data_.pop(risky, None)
+
+
 def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> str:
     """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed)."""
     import copy
@@ -130,6 +163,7 @@ def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> s
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
+    _sanitize_outputs(nb)
     _chart_outputs_to_html(nb)
     exporter = HTMLExporter(
         template_name="report",
@@ -137,7 +171,6 @@ def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> s
         exclude_input=not failed,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
-        sanitize_html=True,
     )
     resources = {"pmp_vega_bundle": _vega_bundle(), "pmp_team": team, "pmp_as_of": as_of,
                  "pmp_notebook": notebook, "pmp_failed": failed,
