@@ -29,7 +29,7 @@ browser:
 	  fi; }
 
 test: $(STAMP) browser
-	$(PY) -m pytest -n $(JOBS) --dist loadscope -q
+	$(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax -q tests src/pmplaybook notebooks
 
 report: $(STAMP)
 	$(VENV)/bin/pmplaybook run

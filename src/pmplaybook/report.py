@@ -74,15 +74,20 @@ def notebooks(source_dir: Path | None = None) -> list[str]:
     return sorted(p.stem for p in Path(source_dir or config.NOTEBOOKS_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
+def papermill_parameters(notebook_path: Path) -> dict:
+    """The parameters a notebook's ``parameters`` cell declares (name -> papermill's description)."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook_path))
+
+
 def check_parameters(notebook_path: Path, parameters: dict) -> None:
     """Refuse parameter names that papermill would paste into code unescaped.
 
     Papermill escapes parameter *values* but writes *names* as they are: a name with a newline would run
     code. Names must be identifiers that the notebook's ``parameters`` cell declares.
     """
-    import papermill
-
-    declared = papermill.inspect_notebook(str(notebook_path))
+    declared = papermill_parameters(notebook_path)
     for name in parameters:
         if not (isinstance(name, str) and name.isidentifier()):
             raise ValueError(f"parameter name {name!r} is not a Python identifier")

@@ -1,0 +1,25 @@
+"""The pmplaybook command: validate exits non-zero on the first bad file with its message."""
+
+from pmplaybook import cli
+
+
+def test_validate_every_shipped_team(capsys):
+    assert cli.main(["validate"]) == 0
+    out = capsys.readouterr().out
+    for team in ("growth", "onboarding", "collaboration", "monetization"):
+        assert f"team {team}, data up to 2026-01-01" in out
+
+
+def test_validate_stops_at_the_first_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("team: bad\nevents: {core_action: task_complete}\n")
+    assert cli.main(["validate", str(bad), "params/growth.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert "INVALID" in err and "events.core_action" in err and "task_completed" in err
+
+
+def test_run_reports_bad_params_without_running(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("team: bad\ntimezone: Moon/Base\n")
+    assert cli.main(["run", "--team", str(bad), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert "Moon/Base" in capsys.readouterr().err
