@@ -1,0 +1,145 @@
+"""Benchmark: a four-step, 14-day ordered funnel on ~1M and ~10M simulated events, with
+``pmplaybook.funnel.funnel`` (ibis) beside a hand-written DuckDB SQL version (ASOF joins) in the same run.
+
+(Beware when writing such SQL by hand: DuckDB's ASOF join matches a NULL left key in the inequality,
+so a step that was not reached must be guarded explicitly, as below; the first draft of this query
+over-counted step 3 for exactly that reason, which the count check caught.)
+
+    .venv/bin/python benchmarks/bench_funnel.py            # ~1M and ~10M events
+    .venv/bin/python benchmarks/bench_funnel.py --sizes 1e6
+
+Simulated logs are cached as Parquet under ``benchmarks/data/`` (git-ignored). Each engine runs in its
+own process so that its peak memory (max RSS) is its own. Prints wall time, peak memory and the ratio
+ibis / hand SQL (target: within 2x; printed, not asserted), and checks both give the same counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+STEPS = ["signup", "project_created", "task_completed", "invite_sent"]
+WINDOW_DAYS = 14
+AS_OF = "2026-01-01"
+
+
+def events_file(target: int, seed: int = 7) -> Path:
+    """A cached simulated event log of about ``target`` events (users scaled from a pilot run)."""
+    from pmplaybook import simulate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"events_{target:.0e}.parquet".replace("+", "")
+    if path.exists():
+        return path
+    import duckdb
+
+    pilot_dir = DATA / "pilot"
+    if not (pilot_dir / "events.parquet").exists():
+        simulate.write_sample(pilot_dir, users=2000, seed=seed)
+    per_user = duckdb.sql(f"SELECT count(*) FROM '{pilot_dir / 'events.parquet'}'").fetchone()[0] / 2000
+    users = max(1000, int(target / per_user))
+    out_dir = DATA / f"sim_{target:.0e}".replace("+", "")
+    print(f"simulating {users:,} users (~{per_user:.0f} events each) into {out_dir} ...", flush=True)
+    t0 = time.perf_counter()
+    simulate.write_sample(out_dir, users=users, seed=seed)
+    (out_dir / "events.parquet").rename(path)
+    print(f"  done in {time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
+HAND_SQL = """
+WITH ev AS (SELECT user_id, "timestamp" AS ts, event FROM read_parquet('{path}')
+            WHERE "timestamp" < TIMESTAMP '{as_of}'),
+s1 AS (SELECT user_id, ts FROM ev WHERE event = '{s1}'),
+s2 AS (SELECT user_id, ts FROM ev WHERE event = '{s2}'),
+s3 AS (SELECT user_id, ts FROM ev WHERE event = '{s3}'),
+s4 AS (SELECT user_id, ts FROM ev WHERE event = '{s4}'),
+a2 AS (SELECT s1.user_id, s1.ts AS t1, s2.ts AS n2 FROM s1 ASOF LEFT JOIN s2
+       ON s1.user_id = s2.user_id AND s2.ts >= s1.ts),
+b2 AS (SELECT user_id, t1, CASE WHEN n2 <= t1 + INTERVAL {days} DAY THEN n2 END AS t2 FROM a2),
+a3 AS (SELECT b2.*, s3.ts AS n3 FROM b2 ASOF LEFT JOIN s3 ON b2.user_id = s3.user_id AND s3.ts >= b2.t2),
+b3 AS (SELECT user_id, t1, t2, CASE WHEN t2 IS NOT NULL AND n3 <= t1 + INTERVAL {days} DAY THEN n3 END AS t3
+       FROM a3),
+a4 AS (SELECT b3.*, s4.ts AS n4 FROM b3 ASOF LEFT JOIN s4 ON b3.user_id = s4.user_id AND s4.ts >= b3.t3),
+att AS (SELECT user_id, t1,
+               1 + (t2 IS NOT NULL)::INT + (t3 IS NOT NULL)::INT
+                 + coalesce(t3 IS NOT NULL AND n4 <= t1 + INTERVAL {days} DAY, false)::INT AS reach
+        FROM a4),
+per_user AS (SELECT user_id, max(reach) AS reach,
+                    bool_or(reach < 4 AND t1 + INTERVAL {days} DAY > TIMESTAMP '{as_of}') AS open_attempt
+             FROM att GROUP BY user_id),
+decided AS (SELECT reach, reach < 4 AND open_attempt AS in_progress FROM per_user)
+SELECT sum((reach >= 1 AND NOT in_progress)::INT) AS u1, sum((reach >= 2 AND NOT in_progress)::INT) AS u2,
+       sum((reach >= 3 AND NOT in_progress)::INT) AS u3, sum((reach >= 4 AND NOT in_progress)::INT) AS u4,
+       sum(in_progress::INT) AS in_progress
+FROM decided
+"""
+
+
+def run_engine(engine: str, path: str) -> dict:
+    """Run one engine in this process and return timing, peak memory and the step counts. Imports and
+    the connection are set up before the clock starts, for both engines alike."""
+    if engine == "hand_sql":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        sql = HAND_SQL.format(path=path, as_of=AS_OF, days=WINDOW_DAYS, s1=STEPS[0], s2=STEPS[1], s3=STEPS[2],
+                              s4=STEPS[3])
+        t0 = time.perf_counter()
+        row = con.execute(sql).fetchone()
+        counts, in_progress = [int(x or 0) for x in row[:4]], int(row[4] or 0)
+    else:
+        from pmplaybook import data, funnel
+
+        con = data.backend()
+        t0 = time.perf_counter()
+        # Read the Parquet file directly (as the hand SQL does): load_events' validation scans are
+        # a one-off cost of connecting, not of the funnel.
+        events = con.read_parquet(path)
+        table = funnel.funnel(events, STEPS, window=f"{WINDOW_DAYS}d", order="ordered", as_of=AS_OF)
+        counts, in_progress = table["users"].tolist(), int(table["in_progress"].iloc[0])
+    seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"engine": engine, "seconds": seconds, "peak_mb": peak_mb, "counts": counts, "in_progress": in_progress}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="*", type=float, default=[1e6, 1e7], help="target event counts")
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine:  # child process
+        print(json.dumps(run_engine(args.engine, args.path)))
+        return
+    for size in args.sizes:
+        path = events_file(int(size))
+        import duckdb
+
+        n = duckdb.sql(f"SELECT count(*) FROM '{path}'").fetchone()[0]
+        print(f"\n{n:,} events ({path.name}); funnel {' -> '.join(STEPS)}, {WINDOW_DAYS}-day window, ordered")
+        results = {}
+        for engine in ("hand_sql", "ibis"):
+            proc = subprocess.run([sys.executable, __file__, "--engine", engine, "--path", str(path)],
+                                  capture_output=True, text=True, check=True)
+            results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = results[engine]
+            print(f"  {engine:9s} {r['seconds']:7.2f} s   peak {r['peak_mb']:7.0f} MB   users per step "
+                  f"{r['counts']}  in progress {r['in_progress']:,}")
+        ratio = results["ibis"]["seconds"] / results["hand_sql"]["seconds"]
+        same = (results["ibis"]["counts"] == results["hand_sql"]["counts"]
+                and results["ibis"]["in_progress"] == results["hand_sql"]["in_progress"])
+        print(f"  ratio ibis / hand SQL: {ratio:.2f}x (target <= 2x: {'met' if ratio <= 2 else 'NOT met'}); "
+              f"same counts: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""A cohort-retention explorer for JupyterLab: pick period, mode, windows, events and segment; the heatmap
+and the curve redraw. Needs a live kernel (the notebook shows it only when ``interactive`` is true)."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+from IPython.display import display
+
+from .. import retention
+from ..charts import retention as rcharts
+
+ANY = "(any event)"
+NONE = "(none)"
+
+
+def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday", segments=(),
+                       cohort_event: str | None = None, as_of=None, periods: int = 12) -> W.VBox:
+    """Return a widget: dropdowns for period, mode, windows, cohort / return event and segment, and an
+    output area with the cohort heatmap and the retention curve (by segment when one is chosen)."""
+    names = sorted(events.select("event").distinct().execute()["event"])
+    pick = lambda description, options, value: W.Dropdown(  # noqa: E731
+        description=description, options=options, value=value, style={"description_width": "110px"})
+    period = pick("Period", ["day", "week", "month"], "week")
+    mode = pick("Mode", [("in period k (N-period)", "on"), ("in k or later (unbounded)", "on_or_after")], "on")
+    windows = pick("Windows", [("calendar periods", "calendar"), ("rolling from first event", "rolling")], "calendar")
+    cohort = pick("Cohort event", [ANY, *names], cohort_event if cohort_event in names else ANY)
+    returning = pick("Return event", [ANY, *names], ANY)
+    segment = pick("Segment", [NONE, *segments], NONE)
+    horizon = W.IntSlider(description="Periods", value=periods, min=1, max=52, style={"description_width": "110px"})
+    out = W.Output()
+
+    def redraw(*_):
+        out.clear_output(wait=True)
+        with out:
+            try:
+                seg = None if segment.value == NONE else segment.value
+                table = retention.cohort_retention(
+                    events, period.value, cohort_event=None if cohort.value == ANY else cohort.value,
+                    return_event=None if returning.value == ANY else returning.value, mode=mode.value,
+                    windows=windows.value, periods=horizon.value, segment=seg, as_of=as_of,
+                    week_start=week_start, timezone=timezone)
+                curve = retention.retention_curve(table)
+                if seg is None:
+                    display(rcharts.cohort_heatmap(table, period=period.value))
+                    display(rcharts.retention_curves(table, curve=curve, period=period.value))
+                else:
+                    display(rcharts.retention_curves(curve, by="segment", period=period.value))
+            except (ValueError, TypeError) as exc:  # a bad combination: say why instead of a traceback
+                print(f"Cannot compute this view: {exc}")
+
+    for w in (period, mode, windows, cohort, returning, segment, horizon):
+        w.observe(redraw, names="value")
+    redraw()
+    controls = W.HBox([W.VBox([period, mode, windows, horizon]), W.VBox([cohort, returning, segment])])
+    return W.VBox([controls, out])

@@ -1,0 +1,395 @@
+"""North Star: candidate series, evidence (leading indicator, vanity, sensitivity), magic number, metric
+tree and metric stack. Hand-worked tiny tables first (the arithmetic is in the comments), then the sample's
+planted findings (data/truth.json).
+
+Calendar notes: 2025-03-03, 03-10, 03-17 and 03-24 are Mondays; 2025-01-01 is a Wednesday; Berlin is
+UTC+1 in March (before the 03-30 switch).
+"""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pmplaybook import config, north_star as ns
+from pmplaybook.data import DATA_DIR, Dataset, load_events, load_spend
+
+
+def ev(rows, **extra):
+    """rows: (user, 'YYYY-MM-DD HH:MM' in UTC, event[, extra values...])."""
+    frame = pd.DataFrame([r[:3] for r in rows], columns=["user_id", "timestamp", "event"])
+    for i, name in enumerate(extra):
+        frame[name] = [r[3 + i] for r in rows]
+    return load_events(frame)
+
+
+def records(frame, *cols):
+    out = []
+    for r in frame[list(cols)].to_dict("records"):
+        out.append(tuple(r[c].strftime("%Y-%m-%d") if isinstance(r[c], pd.Timestamp) else
+                         (None if isinstance(r[c], float) and math.isnan(r[c]) else r[c]) for c in cols))
+    return out
+
+
+# ------------------------------------------------------------------------------------ candidate series
+
+COMMENTS = ev([
+    ("a", "2025-03-03 08:00", "signup", "X"),         # first event: Monday, so week 03-03 is whole
+    ("a", "2025-03-03 09:00", "comment_added", "X"),
+    ("b", "2025-03-04 09:00", "comment_added", "X"),
+    ("a", "2025-03-05 09:00", "comment_added", "X"),  # X in week 03-03: users {a, b} = 2
+    ("c", "2025-03-05 09:00", "comment_added", "Y"),
+    ("d", "2025-03-09 23:30", "comment_added", "Y"),  # Sunday 23:30 UTC = Monday 00:30 in Berlin
+    ("a", "2025-03-11 09:00", "comment_added", "X"),
+    ("e", "2025-03-12 09:00", "comment_added", "Y"),
+    ("a", "2025-03-18 09:00", "session_start", "X"),  # week 03-17: no comment at all
+], account_id=None)
+
+COLLAB = {"name": "collaborating_accounts", "event": "comment_added", "aggregation": "distinct_users",
+          "per": "account", "window": "week", "threshold": 2}
+
+
+def test_candidate_series_threshold_per_account_in_berlin():
+    s = ns.candidate_series(COMMENTS, COLLAB, timezone="Europe/Berlin", as_of="2025-03-24")
+    assert list(s.columns) == ["period", "value", "units"]
+    # week 03-03: X has {a, b} (2 >= 2: counts), Y has {c} (d's comment is Monday 00:30 Berlin) -> 1
+    # week 03-10: X {a} no; Y {d, e} yes -> 1.  week 03-17: no comment -> 0, 0 accounts.
+    assert records(s, "period", "value", "units") == [
+        ("2025-03-03", 1.0, 2), ("2025-03-10", 1.0, 2), ("2025-03-17", 0.0, 0)]
+
+
+def test_candidate_series_same_events_in_utc_and_incomplete_week_dropped():
+    s = ns.candidate_series(COMMENTS, COLLAB, timezone="UTC", as_of="2025-03-24")
+    # in UTC d's comment is Sunday 03-09: week 03-03 has X {a, b} and Y {c, d} -> 2; week 03-10 X {a}, Y {e} -> 0
+    assert records(s, "period", "value") == [("2025-03-03", 2.0), ("2025-03-10", 0.0), ("2025-03-17", 0.0)]
+    s = ns.candidate_series(COMMENTS, COLLAB, timezone="UTC", as_of="2025-03-20")
+    # as_of Thursday 03-20: week 03-17..23 has not ended -> left out, never reported as 0
+    assert records(s, "period") == [("2025-03-03",), ("2025-03-10",)]
+
+
+TASKS = ev([
+    ("a", "2025-01-01 10:00", "signup", None),        # Wednesday: week 2024-12-30 is partial -> dropped
+    ("a", "2025-01-02 10:00", "task_completed", None),
+    ("a", "2025-01-06 10:00", "task_completed", None),
+    ("a", "2025-01-07 10:00", "task_completed", None),
+    ("b", "2025-01-08 10:00", "task_completed", None),
+    ("b", "2025-01-14 10:00", "task_completed", None),
+    ("a", "2025-01-05 10:00", "payment", 50.0),
+    ("a", "2025-01-20 10:00", "payment", 30.0),
+    ("b", "2025-02-10 10:00", "payment", 40.0),
+    ("b", "2025-03-01 10:00", "payment", 99.0),       # March has not ended by as_of -> dropped
+], revenue=None)
+
+
+def test_candidate_series_aggregations_without_threshold():
+    base = {"event": "task_completed", "window": "week"}
+    count = ns.candidate_series(TASKS, {"name": "n", **base}, as_of="2025-01-20")
+    # weeks 01-06 (a, a, b) and 01-13 (b); the partial week 2024-12-30 (data start Wed 01-01) is left out
+    assert records(count, "period", "value", "units") == [("2025-01-06", 3.0, 2), ("2025-01-13", 1.0, 1)]
+    users = ns.candidate_series(TASKS, {"name": "u", "aggregation": "distinct_users", **base}, as_of="2025-01-20")
+    assert list(users["value"]) == [2.0, 1.0]
+    per_user = ns.candidate_series(TASKS, {"name": "p", "per": "user", **base}, as_of="2025-01-20")
+    # per user, no threshold: mean per active user; week 01-06: a 2, b 1 -> 1.5; week 01-13: b 1 -> 1.0
+    assert list(per_user["value"]) == [1.5, 1.0]
+    busy = ns.candidate_series(TASKS, {"name": "b", "per": "user", "threshold": 2, **base}, as_of="2025-01-20")
+    assert list(busy["value"]) == [1.0, 0.0]  # only a reaches 2 in week 01-06
+
+
+def test_candidate_series_monthly_sum():
+    c = {"name": "revenue", "event": "payment", "aggregation": "sum", "column": "revenue", "window": "month"}
+    s = ns.candidate_series(TASKS, c, as_of="2025-03-15")
+    # January 50 + 30 = 80; February 40; March incomplete on 03-15
+    assert records(s, "period", "value") == [("2025-01-01", 80.0), ("2025-02-01", 40.0)]
+
+
+def test_candidate_series_bad_arguments_name_the_fix():
+    with pytest.raises(ValueError, match="aggregation 'sum' needs 'column'"):
+        ns.candidate_series(TASKS, {"name": "r", "event": "payment", "aggregation": "sum"})
+    no_accounts = ev([("a", "2025-01-01", "x")])
+    with pytest.raises(ValueError, match="account_id"):
+        ns.candidate_series(no_accounts, {"name": "a", "event": "x", "per": "account"})
+    with pytest.raises(TypeError, match="ibis table"):
+        ns.candidate_series(pd.DataFrame(), COLLAB)
+
+
+def test_reference_series_spend_signups_and_retained_use():
+    events = ev([
+        ("a", "2025-03-03 09:00", "signup"), ("b", "2025-03-04 09:00", "signup"),
+        ("a", "2025-03-11 09:00", "x"), ("c", "2025-03-12 09:00", "signup"),
+        ("a", "2025-03-18 09:00", "x"), ("c", "2025-03-19 09:00", "x"),
+    ])
+    spend = load_spend(pd.DataFrame({"date": ["2025-03-03", "2025-03-09", "2025-03-10", "2025-03-24"],
+                                     "channel": ["ads"] * 4, "amount": [100.0, 50.0, 70.0, 999.0]}))
+    r = ns.reference_series(events, spend, "week", as_of="2025-03-24")
+    # spend: week 03-03 = 100 + 50 (Sunday 03-09), week 03-10 = 70; 03-24 is after as_of
+    # active: 03-03 {a, b}; 03-10 {a, c}; 03-17 {a, c}. retained (this and last week): 03-10 {a}; 03-17 {a, c}
+    assert records(r, "period", "spend", "signups", "active_users", "retained_users") == [
+        ("2025-03-03", 150.0, 2, 2, 0), ("2025-03-10", 70.0, 1, 2, 1), ("2025-03-17", 0.0, 0, 2, 2)]
+
+
+# --------------------------------------------------------------------------------------------- evidence
+
+
+def test_auc_and_spearman_by_hand():
+    f = pd.DataFrame({"early_value": [1, 2, 3, 4, 5], "active_week_8": [0, 1, 0, 1, 1],
+                      "revenue": [10, 20, 30, 50, 40]})
+    r = ns.leading_indicator(f, n_boot=0)
+    # AUC: retained at x = 2, 4, 5, churned at 1, 3: pairs (2>1, 2<3, 4>1, 4>3, 5>1, 5>3) -> 5/6
+    assert r["auc"] == pytest.approx(5 / 6)
+    # Spearman with revenue: ranks 1..5 vs 1, 2, 3, 5, 4: sum d^2 = 2 -> 1 - 6*2 / (5*24) = 0.9
+    assert r["spearman_revenue"] == pytest.approx(0.9)
+    # with retention: ranks of x are 1..5, of y (0, 1, 0, 1, 1) are (1.5, 4, 1.5, 4, 4); deviations from 3:
+    # x (-2, -1, 0, 1, 2), y (-1.5, 1, -1.5, 1, 1): sum of products 5, Sxx 10, Syy 7.5 -> 5 / sqrt(75) = 0.5774
+    assert r["spearman_retention"] == pytest.approx(5 / math.sqrt(75))
+    ties = ns.leading_indicator(pd.DataFrame({"early_value": [1, 1, 2, 2], "active_week_8": [0, 1, 0, 1],
+                                              "revenue": [0, 0, 0, 0]}), n_boot=0)
+    # pairs (1 vs 1) 1/2, (1 vs 2) 0, (2 vs 1) 1, (2 vs 2) 1/2 -> 2/4; constant revenue -> no correlation
+    assert ties["auc"] == 0.5 and math.isnan(ties["spearman_revenue"])
+
+
+def test_constant_early_value_cannot_lead_and_bootstrap_interval_brackets():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, 400)
+    y = (rng.random(400) < 0.1 + 0.15 * x).astype(int)
+    r = ns.leading_indicator(pd.DataFrame({"early_value": x, "active_week_8": y, "revenue": x * 10.0}), n_boot=100)
+    assert r["auc_low"] < r["auc"] < r["auc_high"] and r["auc"] > 0.7
+    flat = ns.leading_indicator(pd.DataFrame({"early_value": [1] * 50, "active_week_8": [0, 1] * 25,
+                                              "revenue": [0.0] * 50}), n_boot=20)
+    assert flat["auc"] == 0.5 and math.isnan(flat["spearman_retention"])
+
+
+def test_unit_outcomes_windows_by_hand():
+    events = ev([
+        ("a", "2025-01-01 00:00", "signup", None),
+        ("a", "2025-01-02 00:00", "task_completed", None),   # day 1: early
+        ("a", "2025-01-04 00:00", "task_completed", None),   # day 3: early -> early_value 2
+        ("a", "2025-01-20 00:00", "task_completed", None),   # day 19: after the 14-day window
+        ("a", "2025-01-06 00:00", "payment", 5.0),            # day 5: before the revenue window
+        ("a", "2025-01-31 00:00", "payment", 20.0),           # day 30: revenue 20
+        ("a", "2025-02-27 00:00", "session_start", None),     # day 57: in week 8 = days [56, 63) -> active
+        ("b", "2025-01-01 00:00", "signup", None),
+        ("b", "2025-02-20 00:00", "session_start", None),     # day 50: week 7, not 8 -> not active
+        ("c", "2025-03-01 00:00", "signup", None),            # + 91 days = 05-31 > as_of: left out
+    ], revenue=None)
+    u = ns.unit_outcomes(events, {"name": "t", "event": "task_completed"}, as_of="2025-04-15")
+    got = u.execute().sort_values("unit")
+    assert got.to_dict("list") == {"unit": ["a", "b"], "early_value": [2.0, 0.0], "active_week_8": [1, 0],
+                                   "revenue": [20.0, 0.0]}
+
+
+def test_vanity_signal_on_hand_series():
+    s = pd.DataFrame({"period": range(5), "value": [10, 12, 11, 15, 14]})
+    ref = pd.DataFrame({"period": range(5), "spend": [100, 120, 110, 150, 140], "signups": [5, 6, 5, 8, 7],
+                        "retained_users": [50, 50, 53, 52, 56]})
+    r = ns.vanity_signal(s, ref)
+    # changes: value (2, -1, 4, -1); spend (20, -10, 40, -10) = 10 x value -> r = 1
+    # signups (1, -1, 3, -1): deviations (.5, -1.5, 2.5, -1.5) vs (1, -2, 3, -2): 14 / sqrt(11 * 18) = 0.995
+    # retained (0, 3, -1, 4): deviations (-1.5, 1.5, -2.5, 2.5): -17 / sqrt(17 * 18) = -0.972
+    assert r["corr_spend"] == pytest.approx(1.0)
+    assert r["corr_signups"] == pytest.approx(14 / math.sqrt(198))
+    assert r["corr_retained"] == pytest.approx(-17 / math.sqrt(306))
+    assert r["acquisition"] == pytest.approx(1.0) and r["vanity"] is True
+    good = ns.vanity_signal(s.assign(value=[50, 50, 53, 52, 56]), ref)  # the series IS retained use
+    assert good["corr_retained"] == pytest.approx(1.0) and good["vanity"] is False
+
+
+def test_sensitivity_by_hand():
+    r = ns.sensitivity(pd.DataFrame({"value": [100, 110, 105, 115, 110, 120]}), periods=None)
+    # % changes .1, -.04545, .09524, -.04348, .09091: mean .03944, sample std .07667
+    # least-squares slope: Sxy 55 / Sxx 17.5 = 3.1429 per week; x 5 weeks / mean 110 = .14286
+    assert r["noise"] == pytest.approx(0.07667, abs=1e-4)
+    assert r["movement"] == pytest.approx(55 / 17.5 * 5 / 110)
+    assert r["snr"] == pytest.approx(r["movement"] / r["noise"])
+    assert math.isnan(ns.sensitivity(pd.DataFrame({"value": [1.0, 2.0]}))["snr"])
+
+
+# ----------------------------------------------------------------------------------------- magic number
+
+
+def _magic_rows(copies=1):
+    """Six users signing up 2025-01-01 (invites in days 0-6; 'x' on day 8 = active in week 1) and u7, whose
+    week-1 window has not ended by as_of 2025-03-01 (signed up 02-20)."""
+    spec = {"u1": (3, True), "u2": (2, True), "u3": (2, False), "u4": (1, False), "u5": (0, False),
+            "u6": (0, False)}
+    rows = []
+    for i in range(copies):
+        for user, (invites, active) in spec.items():
+            uid = f"{user}_{i}"
+            rows.append((uid, "2025-01-01 09:00", "signup"))
+            rows += [(uid, f"2025-01-0{2 + j} 09:00", "invite_sent") for j in range(invites)]
+            if active:
+                rows.append((uid, "2025-01-09 09:00", "x"))
+    rows.append(("u4_0", "2025-01-21 09:00", "invite_sent"))  # day 20: neither early nor week 1
+    rows += [("u7", "2025-02-20 09:00", "signup"), ("u7", "2025-02-21 09:00", "invite_sent")]
+    return ev(rows)
+
+
+def test_magic_number_table_by_hand():
+    t = ns.magic_number(_magic_rows(), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01")
+    # retained: u1, u2 (2 of 6; u7 excluded). invites: u1 3, u2 2, u3 2, u4 1, u5 0, u6 0
+    # k=1: above {u1..u4} 2/4, below {u5, u6} 0/2; J = TPR 2/2 - FPR 2/4 = .5
+    # k=2: above {u1, u2, u3} 2/3, below 0/3; J = 1 - 1/4 = .75
+    # k=3: above {u1} 1/1, below {u2..u6} 1/5; J = 1/2 - 0 = .5
+    assert records(t, "threshold", "users_above", "retained_above", "users_below", "retained_below") == [
+        (1, 4, 2, 2, 0), (2, 3, 2, 3, 0), (3, 1, 1, 5, 1)]
+    assert list(t["rate_above"]) == pytest.approx([0.5, 2 / 3, 1.0])
+    assert list(t["rate_below"]) == pytest.approx([0.0, 0.0, 0.2])
+    assert list(t["share_above"]) == pytest.approx([4 / 6, 3 / 6, 1 / 6])
+    assert list(t["youden_j"]) == pytest.approx([0.5, 0.75, 0.5])
+    assert not t["best"].any()  # 6 users: nothing has 30 users on both sides
+
+
+def test_magic_number_best_threshold_on_thirty_copies():
+    t = ns.magic_number(_magic_rows(30), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01")
+    # same rates on 180 users; every difference is now significant; J is largest at k = 2
+    assert t.loc[t["best"], "threshold"].tolist() == [2]
+    assert t.loc[1, "diff"] == pytest.approx(2 / 3) and t.loc[1, "significant"]
+    sentence = ns.magic_number_finding(t, "invite_sent", 7, "active_week_1")
+    assert "**2 invite_sent in the first 7 days**" in sentence and "67%" in sentence and "50%" in sentence
+
+
+def test_magic_number_arguments():
+    events = _magic_rows()
+    with pytest.raises(ValueError, match="outcome="):
+        ns.magic_number(events, "invite_sent", outcome="retained")
+    with pytest.raises(ValueError, match="action='invites'"):
+        ns.magic_number(events, "invites")
+    with pytest.raises(ValueError, match="max_threshold"):
+        ns.magic_number(events, "invite_sent", max_threshold=0)
+    t = ns.magic_number(events, "invite_sent", "7d", "active_week_1", max_threshold=1, as_of="2025-03-01")
+    assert t["users_above"].iloc[0] == 4
+
+
+def test_magic_number_action_per_team():
+    picks = {team: ns.magic_number_action(config.load_params(team)) for team in config.list_teams()}
+    assert picks["growth"]["action"] == "invite_sent" and picks["collaboration"]["action"] == "invite_sent"
+    assert picks["onboarding"] == {"action": "project_created", "within_days": 3.0,
+                                   "role": "the activation event (events.activation)"}
+    assert picks["monetization"]["action"] == "task_completed"
+
+
+# ------------------------------------------------------------------------------------------ metric tree
+
+
+def test_trend_of_a_share_and_of_a_count():
+    share = pd.DataFrame({"numerator": [10, 10, 30, 30], "denominator": [100, 100, 100, 100]})
+    share["value"] = share["numerator"] / share["denominator"]
+    r = ns._trend(share, "share", higher_is_better=False, periods=2)
+    # last 2: 60/200 = .30; previous 2: 20/200 = .10; diff +.20, significant; higher is worse -> "worse"
+    assert (r["current"], r["previous"]) == (0.3, 0.1)
+    assert r["change"] == pytest.approx(0.2) and r["direction"] == "up" and r["status"] == "worse"
+    count = pd.DataFrame({"value": [100.0, 102.0, 101.0, 103.0]})
+    r = ns._trend(count, "count", True, periods=2)
+    # 102 vs 101: +1%, well within the weekly wobble -> flat
+    assert r["change"] == pytest.approx(1 / 101) and r["status"] == "flat"
+
+
+def test_input_series_by_hand():
+    params = config.parse_params({"team": "t", "events": {
+        "invite_sent": "invite_sent", "task_started": "wf_start", "task_failed": "wf_fail"}})
+    events = ev([
+        ("a", "2025-03-03 09:00", "signup"), ("b", "2025-03-03 09:00", "signup"),
+        ("a", "2025-03-04 09:00", "invite_sent"), ("a", "2025-03-05 09:00", "invite_sent"),
+        ("a", "2025-03-04 09:00", "wf_start"), ("b", "2025-03-04 09:00", "wf_start"),
+        ("b", "2025-03-04 09:05", "wf_fail"),
+        ("b", "2025-03-11 09:00", "invite_sent"), ("b", "2025-03-11 09:00", "wf_start"),
+    ])
+    ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
+    inv = ns.input_series("invites_per_user", params, ds)
+    # week 03-03: 2 invites / 2 active users = 1.0; week 03-10: 1 / 1 = 1.0
+    assert records(inv, "period", "numerator", "denominator", "value") == [
+        ("2025-03-03", 2.0, 2.0, 1.0), ("2025-03-10", 1.0, 1.0, 1.0)]
+    fail = ns.input_series("task_failure_rate", params, ds)
+    # failed / started: 1/2 then 0/1
+    assert list(fail["value"]) == [0.5, 0.0]
+    assert ns.input_series("activation_rate", params, ds).empty  # no activation rule: skipped, no crash
+    with pytest.raises(ValueError, match="not a computable input"):
+        ns.input_series("happiness", params, ds)
+
+
+def test_metric_tree_says_why_a_metric_is_missing():
+    params = config.parse_params({"team": "t", "north_star": {
+        "candidates": [{"name": "weekly_x", "event": "x"}], "inputs": ["invites_per_user", "mystery"],
+        "guardrail": "task_failure_rate"}})
+    events = ev([("a", f"2025-03-{d:02d} 09:00", "x") for d in range(3, 31)])
+    ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-31"), params=params)
+    tree = ns.metric_tree(params, ds)
+    assert list(tree["role"]) == ["north_star", "input", "input", "guardrail"]
+    notes = dict(zip(tree["metric"], tree["note"]))
+    assert notes["invites_per_user"] == "skipped: the team's params name no events.invite_sent"
+    assert notes["mystery"].startswith("not computable here")
+    assert "skipped" in notes["task_failure_rate"]
+    text = ns.metric_tree_finding(tree)
+    assert "Input **mystery**: not computable here" in text
+
+
+# ----------------------------------------------------------------------------------------- metric stack
+
+
+def test_classify_growth_kpis():
+    stack = ns.classify_kpis(config.load_params("growth"), north_star="weekly_active_accounts_5_tasks")
+    levels = dict(zip(stack["kpi"], stack["level"]))
+    assert levels == {"week4_retention": "business_outcome", "activation_rate": "product_outcome",
+                      "dau_mau": "product_outcome", "k_factor": "product_outcome", "ltv_cac": "business_outcome",
+                      "nps": "business_outcome", "weekly_active_accounts_5_tasks": "product_outcome"}
+    assert ns.metric_stack_warnings(stack) == []  # 7 KPIs with the North Star: at the limit, not over
+
+
+def test_classify_by_keyword_and_warnings():
+    kpis = {k: {} for k in ["weekly_signups", "features_shipped", "gross_margin", "page_views", "mystery_index",
+                            "mrr", "nps", "churn"]}
+    stack = ns.classify_kpis(config.parse_params({"team": "t", "kpis": kpis}))
+    got = {r["kpi"]: (r["level"], r["rule"], r["vanity"]) for r in stack.to_dict("records")}
+    assert got["weekly_signups"] == ("activity", "keyword 'signup'", True)
+    assert got["features_shipped"] == ("activity", "lookup", False)
+    assert got["gross_margin"] == ("business_outcome", "keyword 'margin'", False)
+    assert got["mystery_index"] == ("unclassified", "none", False)
+    warnings = ns.metric_stack_warnings(stack)
+    heads = [w.split(":")[0] for w in warnings]
+    assert heads == ["Too many KPIs", "Activity metrics dressed as outcomes", "No product outcome", "Unclassified"]
+    assert "8 primary KPIs" in warnings[0]
+    assert "weekly_signups, features_shipped, page_views" in warnings[1]
+
+
+# ------------------------------------------------------------------------------------------- the sample
+
+SAMPLE = DATA_DIR / "events.parquet"
+needs_sample = pytest.mark.skipif(not SAMPLE.exists() or not (DATA_DIR / "truth.json").exists(),
+                                  reason="the sample (data/) has not been generated")
+
+
+@pytest.fixture(scope="module")
+def growth():
+    from pmplaybook import data
+    params = config.load_params("growth")
+    return params, data.connect(params)
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return json.loads((DATA_DIR / "truth.json").read_text())
+
+
+@needs_sample
+def test_sample_scores_reject_the_vanity_candidate(growth):
+    params, ds = growth
+    scores = ns.score_candidates(params, ds, n_boot=50)
+    by = scores.set_index("candidate")
+    assert bool(by.loc["weekly_signups", "vanity"])
+    assert by.loc["weekly_signups", "corr_spend"] > 0.5
+    assert scores.iloc[0]["candidate"] != "weekly_signups"
+    assert "vanity" in by.loc["weekly_signups", "reason"]
+    assert "weekly_signups" not in set(scores.loc[~scores["vanity"], "candidate"])
+    assert "Weekly sign-ups is rejected as a vanity metric" in ns.vanity_finding(scores)
+
+
+@needs_sample
+def test_sample_recovers_the_magic_number(growth, truth):
+    params, ds = growth
+    planted = truth["magic_number"]
+    pick = ns.magic_number_action(params)
+    t = ns.magic_number(ds.events, pick["action"], pick["within_days"], timezone=ds.timezone, as_of=ds.as_of)
+    best = t.loc[t["best"], "threshold"].tolist()
+    assert best == [planted["threshold"]], t
