@@ -55,8 +55,8 @@ def events_file(target: int, seed: int = 7) -> Path:
 
 
 HAND_SQL = """
-WITH ev AS (SELECT user_id, "timestamp" AS ts, event FROM read_parquet('{path}')
-            WHERE "timestamp" < TIMESTAMP '{as_of}'),
+WITH ev AS (SELECT user_id, "timestamp"::TIMESTAMP AS ts, event FROM read_parquet('{path}')
+            WHERE "timestamp"::TIMESTAMP < TIMESTAMP '{as_of}'),
 s1 AS (SELECT user_id, ts FROM ev WHERE event = '{s1}'),
 s2 AS (SELECT user_id, ts FROM ev WHERE event = '{s2}'),
 s3 AS (SELECT user_id, ts FROM ev WHERE event = '{s3}'),
@@ -104,6 +104,7 @@ def run_engine(engine: str, path: str) -> dict:
         # Read the Parquet file directly (as the hand SQL does): load_events' validation scans are
         # a one-off cost of connecting, not of the funnel.
         events = con.read_parquet(path)
+        events = events.mutate(timestamp=events.timestamp.cast("timestamp"))  # UTC instant -> naive UTC
         table = funnel.funnel(events, STEPS, window=f"{WINDOW_DAYS}d", order="ordered", as_of=AS_OF)
         counts, in_progress = table["users"].tolist(), int(table["in_progress"].iloc[0])
     seconds = time.perf_counter() - t0

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 PERIODS = 12
 AS_OF = "2026-01-01"
-EVENTS_PER_USER = 50  # rough yield of the simulator, refined from the first generated file
+EVENTS_PER_USER = 98  # the simulator's yield: 20,000 users give about 1.96M events
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -72,10 +72,13 @@ def generate(target_events: float, seed: int = 7) -> Path:
     except ImportError:
         simulate = None
     if simulate is not None:
-        out = simulate.simulate(users=users, seed=seed)
-        events = out["events"]
-        events.to_parquet(path, index=False)
-        how = "pmplaybook.simulate"
+        tmp = DATA / f"sim_{label}"
+        simulate.write_sample(tmp, users=users, seed=seed)
+        (tmp / "events.parquet").replace(path)
+        for leftover in tmp.iterdir():
+            leftover.unlink()
+        tmp.rmdir()
+        how = f"pmplaybook.simulate.write_sample(users={users:,})"
     else:
         _synthetic(users, seed, path)
         how = "synthetic stand-in (pmplaybook.simulate not available)"
@@ -103,6 +106,8 @@ def run_pandas(path: str):
 
     t0 = time.perf_counter()
     ev = pd.read_parquet(path, columns=["user_id", "timestamp"])
+    if ev["timestamp"].dt.tz is not None:  # the simulator writes time-zone-aware UTC
+        ev["timestamp"] = ev["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
     ev = ev[ev["timestamp"] < pd.Timestamp(AS_OF)]
     ev["week"] = ev["timestamp"].dt.to_period("W-SUN").dt.start_time  # Monday-start weeks
     uw = ev[["user_id", "week"]].drop_duplicates()
@@ -116,10 +121,13 @@ def run_pandas(path: str):
 
 
 SQL = """
-WITH active AS (                      -- one row per user and ISO week with any event
-    SELECT DISTINCT user_id, date_trunc('week', "timestamp") AS week
-    FROM read_parquet('{path}')
-    WHERE "timestamp" < TIMESTAMP '{as_of}'
+WITH events AS (                      -- timestamps hold UTC: work on plain (naive) timestamps
+    SELECT user_id, CAST("timestamp" AS TIMESTAMP) AS ts FROM read_parquet('{path}')
+),
+active AS (                           -- one row per user and ISO week with any event
+    SELECT DISTINCT user_id, date_trunc('week', ts) AS week
+    FROM events
+    WHERE ts < TIMESTAMP '{as_of}'
 ),
 cohorts AS (
     SELECT user_id, min(week) AS cohort FROM active GROUP BY user_id
@@ -163,7 +171,10 @@ def worker(method: str, path: str, out: str) -> None:
     table, timings = METHODS[method](path)
     table = table[["cohort", "period", "cohort_size", "retained"]]
     table = table.astype({"period": "int64", "cohort_size": "int64", "retained": "int64"})
-    table["cohort"] = pd.to_datetime(table["cohort"]).astype("datetime64[ns]")
+    cohort = pd.to_datetime(table["cohort"])
+    if cohort.dt.tz is not None:  # DuckDB's date_trunc keeps the input's time zone (UTC here)
+        cohort = cohort.dt.tz_convert("UTC").dt.tz_localize(None)
+    table["cohort"] = cohort.astype("datetime64[ns]")
     table.sort_values(["cohort", "period"]).reset_index(drop=True).to_parquet(out, index=False)
     print(json.dumps({**timings, "peak_mb": peak_rss_mb()}))
 

@@ -194,3 +194,10 @@ def test_every_team_connects(team):
         warnings.simplefilter("error", DataWarning)
         ds = data.connect(config.load_params(team))
     assert ds.params.team == team
+
+
+def test_date_only_strings_are_not_read_as_offsets():
+    # "2025-03-02" ends in "-02", which is not a time-zone offset
+    frame = events_frame(timestamp=["2025-03-01 09:00:00", "2025-03-02", "2025-03-03T11:00:00"])
+    got = load_events(frame).order_by("timestamp").execute().timestamp
+    assert list(got) == [pd.Timestamp("2025-03-01 09:00"), pd.Timestamp("2025-03-02"), pd.Timestamp("2025-03-03 11:00")]

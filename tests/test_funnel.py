@@ -288,8 +288,10 @@ def test_time_to_convert_quantiles_and_bins():
     assert q["users"] == 3 and q["median_hours"] == pytest.approx(2.0)
     assert q["mean_hours"] == pytest.approx((0.5 + 2 + 48) / 3)
     h = t.histogram.set_index("bin")["users"]
-    # bins: 15min-1h holds 0.5h, 1h-3h holds 2h, 2d-3d holds 48h; the last bin ends at the window (7d)
+    # bins: 15min-1h holds 0.5h, 1h-3h holds 2h, 2d-3d holds 48h (bins are closed on the left); the last
+    # bin ends at the window (7d)
     assert h["15min-1h"] == 1 and h["1h-3h"] == 1 and h["2d-3d"] == 1 and h.sum() == 3
+    assert t.histogram["bin"].iloc[-1] == "6d-7d"
     assert t.histogram["bin_end_hours"].iloc[-1] == 7 * 24
     assert t.histogram["cumulative_share"].iloc[-1] == pytest.approx(1.0)
 

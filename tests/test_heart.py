@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from pmplaybook import heart
-from pmplaybook.config import DATA_DIR, parse_params
+from pmplaybook import config as _config
+from pmplaybook.config import parse_params
 from pmplaybook.data import Dataset, load_events, load_surveys
 from pmplaybook.stats import diff_proportions, wilson_interval
 
@@ -389,7 +389,7 @@ def test_unknown_metric_names_the_params_key_and_vocabulary():
 
 # ------------------------------------------------------------------------------ the sample's findings
 
-needs_sample = pytest.mark.skipif(not (DATA_DIR / "events.parquet").exists(), reason="sample not generated")
+needs_sample = pytest.mark.skipif(not (_config.DATA_DIR / "events.parquet").exists(), reason="sample not generated")
 
 
 @pytest.fixture(scope="module")
@@ -400,7 +400,7 @@ def sample():
 
 @pytest.fixture(scope="module")
 def truth():
-    return json.loads((DATA_DIR / "truth.json").read_text())
+    return json.loads((_config.DATA_DIR / "truth.json").read_text())
 
 
 # -------------------------------------------------------------------------------- charts and widget
@@ -430,3 +430,84 @@ def test_widget_builds_for_a_team_without_tasks_or_features():
     params, ds = _tiny_dataset([])
     box = heart_explorer(ds, params)
     assert len(box.children) == 2
+
+
+@needs_sample
+def test_sample_import_failures_rise_after_the_web_release(sample, truth):
+    planted = truth["task_success_release"]
+    params = _sample_params("growth")
+    r = params.events
+    shift = heart.task_shift(sample.events, r.task_started, r.task_completed, r.task_failed, segment="platform",
+                             as_of=sample.as_of)
+    top = heart.top_change(shift)
+    assert (top["workflow"], top["segment"], top["metric"]) == (planted["workflow"], planted["platform"], "error_rate")
+    assert top["date"] == pd.Timestamp(planted["release_date"])
+    assert top["release"] == planted["version"]
+    # the paired failure rates match the simulator's own (session-paired) figures within a point
+    assert top["before"] == pytest.approx(planted["failure_rate_before"], abs=0.01)
+    assert top["after"] == pytest.approx(planted["failure_rate_after"], abs=0.01)
+    web = sample.events.filter(sample.events.platform == "web")
+    change = heart.task_change(web, planted["release_date"], r.task_started, r.task_completed, r.task_failed,
+                               as_of=sample.as_of).set_index(["workflow", "metric"])
+    imp = change.loc[(planted["workflow"], "error_rate")]
+    assert imp["significant"] and imp["diff"] > 0.1
+    # time on task gets longer too (the simulator's median moves from about 95 s to about 168 s)
+    assert imp["median_seconds_after"] > imp["median_seconds_before"] + 30
+    assert "import_tasks" in heart.task_shift_finding(shift, "platform")
+    # other workflows on the web did not change significantly
+    others = change.drop(index=planted["workflow"], level="workflow")
+    assert not others.loc[others.index.get_level_values("metric") == "error_rate", "significant"].any()
+
+
+@needs_sample
+def test_sample_nps_detractors_concentrate_on_the_planted_plan(sample, truth):
+    planted = truth["nps_segment"]
+    overall = heart.nps(sample.surveys).iloc[0]
+    assert (overall.responses, overall.promoters, overall.detractors) == (
+        planted["overall"]["responses"], planted["overall"]["promoters"], planted["overall"]["detractors"])
+    assert overall.nps == pytest.approx(planted["overall"]["nps"], abs=1e-4)
+    t = heart.detractor_concentration(sample.surveys, heart.survey_segments(sample.surveys))
+    top = t.iloc[0]
+    assert (top.column, top.segment) == (planted["segment_column"], planted["segment_value"])
+    assert top.nps == pytest.approx(planted["segment"]["nps"], abs=1e-4)
+    assert top.rest_nps == pytest.approx(planted["rest"]["nps"], abs=1e-4)
+    assert top.significant
+    assert f"{planted['segment_column']} = {planted['segment_value']}" in heart.detractor_finding(t)
+
+
+@needs_sample
+def test_sample_ai_adoption_and_acceptance(sample, truth):
+    planted = truth["ai_assistant"]
+    acc = heart.suggestion_acceptance(sample.events, **heart.suggestion_events(sample.events, "ai_suggestion_shown"),
+                                      as_of=sample.as_of).iloc[0]
+    assert (acc.shown, acc.accepted, acc.edited) == (planted["suggestions_shown"], planted["accepted"], planted["edited"])
+    assert acc.acceptance_rate == pytest.approx(planted["acceptance_rate"], abs=1e-5)
+    assert acc.edit_rate == pytest.approx(planted["edited_rate"], abs=1e-5)
+    adoption = heart.feature_adoption(sample.events, "ai_suggestion_shown", planted["launch_date"], as_of=sample.as_of)
+    weekly = adoption.set_index(adoption["period"].dt.strftime("%Y-%m-%d"))
+    # weekly share of active users shown a suggestion; the simulator does not count sign-up-only users as
+    # active, we do (any event), hence a tolerance of a point
+    for week in (planted["weekly_adoption"][0], planted["weekly_adoption"][-1]):
+        assert weekly.loc[week["week_start"], "usage_rate"] == pytest.approx(week["adoption"], abs=0.01)
+    # adoption grows month by month: the last complete week is far above the first full week
+    assert weekly.loc[planted["weekly_adoption"][-1]["week_start"], "usage_rate"] > 3 * planted["adoption_first_week"]
+
+
+@needs_sample
+def test_sample_goals_signals_metrics(sample):
+    # growth uses all five letters; monetization names a task metric without task events (a note, no crash)
+    for team in ("growth", "monetization"):
+        params = _sample_params(team)
+        ds = Dataset(events=sample.events, surveys=sample.surveys, timezone=params.timezone, as_of=sample.as_of,
+                     params=params)
+        t = heart.goals_signals_metrics(params, ds)
+        assert len(t) == len(params.heart)
+        # a metric is missing only when the team's params lack the roles it needs, and the note says so
+        missing = t[t["value"].isna()]
+        assert missing["note"].str.startswith("the params name no").all(), (team, missing.to_dict("records"))
+        assert t["value"].notna().sum() >= 1
+
+
+def _sample_params(team):
+    from pmplaybook import config
+    return config.load_params(team)

@@ -393,3 +393,105 @@ def test_sample_recovers_the_magic_number(growth, truth):
     t = ns.magic_number(ds.events, pick["action"], pick["within_days"], timezone=ds.timezone, as_of=ds.as_of)
     best = t.loc[t["best"], "threshold"].tolist()
     assert best == [planted["threshold"]], t
+
+
+# ------------------------------------------------------------------------------------- notebook helpers
+
+
+def test_checklist_table_and_stack_finding():
+    t = ns.checklist_table(config.load_params("growth"))
+    assert list(t.index) == [*config.CHECKLIST, "mean"]
+    # weekly_signups: 1 + 3 + 2 + 4 + 5 + 5 + 1 + 2 + 4 = 27 over 9 items = 3.0
+    assert t.loc["mean", "weekly_signups"] == pytest.approx(3.0)
+    text = ns.stack_finding(ns.classify_kpis(config.load_params("monetization")))
+    assert text.startswith("The team's 4 KPIs: 4 business outcomes") and "**No product outcome**" in text
+
+
+def test_magic_number_for_skips_with_a_sentence():
+    params = config.parse_params({"team": "t", "events": {"signup": "signup"}})
+    ds = Dataset(events=_magic_rows(), as_of=pd.Timestamp("2025-03-01"), params=params)
+    got = ns.magic_number_for(params, ds)
+    assert got["table"] is None and got["sentence"].startswith("Skipped: the team's params name no invite")
+    params = config.parse_params({"team": "t", "events": {"invite_sent": "invite_sent"}})
+    got = ns.magic_number_for(params, Dataset(events=_magic_rows(), as_of=pd.Timestamp("2025-03-01")))
+    # week-8 windows of January sign-ups end in March, after as_of: nothing to measure, said in words
+    assert got["table"] is None and "complete active_week_8 window" in got["sentence"]
+    assert ns.headlines(pd.DataFrame(columns=["role"]), got)["magic_number_share"] is None
+
+
+def test_magic_number_drops_thresholds_nobody_reaches():
+    t = ns.magic_number(_magic_rows(), "invite_sent", 7, "active_week_1", max_threshold=6, as_of="2025-03-01")
+    assert list(t["threshold"]) == [1, 2, 3]  # the most invites anyone sent early is 3
+
+
+def _synthetic_product(seed=3, weeks=30):
+    """A small product with a planted story: sign-ups follow ad spend; users completing 3+ tasks in their
+    first week mostly stay and keep completing tasks every week; the others leave after a week or two."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2025-01-06")  # a Monday
+    rows, spend = [], []
+    uid = 0
+    for w in range(weeks):
+        amount = float(rng.choice([500, 1500, 3000]))
+        spend.append((start + pd.Timedelta(days=7 * w), "ads", amount))
+        for _ in range(rng.poisson(5 + amount / 150)):
+            uid += 1
+            t0 = start + pd.Timedelta(days=7 * w, hours=float(rng.uniform(0, 160)))
+            rows.append((f"u{uid}", t0, "signup"))
+            early = int(rng.poisson(2))
+            stays = rng.random() < (0.8 if early >= 3 else 0.1)
+            for j in range(early):
+                rows.append((f"u{uid}", t0 + pd.Timedelta(hours=1 + j), "task_completed"))
+            for k in range(1, (weeks - w + 2) if stays else 2):
+                for j in range(3):
+                    rows.append((f"u{uid}", t0 + pd.Timedelta(days=7 * k, hours=j), "task_completed"))
+    events = pd.DataFrame(rows, columns=["user_id", "timestamp", "event"])
+    end = start + pd.Timedelta(days=7 * weeks)
+    events = events[events["timestamp"] < end]
+    return (load_events(events.astype({"timestamp": "string"})),
+            load_spend(pd.DataFrame(spend, columns=["date", "channel", "amount"]).astype({"date": "string"})), end)
+
+
+def test_score_candidates_on_a_synthetic_product():
+    events, spend, end = _synthetic_product()
+    params = config.parse_params({"team": "t", "north_star": {"candidates": [
+        {"name": "weekly_signups", "label": "Weekly sign-ups", "event": "signup", "aggregation": "distinct_users",
+         "scores": {"customer_value": 2, "not_vanity": 2}},
+        {"name": "busy_users", "label": "Users completing 2+ tasks a week", "event": "task_completed",
+         "per": "user", "threshold": 2, "scores": {"customer_value": 4}}]}})
+    ds = Dataset(events=events, spend=spend, as_of=end, params=params)
+    scores = ns.score_candidates(params, ds, n_boot=30)
+    by = scores.set_index("candidate")
+    assert scores["candidate"].tolist() == ["busy_users", "weekly_signups"]
+    assert bool(by.loc["weekly_signups", "vanity"]) and not bool(by.loc["busy_users", "vanity"])
+    assert by.loc["weekly_signups", "corr_spend"] > 0.5
+    assert by.loc["busy_users", "auc"] > 0.7 and by.loc["weekly_signups", "auc"] == 0.5
+    # the score formula, recomputed from its parts
+    r = by.loc["busy_users"]
+    assert r["score"] == pytest.approx(0.4 * r["checklist_points"] + 0.4 * r["leading_points"]
+                                       + 0.2 * r["sensitivity_points"] - r["vanity_penalty"])
+    assert r["checklist_points"] == pytest.approx(100 * ((4 + 3 * 8) / 9 - 1) / 4)  # unscored items count 3
+    assert by.loc["weekly_signups", "reason"].startswith("**Weekly sign-ups**")
+    assert "vanity metric" in by.loc["weekly_signups", "reason"]
+    assert "wins" in by.loc["busy_users", "reason"]
+    tree = ns.metric_tree(params, ds, north_star="busy_users")
+    assert tree.iloc[0]["metric"] == "busy_users" and tree.iloc[0]["direction"] in ("up", "down", "flat")
+    assert "Vanity metric**: Weekly sign-ups moves" in ns.classic_mistakes(scores, ns.classify_kpis(params), tree)
+
+
+def test_task_failure_rate_through_heart_attempts():
+    params = config.parse_params({"team": "t", "events": {
+        "task_started": "wf_start", "task_completed": "wf_done", "task_failed": "wf_fail"}})
+    events = ev([
+        ("a", "2025-03-03 09:00", "signup"),
+        ("a", "2025-03-04 09:00", "wf_start"), ("a", "2025-03-04 09:01", "wf_done"),   # completed
+        ("b", "2025-03-04 09:00", "wf_start"), ("b", "2025-03-04 09:05", "wf_fail"),   # failed
+        ("c", "2025-03-05 09:00", "wf_start"),                                         # abandoned
+        ("b", "2025-03-11 09:00", "wf_start"), ("b", "2025-03-11 09:02", "wf_done"),   # completed
+    ])
+    ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
+    fail = ns.input_series("task_failure_rate", params, ds)
+    # week 03-03: 3 attempts, 1 failed -> 1/3; week 03-10: 1 attempt, 0 failed
+    assert records(fail, "period", "numerator", "denominator") == [("2025-03-03", 1.0, 3.0), ("2025-03-10", 0.0, 1.0)]
+    done = ns.input_series("task_completion_rate", params, ds)
+    assert list(done["value"]) == pytest.approx([1 / 3, 1.0])

@@ -38,7 +38,8 @@ def test_notebooks_are_stored_clean_with_one_parameters_cell():
 def test_every_notebook_runs_for_every_team(full_run, team):
     failed = [f"{r.notebook}: {r.error}" for r in full_run.results if r.team == team and not r.ok]
     assert not failed, failed
-    summary = json.loads((full_run.out / "2026-01-01" / team / "summary.json").read_text())
+    (as_of,) = {r.as_of for r in full_run.results if r.team == team}
+    summary = json.loads((full_run.out / as_of / team / "summary.json").read_text())
     assert {n["notebook"] for n in summary["notebooks"]} == set(NOTEBOOKS)
     assert summary["kpis"], "the notebooks recorded no headline KPI"
     for kpi in summary["kpis"]:

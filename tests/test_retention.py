@@ -409,3 +409,189 @@ def test_plateau_rule_by_hand():
     assert "week 4" in p.sentence
     falling = curve.assign(retained=[2000, 900, 800, 700, 600, 500, 400, 300, 200])
     assert not retention.plateau(falling).found
+
+
+# --------------------------------------------------------------------- cross-checks against brute force
+
+
+def _random_log(seed=1, users=40, days=75):
+    rng = np.random.default_rng(seed)
+    n = 600
+    frame = pd.DataFrame({
+        "user_id": [f"u{i}" for i in rng.integers(0, users, n)],
+        "timestamp": pd.Timestamp("2025-03-01") + pd.to_timedelta(rng.integers(0, days * 86400, n), unit="s"),
+        "event": rng.choice(["signup", "x", "y"], n),
+    })
+    return frame
+
+
+def test_stickiness_matches_brute_force_in_a_time_zone():
+    frame = _random_log()
+    s = retention.stickiness(load_events(frame), as_of="2025-05-15", timezone="Europe/Berlin")
+    local = frame.assign(day=frame.timestamp.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")
+                         .dt.tz_localize(None).dt.normalize())
+    local = local[local.day < "2025-05-15"]
+    for row in s.sample(15, random_state=0).itertuples():
+        for n, col in ((1, "dau"), (7, "wau"), (28, "mau_28"), (30, "mau_30")):
+            window = local[(local.day > row.date - pd.Timedelta(days=n)) & (local.day <= row.date)]
+            assert getattr(row, col) == window.user_id.nunique(), (row.date, col)
+
+
+def test_cohort_table_matches_brute_force_pandas():
+    frame = _random_log(seed=2)
+    t = retention.cohort_retention(load_events(frame), "week", cohort_event="signup", return_event="x",
+                                   as_of="2025-05-19", timezone="America/New_York")
+    local = frame.assign(ts=frame.timestamp.dt.tz_localize("UTC").dt.tz_convert("America/New_York").dt.tz_localize(None))
+    local = local[local.ts < "2025-05-19"]
+    local["week"] = local.ts.dt.to_period("W-SUN").dt.start_time
+    cohort = local[local.event == "signup"].groupby("user_id").week.min().rename("cohort")
+    back = local[local.event == "x"][["user_id", "week"]].drop_duplicates().join(cohort, on="user_id", how="inner")
+    back["period"] = (back.week - back.cohort).dt.days // 7
+    expected = back[back.period >= 0].groupby(["cohort", "period"]).size()
+    got = t.set_index(["cohort", "period"])["retained"]
+    assert (got[got > 0] == expected.reindex(got[got > 0].index)).all()
+    assert got.sum() == expected[expected.index.get_level_values("cohort") < "2025-05-19"].sum()
+    assert (t.groupby("cohort").cohort_size.first() == cohort.value_counts().sort_index()).all()
+
+
+# ------------------------------------------------------------------ the sample recovers data/truth.json
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import ibis  # noqa: E402
+
+SAMPLE_DIR = Path(os.environ.get("PMP_SAMPLE_DIR", config.DATA_DIR))
+needs_sample = pytest.mark.skipif(not (SAMPLE_DIR / "truth.json").exists(), reason="sample data not generated")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())
+    events = load_events(SAMPLE_DIR / "events.parquet")
+    # truth.json's figures cover the simulated year; as_of = the day after its last day
+    as_of = pd.Timestamp(truth["end"]) + pd.Timedelta(days=1)
+    return events, truth, as_of
+
+
+def _pooled(table, period, segment=None):
+    cells = table[(table.period == period) & table.complete]
+    if segment is not None:
+        cells = cells[cells.segment == segment]
+    return cells.retained.sum(), cells.cohort_size.sum()
+
+
+@needs_sample
+def test_sample_campaign_cohort_keeps_few_users(sample):
+    events, truth, as_of = sample
+    want = truth["campaign_cohort"]
+    # truth: Monday sign-up weeks (UTC); active in rolling week 4 after sign-up
+    t = retention.cohort_retention(events, "week", cohort_event="signup", windows="rolling", periods=4, as_of=as_of)
+    cell = t[(t.cohort == want["week_start"]) & (t.period == 4)].iloc[0]
+    assert cell.cohort_size == want["cohort_signups"]
+    assert cell.rate == pytest.approx(want["week4_retention_cohort"], abs=1e-6)
+    neighbours = t[t.cohort.isin(pd.to_datetime(want["neighbour_weeks"]))]
+    s, n = _pooled(neighbours, 4)
+    assert s / n == pytest.approx(want["week4_retention_neighbours"], abs=1e-6)
+    # the finding (calendar weeks, as in the notebook) names that cohort and its channel
+    calendar = retention.cohort_retention(events, "week", cohort_event="signup", periods=4, as_of=as_of)
+    mix = retention.cohort_retention(events, "week", cohort_event="signup", periods=0, segment="channel", as_of=as_of)
+    text = retention.weak_cohort_finding(calendar, at=4, mix={"channel": mix})
+    assert want["week_start"] in text and "channel = email_campaign" in text
+
+
+@needs_sample
+def test_sample_android_collapses_after_the_release(sample):
+    events, truth, as_of = sample
+    want = truth["release_collapse"]
+    for window, key in ((want["before_signups"], "before"), (want["after_signups"], "after")):
+        # truth groups users by sign-up day range; reproduce exactly on those users (rolling weeks)
+        signups = events.filter((events.event == "signup") & (events.timestamp >= pd.Timestamp(window[0]))
+                                & (events.timestamp < pd.Timestamp(window[1])))
+        chosen = events.semi_join(signups.select("user_id").distinct(), "user_id")
+        t = retention.cohort_retention(chosen, "week", cohort_event="signup", windows="rolling", periods=4,
+                                       segment="platform", as_of=as_of)
+        for platform, figures in want["week4_retention"].items():
+            s, n = _pooled(t, 4, platform)
+            assert n == figures[f"users_{key}"]
+            assert s / n == pytest.approx(figures[key], abs=1e-6), (platform, key)
+    # and the notebook's search finds it: android, split within two weeks of the release
+    tables = retention.segment_tables(events, ["channel", "platform"], cohort_event="signup", periods=4, as_of=as_of)
+    text = retention.collapse_search(tables, at=4)
+    assert "platform = android" in text
+    split = pd.Timestamp(text.split("from the week of ")[1][:10])
+    assert abs((split - pd.Timestamp(want["release_date"])).days) <= 14
+
+
+@needs_sample
+def test_sample_holiday_spike_leaves_retention_flat(sample):
+    events, truth, as_of = sample
+    want = truth["holiday_spike"]
+    names = events.select("event").distinct().execute()["event"]
+    active = [e for e in names if e != "signup"]  # truth's "active" excludes the sign-up event itself
+    daily = retention.stickiness(events, as_of=as_of, event=active).set_index("date")
+    days = pd.date_range(want["start_date"], want["end_date"])
+    assert daily.loc[days, "dau"].tolist() == want["spike_dau"]
+    t = retention.cohort_retention(events, "week", cohort_event="signup", windows="rolling", periods=1, as_of=as_of)
+    for c in want["cohort_week1_retention"]:
+        cell = t[(t.cohort == c["week_start"]) & (t.period == 1)].iloc[0]
+        assert (cell.cohort_size, cell.rate) == (c["users"], pytest.approx(c["week1_retention"], abs=1e-6))
+    found = retention.spikes(daily.reset_index(), t, at=1).set_index("start")
+    holiday = found.loc[pd.Timestamp(want["start_date"])]
+    assert holiday["end"] == pd.Timestamp(want["end_date"])
+    # cohorts whose first weeks overlap the spike vs the four before them, as truth.json pools them
+    assert holiday["around_rate"] == pytest.approx(want["week1_retention_around"], abs=1e-6)
+    assert holiday["before_rate"] == pytest.approx(want["week1_retention_before"], abs=1e-6)
+    assert holiday["lift"] >= want["lift"] * 0.8  # truth's baseline = weekday median; ours all days
+    assert not holiday["significant"]  # the cohorts around it retain as usual
+    text = retention.spike_finding(daily.reset_index(), t, at=1)
+    assert "01 December" in text and "did not move retention" in text
+
+
+@needs_sample
+def test_sample_activated_users_plateau(sample):
+    events, truth, as_of = sample
+    want = truth["activated_plateau"]
+    rule = config.ActivationRule(event=want["event"], at_least=want["at_least"], within_days=want["within_days"])
+    rate = retention.activation_rate(events, rule, as_of=as_of)
+    assert rate["rate"] == pytest.approx(want["activation_rate"], abs=0.005)
+    curves = retention.activation_curves(events, rule, windows="rolling", periods=20, as_of=as_of)
+    low, high = want["plateau_weeks"]
+    for group, key in (("activated", "plateau_activated"), ("not activated", "plateau_not_activated")):
+        c = curves[(curves.segment == group) & curves.period.between(low, high)]
+        # cells count as complete per cohort (not per user as in truth.json): the pooled rates agree closely
+        assert c.retained.sum() / c.cohort_size.sum() == pytest.approx(want[key], abs=0.01)
+    flat = retention.plateau(curves, segment="activated", unit="week")
+    assert flat.found and flat.period <= low and flat.level == pytest.approx(want["plateau_activated"], abs=0.03)
+    rest = retention.plateau(curves, segment="not activated", unit="week")
+    assert rest.level < 0.1 < flat.level
+
+
+# ----------------------------------------------------------------------------- charts and the explorer
+
+
+def test_charts_build_with_incomplete_cells_and_segments():
+    from pmplaybook.charts import retention as rcharts
+
+    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", week_start="sunday", as_of="2025-03-31")
+    spec = rcharts.cohort_heatmap(t, period="week").to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert any(v["rate"] is None and v["complete"] is False for v in values)  # blank, not 0
+    curve = retention.retention_curve(t)
+    rcharts.retention_curves(t, curve=curve, period="week").to_dict()
+    both = retention.compare_curves({"a": curve, "b": curve})
+    rcharts.retention_curves(both, by="segment").to_dict()
+    rcharts.stickiness_chart(retention.stickiness(WEEKLY, as_of="2025-03-31")).to_dict()
+    rcharts.lifecycle_chart(retention.lifecycle(WEEKLY, as_of="2025-03-31")).to_dict()
+
+
+def test_explorer_redraws_and_reports_bad_combinations():
+    from pmplaybook.widgets.retention import retention_explorer
+
+    w = retention_explorer(WEEKLY, cohort_event="signup", as_of="2025-03-31", periods=3)
+    controls = w.children[0].children[0].children + w.children[0].children[1].children
+    mode = next(c for c in controls if c.description == "Mode")
+    mode.value = "on_or_after"  # redraws without raising
+    windows = next(c for c in controls if c.description == "Windows")
+    windows.value = "rolling"
+    assert len(w.children) == 2

@@ -582,8 +582,10 @@ def ltv_cac_finding(table: pd.DataFrame) -> str:
         text = (f"Every paid channel returns more than it costs; the weakest is **{weakest['channel']}** with "
                 f"LTV/CAC {weakest['ltv_cac']:.2f} ({'below' if weakest['ltv_cac'] < 3 else 'above'} the 3:1 bar).")
     if not blended.empty and pd.notna(blended["ltv_cac"].iloc[0]):
-        text += (f" Blended over all channels LTV/CAC is {blended['ltv_cac'].iloc[0]:.2f}: organic customers "
-                 "with no CAC make the average look healthier than any paid channel's.")
+        b = blended["ltv_cac"].iloc[0]
+        text += f" Blended over all channels LTV/CAC is {b:.2f}"
+        text += (": customers who cost nothing (organic, referral) make the average look better than some paid "
+                 "channels, which is why it must never be read alone." if b > paid["ltv_cac"].min() else ".")
     return text
 
 
@@ -719,7 +721,8 @@ def leak_finding(table: pd.DataFrame) -> str:
     i = table.index.get_loc(table[table["biggest_leak"]].index[0])
     prev = table.iloc[i - 1]
     last = table.iloc[-1]
-    return (f"The biggest leak is **{prev['stage']} -> {row['stage']}**: of {prev['users']:,} users who got "
+    who = "user who" if prev["users"] == 1 else "users who"
+    return (f"The biggest leak is **{prev['stage']} -> {row['stage']}**: of {prev['users']:,} {who} got "
             f"through {prev['stage']}, only {row['users']:,} ({row['step_conversion']:.1%}, 95% CI "
             f"{row['ci_low']:.1%}-{row['ci_high']:.1%}) also passed {row['stage']} ({row['definition']}). "
             f"Overall {last['conversion']:.1%} of sign-ups make it through every stage to {last['stage']}. "
@@ -759,6 +762,18 @@ class Section:
         """A headline value (None when the stage could not be computed)."""
         v = self.values.get(name)
         return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v
+
+
+def _duration_days(days: float) -> str:
+    """A readable duration from days (minutes or hours when short)."""
+    if days is None or pd.isna(days):
+        return "-"
+    hours = days * 24
+    if hours < 1:
+        return f"{hours * 60:.0f} minutes"
+    if hours < 48:
+        return f"{hours:.1f} hours"
+    return f"{days:.1f} days"
 
 
 def _pretty(table: pd.DataFrame) -> pd.DataFrame:
@@ -803,11 +818,12 @@ def acquisition_section(ds, period: str = "month") -> Section:
         text = "No spend table (or no paid channel with customers): CAC cannot be computed."
     else:
         cheap, dear = paid.loc[paid["cac"].idxmin()], paid.loc[paid["cac"].idxmax()]
+        above = int((paid["cac"] > blended["cac"]).sum())
         text = (f"CAC runs from **${cheap['cac']:,.0f}** ({cheap['channel']}) to **${dear['cac']:,.0f}** "
                 f"({dear['channel']}) per new paying customer; blended over every channel it is "
-                f"${blended['cac']:,.0f}, which looks better than any paid channel because organic and referral "
-                "customers cost nothing. Whether a cheap channel is a good one depends on what its customers are "
-                "worth: see Revenue below.")
+                f"${blended['cac']:,.0f}, lower than {above} of the {len(paid)} paid channels because organic and "
+                "referral customers count as customers but cost nothing. Whether a cheap channel is a good one "
+                "depends on what its customers are worth: see section 7.")
     return Section("Acquisition", text, table, [chart], {"blended_cac": blended["cac"]})
 
 
@@ -823,19 +839,22 @@ def activation_section(ds, period: str = "week") -> Section:
     total = activation(ds.events, rule, roles.signup, None, None, ds.timezone, ds.params.week_start, ds.as_of).iloc[0]
     target = ds.params.kpis.get("activation_rate")
     done = by_cohort.dropna(subset=["rate"])
+    done = done[done["signups"] >= 30]  # smaller cohorts swing by chance
     spread = ""
     if len(done) >= 2:
         lo, hi = done.loc[done["rate"].idxmin()], done.loc[done["rate"].idxmax()]
-        spread = (f" Across {period}ly cohorts it ranges from {lo['rate']:.0%} (cohort of {lo['cohort']:%d %b}) to "
+        spread = (f" Across {period}ly cohorts of 30+ sign-ups it ranges from {lo['rate']:.0%} (cohort of {lo['cohort']:%d %b}) to "
                   f"{hi['rate']:.0%} ({hi['cohort']:%d %b}).")
     vs = ""
     if target and target.target is not None and pd.notna(total["rate"]):
         vs = f" The team's target is {target.target:.0%}: {'met' if total['rate'] >= target.target else 'not met'}."
     text = (f"**{total['rate']:.1%}** of {total['signups']:,} sign-ups activated ({rule.event} at least "
             f"{rule.at_least}x within {rule.within_days:g} days; 95% CI {total['ci_low']:.1%}-{total['ci_high']:.1%})."
-            f" Those who activate take a median **{total['median_days_to_activate']:.1f} days** to get there "
-            f"(time to value).{spread}{vs} {int(total['pending']):,} recent sign-ups are still inside their "
-            f"{rule.within_days:g}-day window and are not counted yet.")
+            f" Those who activate take a median **{_duration_days(total['median_days_to_activate'])}** to get there "
+            f"(time to value).{spread}{vs}")
+    if total["pending"]:
+        text += (f" {int(total['pending']):,} recent sign-ups are still inside their {rule.within_days:g}-day window "
+                 "and are not counted yet.")
     chart = charts.rate_by_cohort(by_cohort, title=f"Activation rate by {period}ly sign-up cohort",
                                   y_title="activated", target=target.target if target else None)
     return Section("Activation", text, by_cohort, [chart],
@@ -891,8 +910,10 @@ def referral_section(ds, within_days: float = 30) -> Section:
                "above 0.4: a strong referral loop" if k > 0.4 else "below 0.2: referrals add little yet")
     text = (f"Users send **{sent / users:.2f} invites** each in their first {within_days:g} days, and "
             f"**{acc / sent if sent else float('nan'):.0%}** of invites are accepted: **K-factor = {k:.2f}**, {verdict} "
-            f"(complete monthly cohorts, {users:,} users). Inviters are {done['inviters'].sum() / users:.0%} of users: "
-            "most of the loop rests on a minority.")
+            f"(complete monthly cohorts, {users:,} users).")
+    share = done["inviters"].sum() / users
+    text += (f" Only {share:.0%} of users invite anyone: the loop rests on a minority, so more inviters is a lever."
+             if share < 0.5 else f" {share:.0%} of users invite someone.")
     return Section("Referral", text, by_cohort, [charts.k_factor_by_cohort(by_cohort)],
                    {"k_factor": k, "invites_per_user": sent / users, "invite_conversion": acc / sent if sent else None})
 
@@ -918,8 +939,9 @@ def revenue_section(ds, gross_margin: float = DEFAULT_GROSS_MARGIN) -> Section:
             f"${last['contraction_mrr']:,.0f} to downgrades. Net revenue retention over {nrr['months']} months "
             f"({nrr['start_month']:%b %Y} -> {nrr['end_month']:%b %Y}) is **{nrr['nrr']:.0%}**"
             f"{' (above 100%: the base grows without new customers)' if nrr['nrr'] > 1 else ' (below 100%: the existing base shrinks)'}. "
-            f"Over the last 3 months, monthly logo churn is {summary['logo_churn']:.1%}, so an account lasts about "
-            f"{summary['lifetime_months']:.0f} months: LTV = ${summary['arpa']:,.0f} x {gross_margin:.0%} margin / "
+            f"Over the last 3 months, ARPA averaged ${summary['arpa']:,.0f} and monthly logo churn "
+            f"{summary['logo_churn']:.1%}, so an account lasts about {summary['lifetime_months']:.0f} months: "
+            f"LTV = ${summary['arpa']:,.0f} x {gross_margin:.0%} margin / "
             f"{summary['logo_churn']:.1%} = **${summary['ltv']:,.0f}** (or ${summary['ltv_revenue']:,.0f} of revenue: "
             f"ARPA x lifetime).")
     return Section("Revenue", text, table, [charts.mrr_waterfall(table), charts.mrr_movements(table)],
@@ -959,19 +981,20 @@ def journey_section(ds) -> Section:
         return _missing("Journey funnel", "The params define no funnel (`funnel.steps` needs two steps or more).")
     steps = fn.steps_from_params(ds.params)
     table = fn.funnel(ds.events, steps, f.window, f.order, f.exclusions or None, None, ds.as_of, ds.timezone)
-    times = fn.time_to_convert(ds.events, steps[0], steps[1], f.window, f.order, f.exclusions or None, ds.as_of,
+    # Time over the whole journey (first step to last), the delay a PM can act on with reminders.
+    times = fn.time_to_convert(ds.events, steps[0], steps[-1], f.window, f.order, f.exclusions or None, ds.as_of,
                                ds.timezone)
     labels = table["event"].tolist()
     text = fn.describe(table, f.window) + f" (order: {f.order}.)"
     q = times.quantiles.iloc[0]
     if q["users"]:
-        text += (f" From {labels[0]} to {labels[1]}, half of those who convert do so within "
-                 f"**{charts._hours(q['median_hours'])}**, and 90% within {charts._hours(q['p90_hours'])}: a nudge after "
-                 "that point reaches mostly people who will never convert unaided.")
+        text += (f" From {labels[0]} straight to {labels[-1]}, the median converter takes "
+                 f"**{charts._hours(q['median_hours'])}** and 90% have converted by {charts._hours(q['p90_hours'])}: a "
+                 "reminder sent later than that mostly reaches people who have already left.")
     return Section("Journey funnel", text, table,
                    [charts.journey_funnel(table, title=f"{ds.params.title or ds.params.team} journey funnel"),
                     charts.time_to_convert(times.histogram, times.quantiles,
-                                           title=f"Time from {labels[0]} to {labels[1]}")],
+                                           title=f"Time from {labels[0]} to {labels[-1]}")],
                    {"funnel_conversion": table["conversion"].iloc[-1]})
 
 
@@ -985,6 +1008,7 @@ def leaks_section(ds, horizon_days: float = 60) -> Section:
                                           ("revenue", roles.payment)) if not present]
     text = leak_finding(table)
     if skipped:
-        text += f" (No {', '.join(skipped)} stage: this team has no event for it.)"
+        names = " or ".join(skipped) if len(skipped) < 3 else f"{skipped[0]}, {skipped[1]} or {skipped[2]}"
+        text += f" (No {names} stage: this team has no event for it.)"
     return Section("Where the journey leaks", text, table, [charts.journey_funnel(table, title="AARRR journey")],
                    {"biggest_leak": table.loc[table["biggest_leak"], "stage"].iloc[0] if table["biggest_leak"].any() else None})

@@ -88,6 +88,8 @@ def backend():
     if _BACKEND is None:
         _BACKEND = ibis.duckdb.connect()
         _BACKEND.raw_sql("SET TimeZone = 'UTC'")
+        # DuckDB's own progress bar would appear as a stray widget in executed notebooks
+        _BACKEND.raw_sql("SET enable_progress_bar = false")
     return _BACKEND
 
 
@@ -175,7 +177,8 @@ def _show(t: ibis.Table, predicate, columns: list[str]) -> str:
     return "\n" + rows.to_string(index=False, max_colwidth=40)
 
 
-_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?|\s+[A-Za-z]+/[A-Za-z_]+)$"
+# An offset only counts after a time of day: "2025-01-02" is a date, not 2025-01 at offset -02.
+_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
 
 def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, kind: str) -> ibis.Table:
@@ -322,7 +325,7 @@ def load_surveys(source, columns: dict | None = None, timezone: str = "UTC", inv
     >>> load_surveys(raw)
     Traceback (most recent call last):
     ...
-    pmplaybook.data.DataError: surveys DataFrame: column 'score': 1 nps score(s) outside 0-10. ...
+    pmplaybook.data.DataError: surveys DataFrame: column 'score': 1 nps score(s) outside 0-10 ...
     """
     _check_invalid_arg(invalid)
     notes = [] if notes is None else notes
@@ -435,6 +438,7 @@ def _database_tables(params: TeamParams):
             raise DataError(f"data.source: no DuckDB file at {path}. Fix: correct the path")
         con = ibis.duckdb.connect(str(path), read_only=True)
         con.raw_sql("SET TimeZone = 'UTC'")
+        con.raw_sql("SET enable_progress_bar = false")
 
     def table(name: str) -> ibis.Table:
         try:

@@ -402,8 +402,10 @@ class ConversionTimes:
         return self.quantiles._repr_html_() + self.histogram._repr_html_()
 
 
-#: Human-sized bins for a time to convert (hours): skewed distributions need log-like bins.
-_BINS_H = [0, 1 / 60, 5 / 60, 0.25, 1, 3, 6, 12, 24, 48, 72, 24 * 7, 24 * 14, 24 * 30, 24 * 60, 24 * 90]
+#: Human-sized bins for a time to convert (hours): log-like below a day (skewed distributions), then one
+#: bin per day for two weeks, then weekly and monthly.
+_BINS_H = ([0, 1 / 60, 5 / 60, 0.25, 1, 3, 6, 12] + [24 * d for d in range(1, 15)] + [24 * 21, 24 * 30, 24 * 60, 24 * 90]
+           + [24 * 30 * m for m in range(4, 13)])
 
 
 def _hours_label(h: float) -> str:
@@ -419,7 +421,7 @@ def time_to_convert(events: ibis.Table, from_step, to_step, window="14d", order:
     """How long users take from ``from_step`` to ``to_step`` (a two-step funnel), among users who made it.
 
     Returns a :class:`ConversionTimes` with quantiles (hours) and a histogram-ready frame with
-    log-like human bins (1 min, 5 min, 15 min, 1 h, 3 h, ... up to the window). The median is robust to
+    human bins (1 min, 5 min, 15 min, 1 h, 3 h ... 1 day, then daily for two weeks, then weekly and monthly, up to the window). The median is robust to
     the long tail every conversion-time distribution has; read it with the p90.
 
     >>> import pandas as pd

@@ -25,15 +25,17 @@ Happiness: :func:`nps`, :func:`csat`, :func:`ces`, :func:`happiness_trend`, :fun
 Adoption: :func:`new_users`, :func:`feature_adoption`, :func:`adoption_depth`,
 :func:`suggestion_acceptance`. Retention: :func:`active_retention`, :func:`new_user_retention`. Task
 success: :func:`task_attempts`, :func:`task_success`, :func:`task_change`, :func:`task_shift`.
-Goals-signals-metrics: :func:`goals_signals_metrics` and its vocabulary :data:`METRICS`. ``*_finding``
-functions write the notebook's sentences from the data.
+Goals-signals-metrics: :func:`goals_signals_metrics` (and :func:`gsm_view` to read it) with its vocabulary
+:data:`METRICS`. ``*_finding`` functions write the notebook's sentences from the data; small helpers
+(:func:`happiness_summary`, :func:`main_feature`, :func:`suggestion_events`, :func:`task_status`,
+:func:`task_segment`, :func:`top_change`, :func:`change_view`) let the notebook skip what a team's data
+cannot support with a sentence instead of an error.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
 
 import ibis
 import numpy as np
@@ -50,7 +52,9 @@ __all__ = [
     "nps", "csat", "ces", "happiness_trend", "happiness_by_segment", "detractor_concentration",
     "engagement", "engagement_distribution", "new_users", "feature_adoption", "adoption_depth",
     "suggestion_acceptance", "active_retention", "new_user_retention", "task_attempts", "task_success",
-    "task_change", "task_shift", "goals_signals_metrics", "METRICS", "metric_value",
+    "task_change", "task_shift", "goals_signals_metrics", "METRICS", "metric_value", "gsm_view",
+    "happiness_summary", "detractor_finding", "happiness_finding", "engagement_finding", "adoption_finding",
+    "acceptance_finding", "depth_finding", "retention_finding", "task_summary_finding", "task_shift_finding",
 ]
 
 #: Fewer answers (or users, or attempts) than this and a number is flagged as too small to read.
@@ -661,7 +665,7 @@ def engagement_finding(table: pd.DataFrame, key_action_label: str = "key actions
         text += f"; a session held {last['events_per_session']:.1f} events"
     if len(done) > 1:
         prev = done.iloc[:-1]
-        text += (f". Over the earlier {len(prev)} complete periods the averages were "
+        text += (f". Over the earlier {len(prev)} complete weeks the averages were "
                  f"{prev['key_actions_per_active_user'].mean():.1f} {key_action_label} and "
                  f"{_fmt_pct(prev['five_day_users'].sum() / prev['active_users'].sum())} five-day users")
     return text + "."
@@ -712,6 +716,8 @@ def new_users(events: ibis.Table, period: str = "week", signup_event: str | None
     out["period"] = pd.to_datetime(out["period"])
     out["new_users"] = out["new_users"].fillna(0).astype("int64")
     out["new_accounts"] = out["new_accounts"].astype("float64")
+    if "account_id" in ev.columns:
+        out["new_accounts"] = out["new_accounts"].fillna(0.0)
     out = out.sort_values("period").reset_index(drop=True)
     out["complete"] = _complete(out["period"], period, as_of_local)
     return out[["period", "new_users", "new_accounts", "complete"]]
@@ -878,9 +884,11 @@ def suggestion_acceptance(events: ibis.Table, shown: str, accepted: str, edited:
 
     ``acceptance_rate`` = ``accepted`` events / ``shown`` events; ``edit_rate`` = ``edited`` / ``shown``
     (how often a person had to fix the output: Gupta's human-in-the-loop rate); both with Wilson
-    intervals. Accepted-without-edits (Gupta's proxy for trust) is acceptance_rate - edit_rate when every
-    edited suggestion was first accepted. Counts are events in the period (per suggestion), so the rates
-    weigh heavy users more than a per-user average would.
+    intervals. Gupta reads acceptance *without edits* as a proxy for trust: when your log records
+    "accepted" and "edited" as separate outcomes of a suggestion (as the sample does), acceptance_rate is
+    exactly that; when every edit follows an acceptance, it is acceptance_rate - edit_rate. Counts are
+    events in the period (per suggestion), so the rates weigh heavy users more than a per-user average
+    would.
 
     Returns
     -------
@@ -943,22 +951,41 @@ def adoption_finding(adoption: pd.DataFrame, feature: str = "the feature", accep
     if adoption is None or adoption.empty:
         return f"{feature} has no recorded use yet."
     first, last = adoption.iloc[0], adoption.iloc[-1]
+    done = adoption[adoption["complete"]]
+    recent = done.iloc[-1] if len(done) else last
     text = (f"In its launch week ({first['period']:%Y-%m-%d}), {_fmt_pct(first['rate'], 1)} of the "
             f"{int(first['active_users']):,} active users used {feature} for the first time. By "
             f"{last['period']:%Y-%m-%d}, {int(last['cumulative_adopters']):,} of the "
             f"{int(last['cumulative_active']):,} users active since launch had tried it "
             f"({_fmt_pct(last['cumulative_rate'])}, 95% CI {_fmt_pct(last['cumulative_ci_low'])}-"
-            f"{_fmt_pct(last['cumulative_ci_high'])}), and in the last period {_fmt_pct(last['usage_rate'])} "
-            "of active users used it.")
+            f"{_fmt_pct(last['cumulative_ci_high'])}), and in the week of {recent['period']:%Y-%m-%d} "
+            f"{_fmt_pct(recent['usage_rate'])} of active users used it.")
     if acceptance is not None and len(acceptance):
-        a = acceptance.iloc[-1] if "period" not in acceptance.columns else acceptance.sum(numeric_only=True)
-        shown, acc, edt = int(a["shown"]), int(a["accepted"]), a["edited"]
-        lo, hi = wilson_interval(acc, shown)
-        text += (f" Of {shown:,} suggestions shown, {_fmt_pct(acc / shown)} were accepted (95% CI "
-                 f"{_fmt_pct(lo, 1)}-{_fmt_pct(hi, 1)})")
-        if not _isnan(edt):
-            text += f" and {_fmt_pct(float(edt) / shown)} were edited by the user"
-        text += "."
+        text += " " + acceptance_finding(acceptance)
+    return text
+
+
+def acceptance_finding(acceptance: pd.DataFrame | None) -> str:
+    """A sentence on suggestion acceptance (all rows of :func:`suggestion_acceptance` pooled), with the
+    trend between the first and the last complete period when the table has periods."""
+    if acceptance is None or acceptance.empty:
+        return "No suggestions were shown."
+    shown, acc = int(acceptance["shown"].sum()), int(acceptance["accepted"].sum())
+    edited = acceptance["edited"].sum() if acceptance["edited"].notna().any() else float("nan")
+    lo, hi = wilson_interval(acc, shown)
+    text = (f"Of {shown:,} suggestions shown, {_fmt_pct(acc / shown, 1)} were accepted (95% CI "
+            f"{_fmt_pct(lo, 1)}-{_fmt_pct(hi, 1)})")
+    if not _isnan(edited):
+        text += f"; {_fmt_pct(float(edited) / shown, 1)} were edited by the user before use"
+    text += "."
+    if "period" in acceptance.columns and "complete" in acceptance.columns:
+        done = acceptance[acceptance["complete"] & ~acceptance["small_sample"]]
+        if len(done) >= 2:
+            a, b = done.iloc[0], done.iloc[-1]
+            r = diff_proportions(int(b["accepted"]), int(b["shown"]), int(a["accepted"]), int(a["shown"]))
+            move = ("a change larger than its noise" if r["significant"] else "within the noise")
+            text += (f" Acceptance went from {_fmt_pct(r['p2'], 1)} in the week of {a['period']:%Y-%m-%d} to "
+                     f"{_fmt_pct(r['p1'], 1)} in the week of {b['period']:%Y-%m-%d} ({move}).")
     return text
 
 
@@ -1506,13 +1533,13 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
         else:
             signup = roles.signup if _has_event(ds.events, roles.signup) else None
             t = new_user_retention(ds.events, k, "week", signup, None, tz, ws, as_of_local)
-            what = f"sign-up cohorts active in week {k}"
+            what = f"new users (weekly sign-up cohorts) active in week {k}"
         t = t[pd.to_datetime(t["cohort"]) >= start_local - pd.Timedelta(weeks=k + 1)]
         if t.empty:
             return missing("share", f"no cohort complete at week {k} in the window")
         p = pooled_rate(t)
         return result(p["rate"], "share", p["ci_low"], p["ci_high"],
-                      note=f"{p['successes']:,} of {p['n']:,} {what}; {len(t)} cohorts")
+                      note=f"{p['successes']:,} of {p['n']:,} {what}; {len(t)} weekly cohorts")
     if name in ("task_completion_rate", "task_error_rate", "time_on_task"):
         unit = METRICS[[m for m in METRICS if m.startswith(name)][0]][0]
         if not (roles.task_started and roles.task_completed):
@@ -1645,3 +1672,129 @@ def task_status(ds, params) -> str | None:
 def workflow_note(events: ibis.Table, workflow: str = "workflow") -> str:
     """A sentence on whether the log distinguishes workflows (for the notebook), '' when it does."""
     return _check_workflow_column(events, workflow) or ""
+
+
+def top_detractor_column(table: pd.DataFrame | None) -> str | None:
+    """The segment column of the strongest significant detractor concentration (for a chart), else None."""
+    if table is None or table.empty:
+        return None
+    hits = table[table["significant"] & (table["diff"] > 0) & ~table["small_sample"]]
+    return str((hits if len(hits) else table).iloc[0]["column"])
+
+
+def depth_finding(depth: dict | None, feature: str = "the feature") -> str:
+    """A sentence for :func:`adoption_depth`."""
+    if not depth or not depth.get("users"):
+        return f"No users to measure the depth of {feature} on."
+    if not depth["adopters"]:
+        return f"None of the {depth['users']:,} {depth['population']} used {feature}."
+    return (f"Among {depth['users']:,} {depth['population']} since launch, {_fmt_pct(depth['rate'])} "
+            f"(95% CI {_fmt_pct(depth['ci_low'])}-{_fmt_pct(depth['ci_high'])}) used {feature}; an adopter used "
+            f"it {depth['uses_per_adopter']:.1f} times on average (median {depth['median_uses']:.0f}), and "
+            f"{_fmt_pct(depth['repeat_rate'])} of adopters came back to it in a second week.")
+
+
+def retention_finding(table: pd.DataFrame, k: int = 4, recent: int = 12) -> str:
+    """A sentence for :func:`active_retention`: the pooled rate over the last ``recent`` cohorts and the
+    range of the cohort rates."""
+    if table is None or table.empty:
+        return f"No weekly cohort is old enough to measure retention {k} weeks later."
+    t = table.tail(recent)
+    p = pooled_rate(t)
+    return (f"Of the users active in a week, {_fmt_pct(p['rate'])} (95% CI {_fmt_pct(p['ci_low'], 1)}-"
+            f"{_fmt_pct(p['ci_high'], 1)}) were active again {k} weeks later, over the last {len(t)} weekly "
+            f"cohorts ({p['n']:,} user-weeks); cohorts ranged from {_fmt_pct(t['rate'].min())} to "
+            f"{_fmt_pct(t['rate'].max())}.")
+
+
+def task_summary_finding(table: pd.DataFrame | None) -> str:
+    """A sentence for :func:`task_success` without period: overall rates and the weakest workflow."""
+    if table is None or table.empty:
+        return "There are no task attempts."
+    n, done, failed = (int(table[c].sum()) for c in ("attempts", "completed", "failed"))
+    text = (f"Over {n:,} task attempts, {_fmt_pct(done / n, 1)} were completed and {_fmt_pct(failed / n, 1)} "
+            "failed (the rest were abandoned).")
+    if len(table) > 1:
+        worst = table.sort_values("completion_rate").iloc[0]
+        text += (f" The weakest workflow is {worst['workflow']}: {_fmt_pct(worst['completion_rate'], 1)} completed "
+                 f"(95% CI {_fmt_pct(worst['completion_ci_low'], 1)}-{_fmt_pct(worst['completion_ci_high'], 1)}), "
+                 f"{_fmt_pct(worst['error_rate'], 1)} failed, median time on task "
+                 f"{worst['median_seconds'] / 60:.1f} min.")
+    return text
+
+
+def task_segment(events: ibis.Table, params, as_of=None, started: str | None = None) -> str | None:
+    """The params segment that best separates task success: the one whose :func:`task_shift` finds the
+    strongest significant change (None when no segment column helps or there are no task events)."""
+    roles = params.events
+    started = started or roles.task_started
+    if not (started and roles.task_completed):
+        return None
+    best, best_z = None, -1.0
+    overall = task_shift(events, started, roles.task_completed, roles.task_failed, timezone=params.timezone,
+                         week_start=params.week_start, as_of=as_of)
+    if len(overall) and overall["significant"].any():
+        best_z = float(overall.loc[overall["significant"], "z"].abs().max())
+    for column in params.segments:
+        if column not in events.columns:
+            continue
+        s = task_shift(events, started, roles.task_completed, roles.task_failed, segment=column,
+                       timezone=params.timezone, week_start=params.week_start, as_of=as_of)
+        if len(s) and s["significant"].any():
+            z = float(s.loc[s["significant"], "z"].abs().max())
+            if z > best_z:
+                best, best_z = column, z
+    return best
+
+
+def top_change(shift: pd.DataFrame | None) -> dict | None:
+    """The strongest significant row of :func:`task_shift` as a dict, or None."""
+    if shift is None or shift.empty or not shift["significant"].any():
+        return None
+    return shift[shift["significant"]].iloc[0].to_dict()
+
+
+def only(events: ibis.Table, change: dict | None, workflow: str = "workflow") -> ibis.Table:
+    """The events of the workflow named in ``change`` (from :func:`top_change`); all events when None or
+    when the log has no workflow column."""
+    if not change or workflow not in events.columns or change.get("workflow") == ALL:
+        return events
+    return events.filter(events[workflow].cast("string") == change["workflow"])
+
+
+def change_view(before_after: pd.DataFrame, change: dict | None) -> pd.DataFrame:
+    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs."""
+    t = before_after
+    if change:
+        t = t[t["workflow"] == change["workflow"]]
+    cols = [c for c in ("workflow", "segment", "metric", "attempts_before", "attempts_after", "before", "after",
+                        "diff", "ci_low", "ci_high", "significant") if c in t.columns]
+    return t[cols].reset_index(drop=True)
+
+
+def _format_value(value, unit: str) -> str:
+    if _isnan(value):
+        return "n/a"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "points":
+        return f"{value:+.0f}"
+    if unit == "seconds":
+        return f"{value:.0f} s"
+    return f"{value:.2f}"
+
+
+def gsm_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The goals-signals-metrics table for reading: value and its 95% interval (``interval``) formatted by unit.
+
+    >>> gsm_view(pd.DataFrame([{"category": "happiness", "goal": "g", "signal": "s", "metric": "csat",
+    ...     "value": 0.7, "unit": "share", "ci_low": 0.65, "ci_high": 0.75, "note": "n"}]))[["value", "interval"]].to_dict("records")
+    [{'value': '70.0%', 'interval': '65.0% to 75.0%'}]
+    """
+    out = table[["category", "goal", "signal", "metric"]].copy()
+    out["value"] = [_format_value(v, u) for v, u in zip(table["value"], table["unit"])]
+    out["interval"] = ["" if _isnan(lo) else f"{_format_value(lo, u)} to {_format_value(hi, u)}"
+                     for lo, hi, u in zip(table["ci_low"], table["ci_high"], table["unit"])]
+    out["unit"] = table["unit"]
+    out["note"] = table["note"]
+    return out

@@ -338,6 +338,7 @@ def unit_outcomes(events: ibis.Table, candidate, early_days: float = 14, outcome
     unit = _unit_column(events, cand.per, f"candidate {cand.name!r}")
     ev = events.filter(events.timestamp < as_of_utc)
     ev = ev.mutate(_u=ev[unit].cast("string"))
+    ev = ev.filter(ev._u.notnull())  # rows without an account cannot be attributed to one
     starts = ev.filter(ev.event == signup_event)
     starts = starts.group_by("_u").aggregate(_start=starts.timestamp.min())
     horizon = max(7 * (outcome_week + 1), revenue_days)
@@ -605,8 +606,16 @@ def _fmt(x, spec=".2f") -> str:
 def _auc_text(r) -> str:
     if math.isnan(r["auc"]):
         return "its early value could not be compared with week-8 activity (no complete cohorts)"
+    if r["auc"] == 0.5 and math.isnan(r["spearman_retention"]):
+        return ("its early value is the same for every user (AUC 0.50, a coin flip), so it cannot predict who "
+                "stays")
     ci = f" (95% CI {_fmt(r['auc_low'])}-{_fmt(r['auc_high'])})" if not math.isnan(r["auc_low"]) else ""
-    return f"its value in a {'account' if r['per'] == 'account' else 'user'}'s first two weeks predicts week-8 activity with AUC {_fmt(r['auc'])}{ci}"
+    unit = "an account" if r["per"] == "account" else "a user"
+    return f"its value in {unit}'s first two weeks predicts week-8 activity with AUC {_fmt(r['auc'])}{ci}"
+
+
+def _every(window: str) -> str:
+    return {"day": "daily", "week": "weekly", "month": "monthly"}.get(window, "period")
 
 
 def _reasons(t: pd.DataFrame) -> list[str]:
@@ -617,11 +626,17 @@ def _reasons(t: pd.DataFrame) -> list[str]:
         if r["rank"] == 1:
             bits = [_auc_text(r)]
             if not r["vanity"]:
-                bits.append(f"its weekly changes follow retained use (r = {_fmt(r['corr_retained'])}) more than "
-                            f"acquisition (r = {_fmt(r['acquisition'])})" if not math.isnan(r["corr_retained"])
-                            else "it is not driven by acquisition")
+                bits.append(f"its {_every(r['window'])} changes follow retained use (r = {_fmt(r['corr_retained'])}) "
+                            f"more than acquisition (r = {_fmt(r['acquisition'])})"
+                            if not math.isnan(r["corr_retained"]) else "it is not driven by acquisition")
             bits.append(f"the team scores it {r['checklist']:.1f}/5 on the checklist")
-            out.append(f"{head} wins: " + "; ".join(bits) + ".")
+            text = f"{head} wins: " + "; ".join(bits) + "."
+            if r["vanity"]:
+                text += (f" Caution: it too moves with acquisition (r = {_fmt(r['acquisition'])}) more than with "
+                         f"retained use (r = {_fmt(r['corr_retained'])}), so it wins only against weaker candidates.")
+            if r["score"] < 40:
+                text += " With a score under 40 no candidate is convincing: consider proposing a new one."
+            out.append(text)
             continue
         gaps = {
             "vanity": r["vanity_penalty"],
@@ -629,20 +644,25 @@ def _reasons(t: pd.DataFrame) -> list[str]:
             "checklist": WEIGHTS["checklist"] * (win["checklist_points"] - r["checklist_points"]),
             "sensitivity": WEIGHTS["sensitivity"] * (win["sensitivity_points"] - r["sensitivity_points"]),
         }
-        main = max(gaps, key=gaps.get)
-        if main == "vanity":
-            why = (f"it is a vanity metric: its weekly changes move with acquisition (spend r = "
-                   f"{_fmt(r['corr_spend'])}, sign-ups r = {_fmt(r['corr_signups'])}) rather than with retained "
-                   f"use (r = {_fmt(r['corr_retained'])})")
-        elif main == "leading":
-            why = f"it leads retention less well: {_auc_text(r)} vs {_fmt(win['auc'])} for the winner"
-        elif main == "checklist":
-            weak = [i for i in CHECKLIST if r[i] <= 2]
-            why = (f"the team scores it lower on the checklist ({r['checklist']:.1f}/5 vs {win['checklist']:.1f}"
-                   + (f"; weak on {', '.join(i.replace('_', ' ') for i in weak)}" if weak else "") + ")")
-        else:
-            why = (f"it barely moves beyond its weekly noise (signal-to-noise {_fmt(r['snr'], '.1f')} vs "
-                   f"{_fmt(win['snr'], '.1f')})")
+        others = {k: v for k, v in gaps.items() if k != "vanity"}
+        main = max(others, key=others.get)
+        whys = []
+        if r["vanity"]:  # always said first: it is the disqualifying reason
+            whys.append(f"it is a vanity metric: its {_every(r['window'])} changes move with acquisition (spend r = "
+                        f"{_fmt(r['corr_spend'])}, sign-ups r = {_fmt(r['corr_signups'])}) rather than with retained "
+                        f"use (r = {_fmt(r['corr_retained'])})")
+        if not r["vanity"] or others[main] >= 5:
+            if main == "leading":
+                whys.append(f"it leads retention less well: {_auc_text(r)} vs {_fmt(win['auc'])} for the winner")
+            elif main == "checklist":
+                weak = [i for i in CHECKLIST if r[i] <= 2]
+                whys.append(f"the team scores it lower on the checklist ({r['checklist']:.1f}/5 vs "
+                            f"{win['checklist']:.1f}" + (f"; weak on {', '.join(i.replace('_', ' ') for i in weak)}"
+                                                         if weak else "") + ")")
+            else:
+                whys.append(f"it barely moves beyond its {_every(r['window'])} noise (signal-to-noise "
+                            f"{_fmt(r['snr'], '.1f')} vs {_fmt(win['snr'], '.1f')})")
+        why = "; and ".join(whys)
         out.append(f"{head} loses to {win['label']}: {why}.")
     return out
 
@@ -662,12 +682,14 @@ def vanity_finding(scores: pd.DataFrame) -> str:
     if flagged.empty:
         best = scores.sort_values("acquisition", ascending=False).iloc[0]
         return (f"No candidate looks like a vanity metric: the one closest to acquisition, {best['label']}, has "
-                f"weekly changes correlated r = {_fmt(best['acquisition'])} with spend or sign-ups and "
+                f"{_every(best['window'])} changes correlated r = {_fmt(best['acquisition'])} with spend or sign-ups and "
                 f"r = {_fmt(best['corr_retained'])} with retained use.")
     parts = []
     for _, r in flagged.iterrows():
         spend = "" if math.isnan(r["corr_spend"]) else f"acquisition spend (r = {_fmt(r['corr_spend'])}) and "
-        parts.append(f"{r['label']} is rejected as a vanity metric: its weekly changes move with {spend}"
+        verdict = ("is flagged as vanity-like even though it ranks first" if r["rank"] == 1 else
+                   "is rejected as a vanity metric")
+        parts.append(f"{r['label']} {verdict}: its {_every(r['window'])} changes move with {spend}"
                      f"sign-ups (r = {_fmt(r['corr_signups'])}), not with retained use (r = "
                      f"{_fmt(r['corr_retained'])}); it would rise whenever marketing spends more, whatever the "
                      "product does.")
@@ -709,7 +731,8 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     -------
     DataFrame, one row per k: ``threshold``, ``users_above``, ``retained_above``, ``rate_above``,
     ``users_below``, ``retained_below``, ``rate_below``, ``diff``, ``ci_low``, ``ci_high``, ``significant``,
-    ``share_above``, ``youden_j``, ``small_sample``, ``best`` (bool, at most one True).
+    ``share_above``, ``youden_j``, ``small_sample``, ``best`` (bool, at most one True). Thresholds that no
+    user reaches are left out (when at least one is reached).
 
     Examples
     --------
@@ -769,6 +792,8 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
                      "ci_high": d["ci_high"], "significant": d["significant"], "share_above": ua / total_users,
                      "youden_j": tpr - fpr, "small_sample": bool(small_sample(ra, ua) or small_sample(rb, ub))})
     t = pd.DataFrame(rows)
+    if (t["users_above"] == 0).any() and (t["users_above"] > 0).any():
+        t = t[t["users_above"] > 0].reset_index(drop=True)  # nobody does the action that often: no rows to read
     eligible = (t["users_above"] >= min_users) & (t["users_below"] >= min_users) & t["significant"]
     t["best"] = False
     if eligible.any():
@@ -816,8 +841,8 @@ def magic_number_finding(table: pd.DataFrame, action: str, within_days: float,
             f"{r['diff'] * 100:.0f} points, 95% CI {r['ci_low'] * 100:.0f} to {r['ci_high'] * 100:.0f}). "
             f"Only {r['share_above']:.0%} of new users get there today, so moving more of them past it is the "
             f"lever (Youden's J = {r['youden_j']:.2f}, the best separation of k = 1-{int(table['threshold'].max())}). "
-            "It is a correlation: users who would stay anyway may also invite more, so test it with an experiment "
-            "that nudges new users toward the threshold.")
+            f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
+            "experiment that nudges new users toward the threshold.")
 
 
 # -------------------------------------------------------------------------------------- metric tree
@@ -833,14 +858,15 @@ INPUT_METRICS = {
                              needs=("invite_sent",), source="north_star (ibis): invites / weekly active users"),
     "key_actions_per_active_user": dict(label="Core actions per active user", unit="ratio", higher_is_better=True,
                                         needs=("core_action",),
-                                        source="north_star (ibis): core actions / weekly active users"),
+                                        source="pmplaybook.heart.engagement, weekly"),
     "weekly_active_users": dict(label="Weekly active users", unit="users", higher_is_better=True, needs=(),
                                 source="north_star (ibis): distinct users per week"),
     "task_failure_rate": dict(label="Task failure rate", unit="share", higher_is_better=False,
-                              needs=("task_failed",), source="north_star (ibis): failed / started tasks per week"),
+                              needs=("task_failed",),
+                              source="pmplaybook.heart.task_success (attempts), else north_star (ibis) event counts"),
     "task_completion_rate": dict(label="Task completion rate", unit="share", higher_is_better=True,
                                  needs=("task_completed",),
-                                 source="north_star (ibis): completed / started tasks per week"),
+                                 source="pmplaybook.heart.task_success (attempts), else north_star (ibis) event counts"),
     "paying_accounts": dict(label="Paying accounts", unit="accounts", higher_is_better=True, needs=("payment",),
                             source="north_star (ibis): accounts with a payment in the last 35 days, weekly"),
 }
@@ -863,11 +889,13 @@ def input_series(metric: str, params: TeamParams, ds) -> pd.DataFrame:
       Strong: 25-40% (Koala, via FIELD-FACTS).
     - ``week4_retention``: users of a sign-up week active in calendar week 4 after it / cohort size
       (:func:`pmplaybook.retention.cohort_retention`; complete cohorts only).
-    - ``invites_per_user``: invites sent / weekly active users.
-    - ``key_actions_per_active_user``: core actions / weekly active users.
+    - ``invites_per_user``: invites sent / weekly active users (a small ibis expression here).
+    - ``key_actions_per_active_user``: core actions / weekly active users
+      (:func:`pmplaybook.heart.engagement`).
     - ``weekly_active_users``: distinct users with any event.
-    - ``task_failure_rate``: failed / started tasks (failed / (completed + failed) without a start event);
-      ``task_completion_rate``: completed / started.
+    - ``task_failure_rate``: failed / attempted tasks, ``task_completion_rate``: completed / attempted, with
+      attempts paired start -> outcome by :func:`pmplaybook.heart.task_success` (all workflows pooled, by the
+      week the attempt started); without start and completed roles, failed / (completed + failed) events.
     - ``paying_accounts``: accounts with a payment in the 35 days before the week's end.
 
     Returns
@@ -902,16 +930,32 @@ def input_series(metric: str, params: TeamParams, ds) -> pd.DataFrame:
         got = pd.DataFrame({"numerator": t["retained"].to_numpy(), "denominator": t["cohort_size"].to_numpy()},
                            index=pd.Index([_index_of(c, "week", ws) for c in t["cohort"]], name="_p"))
         frame = frame.join(got, how="inner")
-    elif metric in ("invites_per_user", "key_actions_per_active_user", "weekly_active_users"):
+    elif metric == "key_actions_per_active_user":
+        from . import heart
+        t = heart.engagement(ev, key_action=e.core_action, period="week", timezone=tz, week_start=ws,
+                             as_of=ds.as_of)
+        t = t[t["complete"]]
+        got = pd.DataFrame({"numerator": t["key_actions"].to_numpy(), "denominator": t["active_users"].to_numpy()},
+                           index=pd.Index([_index_of(p, "week", ws) for p in t["period"]], name="_p"))
+        frame = frame.join(got)
+    elif metric in ("invites_per_user", "weekly_active_users"):
         active = _weekly_counts(ev, ev.user_id.notnull(), ws, tz, as_of_utc, distinct="user_id")
         frame["denominator"] = active
         if metric == "weekly_active_users":
             frame["numerator"] = active
             frame["denominator"] = 1
         else:
-            name = e.invite_sent if metric == "invites_per_user" else e.core_action
-            frame["numerator"] = _weekly_counts(ev, ev.event == name, ws, tz, as_of_utc)
-    elif metric in ("task_failure_rate", "task_completion_rate"):
+            frame["numerator"] = _weekly_counts(ev, ev.event == e.invite_sent, ws, tz, as_of_utc)
+    elif metric in ("task_failure_rate", "task_completion_rate") and e.task_started and e.task_completed:
+        from . import heart
+        t = heart.task_success(ev, e.task_started, e.task_completed, e.task_failed, workflow=None, period="week",
+                               timezone=tz, week_start=ws, as_of=ds.as_of)
+        top = "failed" if metric == "task_failure_rate" else "completed"
+        t = t.groupby("period", as_index=False)[[top, "attempts"]].sum()
+        got = pd.DataFrame({"numerator": t[top].to_numpy(), "denominator": t["attempts"].to_numpy()},
+                           index=pd.Index([_index_of(p, "week", ws) for p in t["period"]], name="_p"))
+        frame = frame.join(got)
+    elif metric in ("task_failure_rate", "task_completion_rate"):  # no start/completed pair: count events
         top = e.task_failed if metric == "task_failure_rate" else e.task_completed
         frame["numerator"] = _weekly_counts(ev, ev.event == top, ws, tz, as_of_utc)
         if e.task_started:
@@ -1179,3 +1223,114 @@ def metric_stack_warnings(stack: pd.DataFrame, max_kpis: int = 7) -> list[str]:
         out.append(f"Unclassified: {', '.join(unknown['kpi'])}; name it after what it measures, or add it to "
                    "north_star.KPI_LEVELS.")
     return out
+
+
+# ------------------------------------------------------------------------------- notebook helpers
+
+
+def checklist_table(params: TeamParams) -> pd.DataFrame:
+    """The team's own 1-5 scores per candidate and checklist item (rows = items, columns = candidates);
+    an unscored item shows as NaN (counted 3 in :func:`score_candidates`).
+
+    >>> from pmplaybook.config import load_params
+    >>> checklist_table(load_params("onboarding")).loc["not_vanity"].to_dict()
+    {'weekly_activated_users': 4.0, 'weekly_signups': 1.0}
+    """
+    cols = {c.name: [float(c.scores[i]) if i in c.scores else float("nan") for i in CHECKLIST]
+            for c in params.north_star.candidates}
+    out = pd.DataFrame(cols, index=pd.Index(list(CHECKLIST), name="item"))
+    if len(out.columns):
+        out.loc["mean"] = out.fillna(3).mean()
+    return out
+
+
+def winner(scores: pd.DataFrame) -> str | None:
+    """The top-ranked candidate's name (None without candidates)."""
+    return None if scores is None or scores.empty else str(scores.iloc[0]["candidate"])
+
+
+def magic_number_for(params: TeamParams, ds, outcome: str = "active_week_8", max_threshold: int = 10) -> dict:
+    """The magic number of a team's early action (:func:`magic_number_action`), ready for the notebook.
+
+    Returns a dict with ``action``, ``within_days``, ``role``, ``table`` (or None) and ``sentence`` (the
+    finding, or why it was skipped: no suitable role, or no complete outcome window).
+    """
+    pick = magic_number_action(params)
+    if pick is None:
+        return {"action": None, "within_days": None, "role": None, "table": None,
+                "sentence": "Skipped: the team's params name no invite, activation or core-action event "
+                            "(events.invite_sent / activation / core_action), so there is no early action to test."}
+    try:
+        t = magic_number(ds.events, pick["action"], pick["within_days"], outcome, params.events.signup,
+                         max_threshold, ds.timezone, ds.as_of)
+    except ValueError as exc:
+        return {**pick, "table": None, "sentence": f"Skipped: {exc}"}
+    intro = f"Early action tested: **{pick['action']}** ({pick['role']}) in the first {pick['within_days']:g} days. "
+    return {**pick, "table": t, "sentence": intro + magic_number_finding(t, pick["action"], pick["within_days"], outcome)}
+
+
+def stack_finding(stack: pd.DataFrame, max_kpis: int = 7) -> str:
+    """The metric-stack classification in words: counts per level, then the warnings (or that it is healthy)."""
+    if stack.empty:
+        return "The team's params list no KPIs (kpis:), so there is no metric stack to check."
+    names = {"business_outcome": "business outcomes", "product_outcome": "product outcomes",
+             "activity": "activity metrics", "unclassified": "unclassified"}
+    counts = [f"{int((stack['level'] == lvl).sum())} {names[lvl]} ({', '.join(stack.loc[stack['level'] == lvl, 'kpi'])})"
+              for lvl in names if (stack["level"] == lvl).any()]
+    text = f"The team's {len(stack)} KPIs: " + "; ".join(counts) + "."
+    warn = metric_stack_warnings(stack, max_kpis)
+    if not warn:
+        return text + (f" The stack looks healthy: at most {max_kpis} primary KPIs, lagging business outcomes and "
+                       "leading product outcomes, no activity metric posing as an outcome.")
+    return text + "\n\n" + "\n".join(f"- **{w.split(':')[0]}**:{w.split(':', 1)[1]}" for w in warn)
+
+
+def classic_mistakes(scores: pd.DataFrame, stack: pd.DataFrame, tree: pd.DataFrame) -> str:
+    """The classic North Star mistakes, each checked on this team's data and params (markdown list)."""
+    lines = []
+    if scores is not None and len(scores):
+        vain = scores[scores["vanity"]]
+        lines.append("- **Vanity metric**: " + (
+            f"{', '.join(vain['label'])} {'moves' if len(vain) == 1 else 'move'} with acquisition rather than "
+            "retained use (see above)." if len(vain)
+            else "no candidate moves with acquisition more than with retained use."))
+        output = scores[scores["candidate"].isin([c for c in scores["candidate"] if re.search(
+            r"revenue|mrr|arr|payment", c)])]
+        lines.append("- **Output (business) metric as North Star**: " + (
+            f"{', '.join(output['label'])} measures what the company captures, not the value customers get; "
+            "it lags, so keep it as a business outcome the North Star should lead." if len(output)
+            else "no candidate is a revenue number."))
+        stuck = scores[(scores["actionable"] <= 2) | (scores["snr"].fillna(0) < 0.5)]
+        lines.append("- **A metric the team cannot move**: " + (
+            "; ".join(f"{r['label']} (team's actionable score {int(r['actionable'])}/5, signal-to-noise "
+                      f"{_fmt(r['snr'], '.1f')})" for _, r in stuck.iterrows()) + "." if len(stuck)
+            else "every candidate is scored actionable and moves beyond its weekly noise."))
+    n = len(stack)
+    lines.append(f"- **Too many KPIs**: {n} primary KPIs including the North Star" + (
+        " - more than 7; trim to the North Star, 2-3 inputs and a guardrail." if n > 7 else " - within the 3-7 range."))
+    act = stack[(stack["level"] == "activity") | stack["vanity"]]
+    lines.append("- **Activity dressed as outcome**: " + (f"{', '.join(act['kpi'])}." if len(act) else "none found."))
+    if tree is not None:
+        guard = tree[tree["role"] == "guardrail"]
+        lines.append("- **No counter-metric**: " + (
+            f"guarded by {guard.iloc[0]['label']}." if len(guard) else
+            "the team has no guardrail; name one in params (north_star.guardrail), e.g. a failure or churn rate, "
+            "so pushing the North Star up cannot quietly hurt users."))
+    return "\n".join(lines)
+
+
+def headlines(tree: pd.DataFrame, magic: dict) -> dict:
+    """The notebook's headline KPIs: the North Star's current value and the share of new users past the
+    magic number (None where not computable)."""
+    top = tree[tree["role"] == "north_star"] if tree is not None else pd.DataFrame()
+    value = float(top["current"].iloc[0]) if len(top) and not pd.isna(top["current"].iloc[0]) else None
+    best = magic["table"][magic["table"]["best"]] if magic.get("table") is not None else pd.DataFrame()
+    share = float(best["share_above"].iloc[0]) if len(best) else None
+    return {
+        "north_star": value,
+        "north_star_label": f"North Star: {top['label'].iloc[0]}" if len(top) else "North Star",
+        "magic_number_share": share,
+        "magic_number_label": (f"Share of new users past the magic number ({int(best['threshold'].iloc[0])} "
+                               f"{magic['action']} in {magic['within_days']:g} days)") if len(best)
+        else "Share of new users past the magic number",
+    }

@@ -484,14 +484,14 @@ def plateau(curve: pd.DataFrame, tolerance: float = 0.005, min_periods: int = 4,
     period (at least ``min_periods`` of them):
 
     1. the least-squares slope of rate on period, weighted by cohort size, declines by no more than
-       ``tolerance`` per period (0.005 = half a percentage point), and
-    2. no later rate falls below p's 95% Wilson lower bound (the curve does not keep sinking by more
-       than its noise).
+       ``tolerance`` per period (0.005 = half a percentage point): the trend is flat; and
+    2. every step from one period to the next either declines by no more than ``tolerance`` or stays
+       inside the noise (the two periods' 95% Wilson intervals overlap): no drop larger than noise is left.
 
     The level is the size-weighted rate over p..last, with the Wilson interval of the pooled counts.
     Why: a curve that stops declining (Gupta: "a curve that flattens is the PMF signal") shows users who
-    stay; requiring both a small slope and no significant fall keeps noise in late, small periods from
-    faking or hiding a plateau.
+    stay; asking for a flat trend *and* no real step down keeps noise in late, small periods from faking or
+    hiding a plateau.
 
     Parameters
     ----------
@@ -525,25 +525,27 @@ def plateau(curve: pd.DataFrame, tolerance: float = 0.005, min_periods: int = 4,
     retained = c["retained"].to_numpy(dtype="float64")
     sizes = c["cohort_size"].to_numpy(dtype="float64")
     rates = retained / sizes
-    lows, _ = wilson_interval(retained, sizes) if len(c) else (np.array([]), None)
+    lows, highs = wilson_interval(retained, sizes) if len(c) else (np.array([]), np.array([]))
+    # step j (from period j to j+1) is acceptable when small or within noise
+    small_step = (rates[:-1] - rates[1:] <= tolerance) | (highs[1:] >= lows[:-1])
     for i in range(len(c) - min_periods + 1):
         x, y, w = periods[i:], rates[i:], sizes[i:]
         xm, ym = np.average(x, weights=w), np.average(y, weights=w)
         slope = float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
-        if slope >= -tolerance and np.all(y[1:] >= lows[i]):
+        if slope >= -tolerance and np.all(small_step[i:]):
             level = float(retained[i:].sum() / sizes[i:].sum())
             low, high = wilson_interval(retained[i:].sum(), sizes[i:].sum())
             p = int(periods[i])
             sentence = (f"The curve flattens from {unit} {p} on: from then it changes by {slope * 100:+.2f} "
-                        f"points per {unit} and holds at about {level:.0%} (95% interval {low:.1%}-{high:.1%}) "
+                        f"points per {unit} and holds at about {level:.1%} (95% interval {low:.1%}-{high:.1%}) "
                         f"through {unit} {int(periods[-1])}.")
             return Plateau(True, p, level, low, high, slope, unit, sentence)
     if len(c) < min_periods:
         sentence = (f"Too few complete {unit}s ({len(c)}, need {min_periods}) with {min_users}+ users to judge "
                     "whether the curve flattens.")
     else:
-        sentence = (f"The curve has not flattened: it keeps declining by more than {tolerance * 100:.1f} points "
-                    f"per {unit} (or falls below its earlier interval) through {unit} {int(periods[-1])}.")
+        sentence = (f"The curve has not flattened: through {unit} {int(periods[-1])} it keeps declining by more "
+                    f"than {tolerance * 100:.1f} points per {unit}, or by steps larger than their noise.")
     return Plateau(False, None, None, None, None, None, unit, sentence)
 
 
@@ -861,7 +863,8 @@ def segment_breakdown(table: pd.DataFrame, at: int = 4, min_users: int = 30) -> 
     return out.sort_values("cohort_size", ascending=False).reset_index(drop=True)
 
 
-def segment_shift(table: pd.DataFrame, at: int = 4, min_cohorts: int = 4, min_users: int = 30) -> pd.DataFrame:
+def segment_shift(table: pd.DataFrame, at: int = 4, min_cohorts: int = 4, min_users: int = 30,
+                  exclude=()) -> pd.DataFrame:
     """For each segment, the cohort date after which its period-``at`` retention changed most.
 
     For every segment and every split cohort (leaving at least ``min_cohorts`` complete cohorts on each
@@ -877,7 +880,7 @@ def segment_shift(table: pd.DataFrame, at: int = 4, min_cohorts: int = 4, min_us
     """
     if "segment" not in table.columns:
         raise ValueError("segment_shift needs cohort_retention(..., segment=<column>) output")
-    cells = table[(table["period"] == at) & table["complete"]]
+    cells = table[(table["period"] == at) & table["complete"] & ~table["cohort"].isin(list(exclude))]
     rows = []
     for value, g in cells.groupby("segment"):
         g = g.sort_values("cohort")
@@ -895,13 +898,13 @@ def segment_shift(table: pd.DataFrame, at: int = 4, min_cohorts: int = 4, min_us
         i, d, n1, n2 = best
         rows.append({"segment": value, "split": g["cohort"].iloc[i], "before_rate": d["p2"], "after_rate": d["p1"],
                      "before_users": int(n2), "after_users": int(n1), "diff": d["diff"], "ci_low": d["ci_low"],
-                     "ci_high": d["ci_high"], "significant": d["significant"]})
+                     "ci_high": d["ci_high"], "p_value": d["p_value"], "significant": d["significant"]})
     cols = ["segment", "split", "before_rate", "after_rate", "before_users", "after_users", "diff", "ci_low",
-            "ci_high", "significant"]
+            "ci_high", "p_value", "significant"]
     out = pd.DataFrame(rows, columns=cols)
     if out.empty:
         return out
-    out["_order"] = np.where(out["significant"], out["diff"], np.inf)
+    out["_order"] = np.where(out["significant"], out["ci_high"], np.inf)
     return out.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
@@ -938,8 +941,9 @@ def outlier_cohorts(table: pd.DataFrame, at: int = 4, min_users: int = 30) -> pd
         d = diff_proportions(r.retained, r.cohort_size, s_all - r.retained, n_all - r.cohort_size)
         rows.append({"cohort": r.cohort, "cohort_size": int(r.cohort_size), "size_ratio": r.cohort_size / median,
                      "rate": d["p1"], "rest_rate": d["p2"], "diff": d["diff"], "ci_low": d["ci_low"],
-                     "ci_high": d["ci_high"], "z": d["z"], "significant": d["significant"]})
-    cols = ["cohort", "cohort_size", "size_ratio", "rate", "rest_rate", "diff", "ci_low", "ci_high", "z", "significant"]
+                     "ci_high": d["ci_high"], "z": d["z"], "p_value": d["p_value"], "significant": d["significant"]})
+    cols = ["cohort", "cohort_size", "size_ratio", "rate", "rest_rate", "diff", "ci_low", "ci_high", "z", "p_value",
+            "significant"]
     return pd.DataFrame(rows, columns=cols).sort_values("z").reset_index(drop=True)
 
 
@@ -981,61 +985,107 @@ def weak_cohort_finding(table: pd.DataFrame, at: int = 4, period: str = "week", 
 
 
 def collapse_finding(table: pd.DataFrame, at: int = 4, period: str = "week", column: str = "segment",
-                     min_cohorts: int = 4) -> str:
+                     min_cohorts: int = 4, exclude=(), max_p: float = 0.001) -> str:
     """A sentence on the segment whose period-``at`` retention dropped most (and significantly) from some
     cohort on, and on how little the overall average shows it (from :func:`segment_shift`)."""
-    shifts = segment_shift(table, at=at, min_cohorts=min_cohorts)
-    drops = shifts[shifts["significant"] & (shifts["diff"] < 0)] if len(shifts) else shifts
+    shifts = segment_shift(table, at=at, min_cohorts=min_cohorts, exclude=exclude)
+    drops = shifts[(shifts["p_value"] < max_p) & (shifts["diff"] < 0)] if len(shifts) else shifts
+    drops = drops.sort_values("ci_high")
     if drops.empty:
         return (f"No {column} segment's {period}-{at} retention fell beyond its noise at any point: the average "
                 "is not hiding a collapse here.")
     top = drops.iloc[0]
     split = pd.Timestamp(top["split"])
-    cells = table[(table["period"] == at) & table["complete"]]
+    cells = table[(table["period"] == at) & table["complete"] & ~table["cohort"].isin(list(exclude))]
     before, after = cells[cells["cohort"] < split], cells[cells["cohort"] >= split]
     rate = lambda c: c["retained"].sum() / c["cohort_size"].sum() if c["cohort_size"].sum() else float("nan")  # noqa: E731
     others = after[after["segment"] != top["segment"]]
     others_before = before[before["segment"] != top["segment"]]
+    overall = rate(after) - rate(before)
     return (f"Users with {column} = {top['segment']} who joined from {_label(split, period)} on kept "
             f"{top['after_rate']:.0%} at {period} {at}, down from {top['before_rate']:.0%} before "
             f"({_pts(top['diff'])}, 95% interval {_pts(top['ci_low'])} to {_pts(top['ci_high'])}). The other "
-            f"{column} values went from {rate(others_before):.0%} to {rate(others):.0%}, so the overall average "
-            f"moved only from {rate(before):.0%} to {rate(after):.0%}: the average hides the collapse.")
+            f"{column} values went from {rate(others_before):.0%} to {rate(others):.0%}, and the overall average "
+            f"from {rate(before):.0%} to {rate(after):.0%} ({_pts(overall)}): a drift nobody would chase, "
+            f"while one segment lost {abs(top['diff']) / top['before_rate']:.0%} of its retention.")
 
 
-def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 4, period: str = "week",
-                  baseline_days: int = 28, neighbours: int = 4) -> str:
-    """A sentence on the biggest DAU spike (vs the median of the previous ``baseline_days``) and whether the
-    cohorts around it retained differently at period ``at`` (a spike of visitors is not a change in
-    retention; PMRead, via FIELD-FACTS)."""
+def spikes(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, min_lift: float = 0.5,
+           baseline_days: int = 28, top: int = 2) -> pd.DataFrame:
+    """Spikes in daily actives and whether the cohorts that joined during them retained differently.
+
+    A spike day has DAU at least ``1 + min_lift`` times the median DAU of the previous ``baseline_days``
+    days; consecutive spike days form one episode. For each episode (largest first, up to ``top``), the
+    sign-up cohort holding its first day is compared at period ``at`` with the ``neighbours`` cohorts on
+    each side (diff_proportions). A spike of returning users (a holiday, a promotion e-mail) leaves that
+    comparison within noise; a spike of new low-intent users shows up as a cohort that retains worse.
+
+    Returns
+    -------
+    DataFrame: ``start``, ``end``, ``peak``, ``peak_dau``, ``baseline_dau``, ``lift``, ``cohort`` (the one
+    holding the first day), ``around_rate``, ``before_rate``, ``diff``, ``ci_low``, ``ci_high``,
+    ``significant``.
+    """
+    cols = ["start", "end", "peak", "peak_dau", "baseline_dau", "lift", "cohort", "around_rate",
+            "before_rate", "diff", "ci_low", "ci_high", "significant"]
     d = daily.set_index("date")["dau"].astype("float64")
     base = d.shift(1).rolling(baseline_days, min_periods=baseline_days).median()
     ratio = (d / base).dropna()
-    if ratio.empty:
-        return "Too few days of data to look for a spike in daily actives."
-    day = ratio.idxmax()
-    lift = ratio.max() - 1
-    if lift < 0.25:
-        return f"Daily actives show no spike: the largest day was {lift:.0%} above its usual level."
+    hot = ratio[ratio >= 1 + min_lift]
+    if hot.empty:
+        return pd.DataFrame(columns=cols)
+    episode = (hot.index.to_series().diff() > pd.Timedelta(days=1)).cumsum()
     cells = table[(table["period"] == at) & table["complete"]]
     if "segment" in cells.columns:
         cells = cells.groupby("cohort", as_index=False)[["cohort_size", "retained"]].sum()
     cohorts = sorted(cells["cohort"].unique())
-    spike_cohorts = [c for c in cohorts if c <= day][-1:]
-    if not spike_cohorts:
-        return f"Daily actives peaked on {day:%Y-%m-%d} at {lift:.0%} above usual; no complete cohort covers it yet."
-    c0 = spike_cohorts[0]
-    i = cohorts.index(c0)
-    around = [c for c in cohorts[max(0, i - neighbours): i + neighbours + 1] if c != c0]
-    a = cells[cells["cohort"] == c0]
-    b = cells[cells["cohort"].isin(around)]
-    r = diff_proportions(a["retained"].sum(), a["cohort_size"].sum(), b["retained"].sum(), b["cohort_size"].sum())
-    verdict = ("within noise: the spike did not move retention" if not r["significant"] else
-               "a real difference, so look at who these users were")
-    return (f"Daily actives peaked on {day:%A %d %B %Y}, {lift:.0%} above the usual level "
-            f"({int(d[day]):,} vs about {int(base[day]):,}). Yet the cohort of {_label(c0, period)} retained {r['p1']:.0%} at "
-            f"{period} {at}, against {r['p2']:.0%} for the {len(around)} cohorts around it ({_pts(r['diff'])}, "
-            f"{verdict}).")
+    rows = []
+    for _, days in hot.groupby(episode.to_numpy()):
+        peak = days.idxmax()
+        row = {"start": days.index.min(), "end": days.index.max(), "peak": peak, "peak_dau": int(d[peak]),
+               "baseline_dau": float(base[peak]), "lift": float(days.max() - 1)}
+        started = [c for c in cohorts if c <= row["start"]]
+        if started and cohorts.index(started[-1]) >= 5:
+            i = cohorts.index(started[-1])
+            a = cells[cells["cohort"].isin(cohorts[i - 1: i + 2])]
+            b = cells[cells["cohort"].isin(cohorts[i - 5: i - 1])]
+            r = diff_proportions(a["retained"].sum(), a["cohort_size"].sum(), b["retained"].sum(),
+                                 b["cohort_size"].sum())
+            row.update(cohort=cohorts[i], around_rate=r["p1"], before_rate=r["p2"], diff=r["diff"],
+                       ci_low=r["ci_low"], ci_high=r["ci_high"], significant=r["significant"])
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols).sort_values("lift", ascending=False).head(top)
+    return out.reset_index(drop=True)
+
+
+def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period: str = "week", **kwargs) -> str:
+    """Sentences on the spikes of :func:`spikes`: how big, and whether retention moved with them (a spike
+    of visitors is not a change in retention; PMRead, via FIELD-FACTS)."""
+    found = spikes(daily, table, at=at, **kwargs)
+    if found.empty:
+        return "Daily actives show no spike (no day 50% above the median of the four weeks before it)."
+    parts = []
+    for r in found.itertuples(index=False):
+        if r.start == r.end:
+            when = f"on {r.start:%A %d %B %Y}"
+        elif r.start.month == r.end.month:
+            when = f"from {r.start:%d} to {r.end:%d %B %Y}"
+        else:
+            when = f"from {r.start:%d %B} to {r.end:%d %B %Y}"
+        text = (f"Daily actives spiked {when}, up to {r.lift:.0%} above the usual level ({r.peak_dau:,} vs about "
+                f"{r.baseline_dau:,.0f}).")
+        if pd.isna(r.cohort):
+            parts.append(text + " No complete cohort covers it yet.")
+            continue
+        if r.significant:
+            verdict = ("retention moved with it: the users who joined then stayed less, so the spike brought "
+                       "low-intent users" if r.diff < 0 else "retention moved with it: those users stayed better")
+        else:
+            verdict = "within noise: the spike did not move retention"
+        parts.append(text + f" The cohorts around it (joined the {period} before, of, and after {r.start:%d %B}) "
+                     f"retained {r.around_rate:.0%} at {period} {at}, against {r.before_rate:.0%} for the four cohorts "
+                     f"before them ({_pts(r.diff)}, {verdict}).")
+    return "\n\n".join(parts)
 
 
 def activation_finding(curves: pd.DataFrame, unit: str = "week", **plateau_args) -> str:
@@ -1124,17 +1174,21 @@ def reading_finding(table: pd.DataFrame, at: int = 4, period: str = "week", week
     return text
 
 
-def incomplete_finding(table: pd.DataFrame, period: str = "week", at: int = 1) -> str:
-    """How many cells are incomplete, and what reading them as zeros would do to the period-``at`` average."""
+def incomplete_finding(table: pd.DataFrame, period: str = "week", at: int | None = None) -> str:
+    """How many cells are incomplete, and what reading them (and the cells not reached yet) as zeros would
+    do to the period-``at`` average (default: the last period of the table, where the effect is largest)."""
     n = int((~table["complete"]).sum())
     if n == 0:
         return "Every cell in this table is complete."
+    at = int(table["period"].max()) if at is None else at
     right = curve_rate(retention_curve(table), at)
-    cells = table[table["period"] == at]
-    wrong = cells["retained"].where(cells["complete"], 0).sum() / cells["cohort_size"].sum()
-    return (f"{n} cells have not finished yet (blank in the heatmap). Counting them as zeros would put "
-            f"{period}-{at} retention at {wrong:.0%} instead of {right:.0%}: the newest cohorts would look "
-            "like a collapse that has not happened.")
+    sizes = table[table["period"] == 0].groupby("cohort")["cohort_size"].first()
+    cells = table[(table["period"] == at) & table["complete"]]
+    wrong = cells["retained"].sum() / sizes.sum()
+    return (f"{n} cells have not finished yet (dashed blanks in the heatmap), and the newest cohorts have not "
+            f"reached the later {period}s at all. Reading those as zeros would put {period}-{at} retention at "
+            f"{wrong:.0%} instead of {right:.0%} (the average of the cohorts that did reach {period} {at}): a "
+            "collapse that has not happened.")
 
 
 def stickiness_finding(daily: pd.DataFrame, days: int = 28) -> str:
@@ -1179,16 +1233,35 @@ def breakdowns(tables: dict, at: int = 4, min_users: int = 30) -> pd.DataFrame:
     return out[["column", *[c for c in out.columns if c != "column"]]]
 
 
-def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts: int = 4) -> str:
-    """:func:`collapse_finding` on the segment column whose largest significant drop is biggest."""
+def one_off_cohorts(table: pd.DataFrame, at: int = 4, p_value: float = 0.001) -> list:
+    """Cohorts whose period-``at`` retention differs from all others at p < ``p_value`` (one-off events such
+    as a campaign burst); segment tables are pooled over segments first."""
+    o = outlier_cohorts(table, at)
+    return list(o.loc[o["p_value"] < p_value, "cohort"])
+
+
+def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts: int = 4,
+                    max_p: float = 0.001) -> str:
+    """:func:`collapse_finding` on the segment column whose largest significant, lasting drop is biggest.
+
+    One-off cohorts (:func:`one_off_cohorts`, e.g. a campaign burst) are left out first: a single odd
+    cohort is not a segment collapsing.
+    """
     best, best_col = None, None
+    exclude = one_off_cohorts(next(iter(tables.values())), at) if tables else []
     for col, t in tables.items():
-        shifts = segment_shift(t, at=at, min_cohorts=min_cohorts)
-        drops = shifts[shifts["significant"] & (shifts["diff"] < 0)] if len(shifts) else shifts
-        if len(drops) and (best is None or drops["diff"].iloc[0] < best):
-            best, best_col = drops["diff"].iloc[0], col
+        shifts = segment_shift(t, at=at, min_cohorts=min_cohorts, exclude=exclude)
+        drops = shifts[(shifts["p_value"] < max_p) & (shifts["diff"] < 0)] if len(shifts) else shifts
+        drops = drops.sort_values("ci_high")
+        if len(drops) and (best is None or drops["ci_high"].iloc[0] < best):
+            best, best_col = drops["ci_high"].iloc[0], col
     if best_col is None:
         names = ", ".join(tables) or "none configured"
-        return (f"No segment ({names}) saw its {period}-{at} retention fall beyond its noise: the average is not "
-                "hiding a collapse here.")
-    return collapse_finding(tables[best_col], at=at, period=period, column=best_col, min_cohorts=min_cohorts)
+        return (f"No segment ({names}) saw its {period}-{at} retention fall clearly beyond its noise (p < {max_p:g}, "
+                "needed because many split dates are tried): the average is not hiding a collapse here.")
+    text = collapse_finding(tables[best_col], at=at, period=period, column=best_col, min_cohorts=min_cohorts,
+                            exclude=exclude, max_p=max_p)
+    if exclude:
+        text += (f" ({len(exclude)} one-off cohort(s) left out of this comparison: "
+                 f"{', '.join(f'{pd.Timestamp(c):%Y-%m-%d}' for c in exclude)}.)")
+    return text

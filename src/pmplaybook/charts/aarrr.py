@@ -155,7 +155,7 @@ def time_to_convert(hist: pd.DataFrame, quantiles: pd.DataFrame | None = None,
         sub = (f"{int(q['users']):,} converters · median {_hours(q['median_hours'])} · "
                f"p90 {_hours(q['p90_hours'])}")
     return alt.Chart(hist).mark_bar(color=BLUE).encode(
-        x=alt.X("bin:N", sort=order, title="time from the first step to the second", axis=alt.Axis(labelAngle=-30)),
+        x=alt.X("bin:N", sort=order, title="time taken to convert", axis=alt.Axis(labelAngle=-30)),
         y=alt.Y("share:Q", axis=pct_axis("share of converters")),
         tooltip=["bin:N", alt.Tooltip("users:Q", format=","), alt.Tooltip("share:Q", format=".1%"),
                  alt.Tooltip("cumulative_share:Q", format=".1%", title="converted by the end of this bin")],
@@ -165,6 +165,8 @@ def time_to_convert(hist: pd.DataFrame, quantiles: pd.DataFrame | None = None,
 def _hours(h: float) -> str:
     if h is None or pd.isna(h):
         return "-"
+    if h < 1 / 60:
+        return "under a minute" if h > 0 else "no time (same instant)"
     if h < 1:
         return f"{h * 60:.0f} min"
     if h < 48:

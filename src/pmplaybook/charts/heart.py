@@ -128,8 +128,9 @@ def engagement_trend(table: pd.DataFrame, title: str = "Engagement intensity per
 def adoption_curve(table: pd.DataFrame, feature: str = "the feature",
                    title: str | None = None) -> alt.LayerChart:
     """The adoption curve from :func:`heart.feature_adoption`: cumulative share of users active since launch
-    who have tried the feature (line and 95% band), and each week's share of active users using it."""
-    t = table.copy()
+    who have tried the feature (line and 95% band), and each week's share of active users using it (complete
+    weeks only: a week in progress would understate its usage)."""
+    t = table[table["complete"]].copy() if table["complete"].any() else table.copy()
     long = pd.concat([
         t.assign(series="tried it since launch (cumulative)", value=t["cumulative_rate"],
                  low=t["cumulative_ci_low"], high=t["cumulative_ci_high"]),
@@ -147,7 +148,8 @@ def adoption_curve(table: pd.DataFrame, feature: str = "the feature",
     band = base.transform_filter("isValid(datum.low)").mark_area(opacity=0.15).encode(y="low:Q", y2="high:Q")
     line = base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=pct_axis("Share of active users")),
                                              tooltip=tip)
-    return alt.layer(band, line).properties(width=WIDTH, height=280, title=alt.Title(
+    # the line layer first, so the legend shows line symbols rather than faint band swatches
+    return alt.layer(line, band).properties(width=WIDTH, height=280, title=alt.Title(
         title or f"Adoption of {feature}", subtitle="From the launch week; bands = 95% intervals"))
 
 
@@ -164,9 +166,9 @@ def acceptance_trend(table: pd.DataFrame, title: str = "Suggestions accepted and
            alt.Tooltip("high:Q", title="95% CI high", format=".1%"), alt.Tooltip("shown:Q", title="Shown", format=",")]
     base = alt.Chart(long).encode(x=alt.X("period:T", title=None),
                                   color=alt.Color("series:N", title=None, scale=alt.Scale(range=[GREEN, AMBER])))
-    return alt.layer(base.mark_area(opacity=0.15).encode(y="low:Q", y2="high:Q"),
-                     base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=pct_axis("Share of suggestions shown")),
-                                                       tooltip=tip)
+    return alt.layer(base.mark_line(point=True).encode(y=alt.Y("value:Q", axis=pct_axis("Share of suggestions shown")),
+                                                       tooltip=tip),
+                     base.mark_area(opacity=0.15).encode(y="low:Q", y2="high:Q"),
                      ).properties(width=WIDTH, height=240, title=alt.Title(title, subtitle="Bands = 95% intervals"))
 
 
@@ -186,9 +188,9 @@ def task_success_trend(table: pd.DataFrame, metric: str = "error_rate", change_d
            alt.Tooltip("attempts:Q", title="Attempts", format=","),
            alt.Tooltip("median_seconds:Q", title="Median time on task (s)", format=".0f")]
     base = alt.Chart(t).encode(x=alt.X("period:T", title=None), color=alt.Color(f"{colour_by}:N", title=colour_by))
-    layers = [base.mark_area(opacity=0.12).encode(y=f"{prefix}_ci_low:Q", y2=f"{prefix}_ci_high:Q"),
-              base.mark_line(point=alt.OverlayMarkDef(size=20)).encode(
-                  y=alt.Y(f"{metric}:Q", axis=pct_axis(metric.replace("_", " ").capitalize())), tooltip=tip)]
+    layers = [base.mark_line(point=alt.OverlayMarkDef(size=20)).encode(
+                  y=alt.Y(f"{metric}:Q", axis=pct_axis(metric.replace("_", " ").capitalize())), tooltip=tip),
+              base.mark_area(opacity=0.12).encode(y=f"{prefix}_ci_low:Q", y2=f"{prefix}_ci_high:Q")]
     if change_date is not None:
         rule = pd.DataFrame({"date": [pd.Timestamp(change_date)], "label": ["change"]})
         layers.append(alt.Chart(rule).mark_rule(color=RED, strokeDash=[4, 4]).encode(
