@@ -373,3 +373,13 @@ def test_sections_run_with_every_teams_params(team):
     if not roles.payment:
         assert by_title["Revenue"].value("net_revenue_retention") is None
         assert "no payment event" in by_title["Revenue"].text
+
+
+def test_revenue_summary_ltv_two_ways_by_hand():
+    r = aarrr.revenue_summary(log(MRR), as_of="2025-05-01", gross_margin=0.8, months=3)
+    # last 3 months Feb-Apr: MRR 210 + 220 + 170 = 600 over 4 + 3 + 3 = 10 paying account-months -> ARPA 60
+    # churned accounts 0 + 1 + 1 = 2 of 3 + 4 + 3 = 10 paying the month before -> 20% a month, lifetime 5
+    assert r["arpa"] == pytest.approx(60.0) and r["logo_churn"] == pytest.approx(0.2)
+    assert r["lifetime_months"] == pytest.approx(5.0)
+    assert r["ltv"] == pytest.approx(60 * 0.8 / 0.2)  # ARPU x margin / churn = 240
+    assert r["ltv_revenue"] == pytest.approx(60 * 5)  # ARPU x lifetime = 300 (cf. $50 x 24 = $1,200)

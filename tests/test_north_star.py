@@ -184,14 +184,17 @@ def test_vanity_signal_on_hand_series():
     ref = pd.DataFrame({"period": range(5), "spend": [100, 120, 110, 150, 140], "signups": [5, 6, 5, 8, 7],
                         "retained_users": [50, 50, 53, 52, 56]})
     r = ns.vanity_signal(s, ref)
-    # changes: value (2, -1, 4, -1); spend (20, -10, 40, -10) = 10 x value -> r = 1
-    # signups (1, -1, 3, -1): deviations (.5, -1.5, 2.5, -1.5) vs (1, -2, 3, -2): 14 / sqrt(11 * 18) = 0.995
-    # retained (0, 3, -1, 4): deviations (-1.5, 1.5, -2.5, 2.5): -17 / sqrt(17 * 18) = -0.972
+    # value mean 12.4, deviations (-2.4, -.4, -1.4, 2.6, 1.6), sum of squares 17.2
+    # spend = 10 x value -> r = 1
+    # signups mean 6.2, deviations (-1.2, -.2, -1.2, 1.8, .8): products 10.6, squares 6.8 -> 10.6 / sqrt(17.2 * 6.8) = .980
+    # retained mean 52.2, deviations (-2.2, -2.2, .8, -.2, 3.8): products 10.6, squares 24.8 -> 10.6 / sqrt(17.2 * 24.8) = .513
     assert r["corr_spend"] == pytest.approx(1.0)
-    assert r["corr_signups"] == pytest.approx(14 / math.sqrt(198))
-    assert r["corr_retained"] == pytest.approx(-17 / math.sqrt(306))
+    assert r["corr_signups"] == pytest.approx(10.6 / math.sqrt(17.2 * 6.8))
+    assert r["corr_retained"] == pytest.approx(10.6 / math.sqrt(17.2 * 24.8))
+    # acquisition 1.0 >= .5 and exceeds retained use by .49 >= .2 -> vanity
     assert r["acquisition"] == pytest.approx(1.0) and r["vanity"] is True
     good = ns.vanity_signal(s.assign(value=[50, 50, 53, 52, 56]), ref)  # the series IS retained use
+    # acquisition .513 (spend, by the same arithmetic) is not .2 above retained use (1.0) -> not vanity
     assert good["corr_retained"] == pytest.approx(1.0) and good["vanity"] is False
 
 
@@ -243,11 +246,17 @@ def test_magic_number_table_by_hand():
 
 def test_magic_number_best_threshold_on_thirty_copies():
     t = ns.magic_number(_magic_rows(30), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01")
-    # same rates on 180 users; every difference is now significant; J is largest at k = 2
-    assert t.loc[t["best"], "threshold"].tolist() == [2]
-    assert t.loc[1, "diff"] == pytest.approx(2 / 3) and t.loc[1, "significant"]
+    # same rates on 180 users; every difference is now significant: k=1 .5 - 0 = .5, k=2 2/3 - 0 = .667,
+    # k=3 1.0 - .2 = .8 with 30 users above (>= 30) and a share of 1/6 (>= 5%) -> the largest gap is at k = 3
+    assert t.loc[t["best"], "threshold"].tolist() == [3]
+    assert list(t["diff"]) == pytest.approx([0.5, 2 / 3, 0.8]) and t["significant"].all()
     sentence = ns.magic_number_finding(t, "invite_sent", 7, "active_week_1")
-    assert "**2 invite_sent in the first 7 days**" in sentence and "67%" in sentence and "50%" in sentence
+    assert "**3 invite_sent in the first 7 days**" in sentence and "100% of the 30 users" in sentence
+    assert "against 20% of the 150" in sentence
+    # a share floor above 1/6 rules k = 3 out: the largest remaining gap is k = 2
+    t = ns.magic_number(_magic_rows(30), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01",
+                        min_share=0.2)
+    assert t.loc[t["best"], "threshold"].tolist() == [2]
 
 
 def test_magic_number_arguments():
@@ -373,15 +382,19 @@ def truth():
 
 
 @needs_sample
-def test_sample_scores_reject_the_vanity_candidate(growth):
+def test_sample_scores_reject_the_vanity_candidate(growth, truth):
     params, ds = growth
+    planted = truth["vanity_candidate"]
     scores = ns.score_candidates(params, ds, n_boot=50)
     by = scores.set_index("candidate")
-    assert bool(by.loc["weekly_signups", "vanity"])
-    assert by.loc["weekly_signups", "corr_spend"] > 0.5
-    assert scores.iloc[0]["candidate"] != "weekly_signups"
-    assert "vanity" in by.loc["weekly_signups", "reason"]
-    assert "weekly_signups" not in set(scores.loc[~scores["vanity"], "candidate"])
+    vain = planted["candidate"]
+    assert bool(by.loc[vain, "vanity"])
+    # the same weekly series as the simulator's (complete weeks 2025-01-06 .. 2025-12-22)
+    assert by.loc[vain, "corr_spend"] == pytest.approx(planted["corr_signups_spend"], abs=0.01)
+    assert by.loc["weekly_active_accounts_5_tasks", "corr_spend"] == pytest.approx(planted["corr_core_spend"], abs=0.01)
+    assert scores.iloc[0]["candidate"] == "weekly_active_accounts_5_tasks"
+    assert not bool(by.loc["weekly_active_accounts_5_tasks", "vanity"])
+    assert "vanity metric" in by.loc[vain, "reason"]
     assert "Weekly sign-ups is rejected as a vanity metric" in ns.vanity_finding(scores)
 
 
@@ -390,9 +403,17 @@ def test_sample_recovers_the_magic_number(growth, truth):
     params, ds = growth
     planted = truth["magic_number"]
     pick = ns.magic_number_action(params)
-    t = ns.magic_number(ds.events, pick["action"], pick["within_days"], timezone=ds.timezone, as_of=ds.as_of)
-    best = t.loc[t["best"], "threshold"].tolist()
-    assert best == [planted["threshold"]], t
+    assert (pick["action"], pick["within_days"]) == (planted["event"], planted["within_days"])
+    t = ns.magic_number(ds.events, pick["action"], pick["within_days"], f"active_week_{planted['retention_week']}",
+                        timezone=ds.timezone, as_of=ds.as_of)
+    best = t[t["best"]]
+    assert best["threshold"].tolist() == [planted["threshold"]], t
+    row = best.iloc[0]
+    assert row["rate_above"] == pytest.approx(planted["week8_retention_at_or_above"], abs=0.01)
+    assert row["rate_below"] == pytest.approx(planted["week8_retention_below"], abs=0.01)
+    assert row["share_above"] == pytest.approx(planted["share_at_or_above"], abs=0.01)
+    assert f"**{planted['threshold']} invite_sent in the first 7 days**" in ns.magic_number_finding(
+        t, pick["action"], pick["within_days"])
 
 
 # ------------------------------------------------------------------------------------- notebook helpers
@@ -422,6 +443,24 @@ def test_magic_number_for_skips_with_a_sentence():
 def test_magic_number_drops_thresholds_nobody_reaches():
     t = ns.magic_number(_magic_rows(), "invite_sent", 7, "active_week_1", max_threshold=6, as_of="2025-03-01")
     assert list(t["threshold"]) == [1, 2, 3]  # the most invites anyone sent early is 3
+
+
+def test_task_failure_rate_through_heart_attempts():
+    params = config.parse_params({"team": "t", "events": {
+        "task_started": "wf_start", "task_completed": "wf_done", "task_failed": "wf_fail"}})
+    events = ev([
+        ("a", "2025-03-03 09:00", "signup"),
+        ("a", "2025-03-04 09:00", "wf_start"), ("a", "2025-03-04 09:01", "wf_done"),   # completed
+        ("b", "2025-03-04 09:00", "wf_start"), ("b", "2025-03-04 09:05", "wf_fail"),   # failed
+        ("c", "2025-03-05 09:00", "wf_start"),                                         # abandoned
+        ("b", "2025-03-11 09:00", "wf_start"), ("b", "2025-03-11 09:02", "wf_done"),   # completed
+    ])
+    ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
+    fail = ns.input_series("task_failure_rate", params, ds)
+    # week 03-03: 3 attempts, 1 failed -> 1/3; week 03-10: 1 attempt, 0 failed
+    assert records(fail, "period", "numerator", "denominator") == [("2025-03-03", 1.0, 3.0), ("2025-03-10", 0.0, 1.0)]
+    done = ns.input_series("task_completion_rate", params, ds)
+    assert list(done["value"]) == pytest.approx([1 / 3, 1.0])
 
 
 def _synthetic_product(seed=3, weeks=30):
@@ -477,21 +516,3 @@ def test_score_candidates_on_a_synthetic_product():
     tree = ns.metric_tree(params, ds, north_star="busy_users")
     assert tree.iloc[0]["metric"] == "busy_users" and tree.iloc[0]["direction"] in ("up", "down", "flat")
     assert "Vanity metric**: Weekly sign-ups moves" in ns.classic_mistakes(scores, ns.classify_kpis(params), tree)
-
-
-def test_task_failure_rate_through_heart_attempts():
-    params = config.parse_params({"team": "t", "events": {
-        "task_started": "wf_start", "task_completed": "wf_done", "task_failed": "wf_fail"}})
-    events = ev([
-        ("a", "2025-03-03 09:00", "signup"),
-        ("a", "2025-03-04 09:00", "wf_start"), ("a", "2025-03-04 09:01", "wf_done"),   # completed
-        ("b", "2025-03-04 09:00", "wf_start"), ("b", "2025-03-04 09:05", "wf_fail"),   # failed
-        ("c", "2025-03-05 09:00", "wf_start"),                                         # abandoned
-        ("b", "2025-03-11 09:00", "wf_start"), ("b", "2025-03-11 09:02", "wf_done"),   # completed
-    ])
-    ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
-    fail = ns.input_series("task_failure_rate", params, ds)
-    # week 03-03: 3 attempts, 1 failed -> 1/3; week 03-10: 1 attempt, 0 failed
-    assert records(fail, "period", "numerator", "denominator") == [("2025-03-03", 1.0, 3.0), ("2025-03-10", 0.0, 1.0)]
-    done = ns.input_series("task_completion_rate", params, ds)
-    assert list(done["value"]) == pytest.approx([1 / 3, 1.0])

@@ -236,6 +236,7 @@ def test_magic_number(rel, users, active_weeks, truth):
     ret = pd.Series(users.index.isin(list(active_in(active_weeks, 8))), index=users.index)[elig]
     inv = inv[elig]
     assert t["eligible_users"] == len(elig)
+    n_ret, n_churn = int(ret.sum()), int((~ret).sum())
     for row in t["by_threshold"]:
         above, below = inv >= row["threshold"], inv < row["threshold"]
         assert row["users_at_or_above"] == int(above.sum())
@@ -243,8 +244,12 @@ def test_magic_number(rel, users, active_weeks, truth):
         assert row["retained_below"] == int(ret[below].sum())
         assert row["rate_at_or_above"] == pytest.approx(ret[above].mean(), abs=1e-6)
         assert row["rate_below"] == pytest.approx(ret[below].mean(), abs=1e-6)
+        youden = ret[above].sum() / n_ret - (~ret[above]).sum() / n_churn
+        assert row["youden_j"] == pytest.approx(youden, abs=1e-6)
     rows = {r["threshold"]: r for r in t["by_threshold"]}
-    assert t["threshold"] == t["best_threshold_by_difference"] == 3
+    # 3 is the best cut whichever way separation is measured
+    assert t["threshold"] == t["best_threshold_by_difference"] == t["best_threshold_by_youden_j"] == 3
+    assert rows[3]["youden_j"] > rows[2]["youden_j"] + 0.02
     assert t["week8_retention_at_or_above"] >= 0.5 and t["week8_retention_below"] <= 0.15
     assert rows[3]["difference"] > rows[2]["difference"] + 0.08      # 2 invites is clearly weaker
     assert rows[4]["rate_at_or_above"] - rows[3]["rate_at_or_above"] < 0.05   # 4 is not much better

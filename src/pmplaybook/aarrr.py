@@ -984,6 +984,8 @@ def journey_section(ds) -> Section:
     # Time over the whole journey (first step to last), the delay a PM can act on with reminders.
     times = fn.time_to_convert(ds.events, steps[0], steps[-1], f.window, f.order, f.exclusions or None, ds.as_of,
                                ds.timezone)
+    trend = fn.conversion_over_time(ds.events, steps, f.window, "week", f.order, f.exclusions or None, ds.as_of,
+                                    ds.timezone, ds.params.week_start)
     labels = table["event"].tolist()
     text = fn.describe(table, f.window) + f" (order: {f.order}.)"
     q = times.quantiles.iloc[0]
@@ -994,7 +996,9 @@ def journey_section(ds) -> Section:
     return Section("Journey funnel", text, table,
                    [charts.journey_funnel(table, title=f"{ds.params.title or ds.params.team} journey funnel"),
                     charts.time_to_convert(times.histogram, times.quantiles,
-                                           title=f"Time from {labels[0]} to {labels[-1]}")],
+                                           title=f"Time from {labels[0]} to {labels[-1]}"),
+                    charts.rate_by_cohort(trend, x="period", size="users", y_title="completed the funnel",
+                                          title="Funnel completion by week of entry")],
                    {"funnel_conversion": table["conversion"].iloc[-1]})
 
 

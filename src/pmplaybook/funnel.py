@@ -26,7 +26,8 @@ Semantics (DESIGN.md, made precise here; every rule is pinned by a hand-worked t
 * **Exclusions.** An exclusion event strictly after the attempt's first event and strictly before its
   last step (or, when the attempt does not complete, before its window closes) drops that attempt: the
   user went another way. If every attempt of a user is dropped, the user is not in the funnel at all
-  (as in PostHog and Amplitude).
+  (as in PostHog and Amplitude). In strict mode "after" means later in the user's event stream (the
+  order of events at the same instant is the funnel's, as above).
 * **In progress.** Events on or after ``as_of`` are ignored. A user who has not completed the funnel and
   has an attempt whose window is still open at ``as_of`` is *in progress*: not counted in ``users`` (so
   not counted as dropped) but in the separate ``in_progress`` column, at the furthest step reached so far.
@@ -34,8 +35,12 @@ Semantics (DESIGN.md, made precise here; every rule is pinned by a hand-worked t
   1..k-1 and 1..k were first complete in the best attempt (for ordered and strict funnels simply
   ``t_k - t_(k-1)``), among users (not in progress) who reached step k.
 
-Everything runs in the backend as ibis expressions (window functions and equi-joins, no backend-specific
-SQL); only the per-step aggregates come back as pandas.
+Everything runs in the backend as ibis expressions, with no backend-specific SQL: each "next step k at or
+after step k-1" is an ASOF-style lookup written portably (a UNION ALL of the attempts and the step-k events,
+then one running MIN over each user's rows in descending time), after a hash join that keeps only step
+events inside some attempt's window. Strict funnels use LEAD over the user's whole stream. Only the per-step
+aggregates come back as pandas. On 10.5M simulated events a four-step 14-day funnel takes about 1.3x the
+time of a hand-written DuckDB ASOF-join query (``benchmarks/bench_funnel.py``).
 """
 
 from __future__ import annotations
@@ -153,12 +158,21 @@ def _check(order: str, segment, events: ibis.Table, steps: list[Step]) -> None:
             seen.add((s.event, s.where))
 
 
-def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool) -> ibis.Table:
+def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool,
+                bounds: ibis.Table | None = None) -> ibis.Table:
     """Add to each row of ``left`` the time (column ``name``) of the user's first ``right`` row at or after
     (``inclusive``) or strictly after ``left[at]``: an ASOF-style lookup written portably as a union of both
     sides and one running MIN over the user's rows in descending time (no range join, no dedup).
     Among rows at the same instant, right rows sort before left rows when inclusive, after them if not.
+
+    With ``bounds`` (per user: ``_bu``, ``_lo`` = earliest attempt start, ``_hi`` = latest attempt start +
+    window), only right rows inside the user's bounds are kept first (a hash join): rows outside can never
+    fall in an attempt's window, and dropping them keeps the sort small when the right event is frequent
+    (a year of task_completed events shrinks to the two weeks after sign-up).
     """
+    if bounds is not None:
+        right = right.join(bounds, right.user_id == bounds._bu)
+        right = right.filter((right.ts >= right._lo) & (right.ts <= right._hi)).select("user_id", "ts")
     payload = [c for c in left.columns if c != "user_id"]
     lhs = left.mutate(_ts=left[at], _side=ibis.literal(1))
     rhs = right.select(
@@ -214,20 +228,26 @@ def funnel_users(events: ibis.Table, steps, window="14d", order: str = "ordered"
                                    **{f"c_{k}": attempts[f"c_{k}"] for k in range(1, n + 1)})
     else:
         rows = ev.select("user_id", ts=ev.timestamp, seg=seg, x=excl, **conds)
+        def user_bounds(starts):
+            return starts.group_by(_bu=starts.user_id).aggregate(_lo=starts.ts.min(), _hi=starts.ts.max() + w)
+
         if order == "ordered":
+            bounds = user_bounds(rows.filter(rows.m1))
             a = rows.filter(rows.m1).select("user_id", "seg", start=rows.ts, c_1=rows.ts)
             for k in range(2, n + 1):
                 # Greedy: step k is the first step-k event at or after step k-1 (strictly after when both
                 # steps are the same event, so one event never counts twice).
                 same = steps[k - 1].event == steps[k - 2].event
-                a = _next_event(a, f"c_{k - 1}", rows.filter(rows[f"m{k}"]), "_n", inclusive=not same)
+                a = _next_event(a, f"c_{k - 1}", rows.filter(rows[f"m{k}"]), "_n", inclusive=not same,
+                                bounds=bounds)
                 a = a.mutate(**{f"c_{k}": ibis.ifelse(a[f"c_{k - 1}"].notnull() & (a._n <= a.start + w),
                                                       a._n, None)}).drop("_n")
         else:
             anchors = rows.filter(ibis.or_(*[rows[m] for m in conds]))
+            bounds = user_bounds(anchors)
             a = anchors.select("user_id", "seg", start=anchors.ts)
             for k in range(1, n + 1):
-                a = _next_event(a, "start", rows.filter(rows[f"m{k}"]), f"_n{k}", inclusive=True)
+                a = _next_event(a, "start", rows.filter(rows[f"m{k}"]), f"_n{k}", inclusive=True, bounds=bounds)
             cols, ok, done = {}, ibis.literal(True), None
             for k in range(1, n + 1):
                 nk = a[f"_n{k}"]
@@ -236,7 +256,7 @@ def funnel_users(events: ibis.Table, steps, window="14d", order: str = "ordered"
                 cols[f"c_{k}"] = ibis.ifelse(ok, done, None)
             a = a.mutate(**cols).drop(*[f"_n{k}" for k in range(1, n + 1)])
         if exclusions:
-            a = _next_event(a, "start", rows.filter(rows.x), "nx", inclusive=False)
+            a = _next_event(a, "start", rows.filter(rows.x), "nx", inclusive=False, bounds=bounds)
         else:
             a = a.mutate(nx=ibis.null().cast("timestamp"))
         attempts = a

@@ -137,14 +137,28 @@ def _start_of(index, window: str, week_start: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(_EPOCH + pd.to_timedelta(days, unit="D"))
 
 
+_FIRST_DAY: dict = {}
+
+
+def _first_day(events: ibis.Table, timezone: str) -> pd.Timestamp:
+    """The first local day with an event (one scan per table and zone; remembered, since a notebook asks
+    for it once per candidate and input)."""
+    key = (events, timezone)
+    if key not in _FIRST_DAY:
+        first = events.aggregate(first=_data.local_time(events.timestamp, timezone).min()).execute().iloc[0]["first"]
+        if pd.isna(first):
+            raise ValueError("events: the table is empty. Fix: check the source and its filters")
+        if len(_FIRST_DAY) > 64:
+            _FIRST_DAY.clear()
+        _FIRST_DAY[key] = pd.Timestamp(first).normalize()
+    return _FIRST_DAY[key]
+
+
 def _complete_range(events: ibis.Table, window: str, timezone: str, week_start: str,
                     as_of_local: pd.Timestamp) -> range:
     """Indices of the periods that lie wholly inside the data: starting on or after the first local day
     with an event and ending by ``as_of``."""
-    first = events.aggregate(first=_data.local_time(events.timestamp, timezone).min()).execute().iloc[0]["first"]
-    if pd.isna(first):
-        raise ValueError("events: the table is empty. Fix: check the source and its filters")
-    first_day = pd.Timestamp(first).normalize()
+    first_day = _first_day(events, timezone)
     lo = _index_of(first_day, window, week_start)
     if _start_of([lo], window, week_start)[0] < first_day:
         lo += 1  # the first period started before the data did: partial
@@ -365,12 +379,16 @@ def unit_outcomes(events: ibis.Table, candidate, early_days: float = 14, outcome
 
 
 def _to_pandas_units(units: ibis.Table, max_units: int = MAX_UNITS) -> tuple[pd.DataFrame, int]:
-    """Execute a per-unit table, hash-sampling it in the backend above ``max_units`` rows."""
+    """Execute a per-unit table (one query when it has at most ``max_units`` rows); above that, count it
+    and hash-sample it in the backend, so at most about ``max_units`` rows reach pandas."""
+    cols = units.select("early_value", "active_week_8", "revenue")
+    frame = cols.limit(max_units + 1).execute()
+    if len(frame) <= max_units:
+        return frame, len(frame)
     n = int(units.count().execute())
-    if n > max_units:
-        step = math.ceil(n / max_units)
-        units = units.filter((units.unit.hash() % step).abs() == 0)
-    return units.select("early_value", "active_week_8", "revenue").execute(), n
+    step = math.ceil(n / max_units)
+    sampled = units.filter((units.unit.hash() % step).abs() == 0)
+    return sampled.select("early_value", "active_week_8", "revenue").execute(), n
 
 
 def _auc(score: np.ndarray, label: np.ndarray) -> float:
@@ -381,6 +399,19 @@ def _auc(score: np.ndarray, label: np.ndarray) -> float:
         return float("nan")
     ranks = _sps.rankdata(score)
     return float((ranks[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _resample_ranks(codes: np.ndarray, n_distinct: int) -> np.ndarray:
+    """Average ranks (1-based, ties averaged) of values given by their codes in the sorted distinct values."""
+    counts = np.bincount(codes, minlength=n_distinct)
+    upto = np.cumsum(counts)
+    return (upto - (counts - 1) / 2.0)[codes]
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 3 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -424,11 +455,21 @@ def leading_indicator(frame: pd.DataFrame, n_boot: int = 200, seed: int = 0,
     if n_boot and len(frame) >= 10:
         rng = np.random.default_rng(seed)
         draws = {k: [] for k in keys}
+        # Ranks of a resample without sorting it: sort the distinct values once, then per resample count
+        # how often each occurs (bincount) and give each its average rank. O(n) per resample.
+        codes = [np.unique(v, return_inverse=True)[1] for v in (x, y, rev)]
+        sizes = [int(c.max()) + 1 for c in codes]
+        n = len(frame)
         for _ in range(n_boot):
-            i = rng.integers(0, len(frame), len(frame))
-            draws["auc"].append(_auc(x[i], y[i]))
-            draws["spearman_retention"].append(_spearman(x[i], y[i]))
-            draws["spearman_revenue"].append(_spearman(x[i], rev[i]))
+            i = rng.integers(0, n, n)
+            rx, ry, rr = (_resample_ranks(c[i], k) for c, k in zip(codes, sizes))
+            label = y[i]
+            n1 = int(label.sum())
+            n0 = n - n1
+            draws["auc"].append((rx[label == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0) if n1 and n0
+                                else float("nan"))
+            draws["spearman_retention"].append(_pearson(rx, ry))
+            draws["spearman_revenue"].append(_pearson(rx, rr))
         tail = (1 - confidence) / 2 * 100
         for k in keys:
             d = np.asarray(draws[k], dtype="float64")
@@ -450,12 +491,15 @@ def vanity_signal(series: pd.DataFrame, reference: pd.DataFrame, threshold: floa
                   gap: float = 0.2) -> dict:
     """Does a candidate move with acquisition rather than with retained use?
 
-    Correlations (Pearson) of period-over-period *changes* (first differences): the candidate's ``value``
-    with ``spend``, with ``signups`` and with ``retained_users`` of :func:`reference_series`. Changes,
-    not levels, because a growing product makes every level series rise together; a vanity metric is
-    one whose *movements* come from acquisition (PMRead, ProdPad citing Eric Ries, Gupta: "they rise with
-    ad spend"). ``acquisition = max(corr_spend, corr_signups)``; the candidate is flagged ``vanity`` when
-    acquisition >= ``threshold`` and exceeds ``corr_retained`` by at least ``gap``.
+    Pearson correlations, over the complete periods, of the candidate's ``value`` with ``spend``, with
+    ``signups`` and with ``retained_users`` of :func:`reference_series`: does it go up and down with
+    acquisition, or with the use that stays? A vanity metric rises with ad spend (PMRead, ProdPad citing
+    Eric Ries, Gupta, via FIELD-FACTS). ``acquisition = max(corr_spend, corr_signups)``; the candidate is
+    flagged ``vanity`` when acquisition >= ``threshold`` and exceeds ``corr_retained`` by at least ``gap``.
+
+    Levels, not changes: a metric that follows retained use grows steadily, while one that follows spend
+    goes up and down with the campaigns. Caveat: when spend itself grows steadily, every growing series
+    correlates with it; then compare the shapes in the chart (campaign peaks) rather than trust r alone.
 
     Returns
     -------
@@ -470,7 +514,7 @@ def vanity_signal(series: pd.DataFrame, reference: pd.DataFrame, threshold: floa
     (1.0, True)
     """
     m = series[["period", "value"]].merge(reference, on="period", how="inner").sort_values("period")
-    d = m.drop(columns="period").astype("float64").diff().iloc[1:]
+    d = m.drop(columns="period").astype("float64")
     out = {"periods": int(len(m)),
            "corr_spend": _corr(d["value"], d["spend"]) if "spend" in d else float("nan"),
            "corr_signups": _corr(d["value"], d["signups"]),
@@ -625,10 +669,12 @@ def _reasons(t: pd.DataFrame) -> list[str]:
         head = f"**{r['label']}** ({r['score']:.0f}/100)"
         if r["rank"] == 1:
             bits = [_auc_text(r)]
-            if not r["vanity"]:
-                bits.append(f"its {_every(r['window'])} changes follow retained use (r = {_fmt(r['corr_retained'])}) "
-                            f"more than acquisition (r = {_fmt(r['acquisition'])})"
-                            if not math.isnan(r["corr_retained"]) else "it is not driven by acquisition")
+            if not r["vanity"] and not math.isnan(r["corr_retained"]):
+                more = (math.isnan(r["acquisition"]) or r["corr_retained"] >= r["acquisition"])
+                bits.append(f"its {_every(r['window'])} series moves with retained use (r = {_fmt(r['corr_retained'])})"
+                            + (f" more than with acquisition (r = {_fmt(r['acquisition'])})" if more else
+                               f", though nearly as much with acquisition (r = {_fmt(r['acquisition'])}): watch "
+                               "that it is not bought with ad spend"))
             bits.append(f"the team scores it {r['checklist']:.1f}/5 on the checklist")
             text = f"{head} wins: " + "; ".join(bits) + "."
             if r["vanity"]:
@@ -648,7 +694,7 @@ def _reasons(t: pd.DataFrame) -> list[str]:
         main = max(others, key=others.get)
         whys = []
         if r["vanity"]:  # always said first: it is the disqualifying reason
-            whys.append(f"it is a vanity metric: its {_every(r['window'])} changes move with acquisition (spend r = "
+            whys.append(f"it is a vanity metric: its {_every(r['window'])} series moves with acquisition (spend r = "
                         f"{_fmt(r['corr_spend'])}, sign-ups r = {_fmt(r['corr_signups'])}) rather than with retained "
                         f"use (r = {_fmt(r['corr_retained'])})")
         if not r["vanity"] or others[main] >= 5:
@@ -682,14 +728,14 @@ def vanity_finding(scores: pd.DataFrame) -> str:
     if flagged.empty:
         best = scores.sort_values("acquisition", ascending=False).iloc[0]
         return (f"No candidate looks like a vanity metric: the one closest to acquisition, {best['label']}, has "
-                f"{_every(best['window'])} changes correlated r = {_fmt(best['acquisition'])} with spend or sign-ups and "
+                f"a {_every(best['window'])} series correlated r = {_fmt(best['acquisition'])} with spend or sign-ups and "
                 f"r = {_fmt(best['corr_retained'])} with retained use.")
     parts = []
     for _, r in flagged.iterrows():
         spend = "" if math.isnan(r["corr_spend"]) else f"acquisition spend (r = {_fmt(r['corr_spend'])}) and "
         verdict = ("is flagged as vanity-like even though it ranks first" if r["rank"] == 1 else
                    "is rejected as a vanity metric")
-        parts.append(f"{r['label']} {verdict}: its {_every(r['window'])} changes move with {spend}"
+        parts.append(f"{r['label']} {verdict}: its {_every(r['window'])} series moves with {spend}"
                      f"sign-ups (r = {_fmt(r['corr_signups'])}), not with retained use (r = "
                      f"{_fmt(r['corr_retained'])}); it would rise whenever marketing spends more, whatever the "
                      "product does.")
@@ -709,7 +755,7 @@ def _outcome_week(outcome: str) -> int:
 
 def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcome: str = "active_week_8",
                  signup_event: str = "signup", max_threshold: int = 10, timezone: str = "UTC", as_of=None,
-                 min_users: int = MIN_USERS) -> pd.DataFrame:
+                 min_users: int = MIN_USERS, min_share: float = 0.05) -> pd.DataFrame:
     """Retention of users who did ``action`` at least k times in their first ``within_days`` vs the rest,
     for k = 1..``max_threshold``: the "magic number" (Facebook's "7 friends in 10 days", via FIELD-FACTS).
 
@@ -720,9 +766,12 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     ``share_above`` = share of users already past the threshold, and Youden's J = TPR - FPR of the rule
     "retained if >= k" (TPR = retained users above / all retained; FPR = churned users above / all churned).
 
-    **Best threshold**: the k with the largest J among thresholds with at least ``min_users`` users on
-    both sides and a significant difference. J rewards a cut that separates retained from churned users
-    while still covering many of them: the largest *difference* alone tends to pick a tiny extreme group.
+    **Best threshold**: the k with the largest difference ``diff`` among thresholds with at least
+    ``min_users`` users on both sides, at least ``min_share`` of users already past it, and a difference
+    beyond noise (interval excluding 0): the point where retention jumps, as in "7 friends in 10 days".
+    The share floor keeps a trait of a few power users (reached by under 5%) from being called an
+    onboarding goal. Youden's J is reported beside it as a second view (it prefers lower thresholds that
+    cover more of the retained users).
 
     Per-user counts run in the backend; only one row per action count (capped at ``max_threshold``) comes
     back, and the per-threshold table is built from it.
@@ -794,10 +843,11 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     t = pd.DataFrame(rows)
     if (t["users_above"] == 0).any() and (t["users_above"] > 0).any():
         t = t[t["users_above"] > 0].reset_index(drop=True)  # nobody does the action that often: no rows to read
-    eligible = (t["users_above"] >= min_users) & (t["users_below"] >= min_users) & t["significant"]
+    eligible = ((t["users_above"] >= min_users) & (t["users_below"] >= min_users) & t["significant"]
+                & (t["share_above"] >= min_share))
     t["best"] = False
     if eligible.any():
-        t.loc[t.loc[eligible, "youden_j"].idxmax(), "best"] = True
+        t.loc[t.loc[eligible, "diff"].idxmax(), "best"] = True
     return t
 
 
@@ -831,8 +881,11 @@ def magic_number_finding(table: pd.DataFrame, action: str, within_days: float,
     days = f"{within_days:g}"
     if best.empty:
         return (f"No threshold of {action} in the first {days} days separates users still active in week {week} "
-                f"from the rest with enough users on both sides and a difference beyond noise: this action is not "
-                "a magic number on these data.")
+                f"from the rest with enough users on both sides, at least 5% of users past it and a difference beyond "
+                f"noise: this action is not a magic number on these data"
+                + (f" (only {table['share_above'].iloc[1]:.1%} of users do it more than once in that window; try a "
+                   "repeated action, e.g. with the explorer below)" if len(table) > 1 and
+                   table["share_above"].iloc[1] < 0.05 else "") + ".")
     r = best.iloc[0]
     k = int(r["threshold"])
     return (f"The magic number is **{k} {action} in the first {days} days**: {r['rate_above']:.0%} of the "
@@ -840,7 +893,8 @@ def magic_number_finding(table: pd.DataFrame, action: str, within_days: float,
             f"{r['rate_below']:.0%} of the {int(r['users_below']):,} who do not (a difference of "
             f"{r['diff'] * 100:.0f} points, 95% CI {r['ci_low'] * 100:.0f} to {r['ci_high'] * 100:.0f}). "
             f"Only {r['share_above']:.0%} of new users get there today, so moving more of them past it is the "
-            f"lever (Youden's J = {r['youden_j']:.2f}, the best separation of k = 1-{int(table['threshold'].max())}). "
+            f"lever. This is the largest gap of k = 1-{int(table['threshold'].max())} among thresholds at least 5% of "
+            "users reach. "
             f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
             "experiment that nudges new users toward the threshold.")
 

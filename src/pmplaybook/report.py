@@ -39,6 +39,8 @@ from .kpis import read_kpi_file
 NOTEBOOK_PARAMETERS = ("team", "params_file", "as_of", "interactive", "kpi_file")
 KERNEL = "python3"
 HISTORY_FILE = "kpi_history.duckdb"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
 
 
@@ -63,6 +65,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; reports are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -147,6 +150,8 @@ def _sanitize_outputs(nb) -> None:
     from nbconvert.filters.markdown import markdown2html
 
     def clean(text: str) -> str:
+        # bleach's strip keeps the *text* of removed elements: drop style/script blocks whole first
+        text = re.sub(r"<(style|script)\b.*?</\1\s*>", "", text, flags=re.S | re.I)
         return bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
                             protocols=["http", "https", "mailto", "data"], strip=True)
 
