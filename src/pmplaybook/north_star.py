@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 
 import ibis
 import numpy as np
@@ -38,7 +37,7 @@ from scipy import stats as _sps
 
 from . import data as _data
 from .config import CHECKLIST, NorthStarCandidate, TeamParams
-from .stats import diff_proportions, small_sample, wilson_interval
+from .stats import diff_proportions, small_sample
 
 __all__ = [
     "candidate_series", "reference_series", "unit_outcomes", "leading_indicator", "vanity_signal",
@@ -768,10 +767,10 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
 
     **Best threshold**: the k with the largest difference ``diff`` among thresholds with at least
     ``min_users`` users on both sides, at least ``min_share`` of users already past it, and a difference
-    beyond noise (interval excluding 0): the point where retention jumps, as in "7 friends in 10 days".
-    The share floor keeps a trait of a few power users (reached by under 5%) from being called an
-    onboarding goal. Youden's J is reported beside it as a second view (it prefers lower thresholds that
-    cover more of the retained users).
+    above noise (interval above 0): the point where retention jumps, as in "7 friends in 10 days". The
+    share floor keeps a trait of a few power users (reached by under 5%) from being called an onboarding
+    goal. Youden's J is reported beside it as a second view (it prefers lower thresholds that cover more
+    of the retained users).
 
     Per-user counts run in the backend; only one row per action count (capped at ``max_threshold``) comes
     back, and the per-threshold table is built from it.
@@ -843,7 +842,7 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     t = pd.DataFrame(rows)
     if (t["users_above"] == 0).any() and (t["users_above"] > 0).any():
         t = t[t["users_above"] > 0].reset_index(drop=True)  # nobody does the action that often: no rows to read
-    eligible = ((t["users_above"] >= min_users) & (t["users_below"] >= min_users) & t["significant"]
+    eligible = ((t["users_above"] >= min_users) & (t["users_below"] >= min_users) & (t["ci_low"] > 0)
                 & (t["share_above"] >= min_share))
     t["best"] = False
     if eligible.any():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import textwrap
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from . import AMBER, GREEN, GREY, RED, WIDTH, pct_axis
@@ -49,8 +48,8 @@ def candidate_scores(scores: pd.DataFrame, title: str = "North Star candidates: 
     colors = alt.Scale(domain=["team checklist", "leads week-8 activity", "signal vs noise", "vanity penalty"],
                        range=[GREY, BLUE, GREEN, RED])
     bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("label:N", sort=order, title=None),
-        x=alt.X("sum(points):Q", title="Points (0.4 checklist + 0.4 leading + 0.2 signal/noise - vanity)"),
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("sum(points):Q", scale=alt.Scale(domain=[-35, 130]), title="Points (0.4 checklist + 0.4 leading + 0.2 signal/noise - vanity)"),
         color=alt.Color("component:N", scale=colors, title="Component"),
         tooltip=[alt.Tooltip("label:N", title="Candidate"), alt.Tooltip("component:N", title="Component"),
                  alt.Tooltip("points:Q", title="Points", format=".1f"),
@@ -61,8 +60,12 @@ def candidate_scores(scores: pd.DataFrame, title: str = "North Star candidates: 
                  alt.Tooltip("corr_spend:Q", title="r with spend", format=".2f"),
                  alt.Tooltip("corr_retained:Q", title="r with retained use", format=".2f")],
     )
-    totals = alt.Chart(scores).mark_text(align="left", dx=4, fontWeight="bold").encode(
-        y=alt.Y("label:N", sort=order), x=alt.X("score:Q"), text=alt.Text("score:Q", format=".0f"))
+    ends = scores[["label", "score", "vanity_penalty"]].assign(
+        end=lambda d: d["score"] + d["vanity_penalty"],
+        text=lambda d: [f"= {v:.0f}" + (" after the vanity penalty" if p else "")
+                        for v, p in zip(d["score"], d["vanity_penalty"])])
+    totals = alt.Chart(ends).mark_text(align="left", dx=4, fontWeight="bold").encode(
+        y=alt.Y("label:N", sort=order), x=alt.X("end:Q"), text="text:N")
     return (bars + totals).properties(width=WIDTH - 140, height=36 * len(scores) + 20, title=alt.Title(
         title, subtitle="Grey: the team's own checklist; blue: evidence it leads retention; green: it moves "
                         "more than its noise; red: vanity penalty"))
@@ -74,7 +77,8 @@ def leading_strength(scores: pd.DataFrame, title: str = "Does the candidate lead
     if scores is None or scores.empty:
         return _message("No North Star candidates in the team's params.", title)
     d = scores[["label", "auc", "auc_low", "auc_high", "spearman_revenue", "units"]].copy()
-    base = alt.Chart(d).encode(y=alt.Y("label:N", sort=list(scores["label"]), title=None))
+    base = alt.Chart(d).encode(y=alt.Y("label:N", sort=list(scores["label"]), title=None,
+                                       axis=alt.Axis(labelLimit=260)))
     tips = [alt.Tooltip("label:N", title="Candidate"), alt.Tooltip("auc:Q", title="AUC", format=".3f"),
             alt.Tooltip("auc_low:Q", title="95% CI low", format=".3f"),
             alt.Tooltip("auc_high:Q", title="95% CI high", format=".3f"),
