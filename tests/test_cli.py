@@ -25,3 +25,9 @@ def test_run_reports_bad_params_without_running(tmp_path, capsys):
     bad.write_text("team: bad\ntimezone: Moon/Base\n")
     assert cli.main(["run", "--team", str(bad), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "Moon/Base" in capsys.readouterr().err
+
+
+def test_simulate_writes_a_small_product(tmp_path, capsys):
+    assert cli.main(["simulate", "--users", "1500", "--seed", "3", "--out", str(tmp_path)]) == 0
+    assert {p.name for p in tmp_path.iterdir()} >= {"events.parquet", "surveys.parquet", "spend.parquet", "truth.json"}
+    assert "events for 1,500 users" in capsys.readouterr().out

@@ -201,3 +201,13 @@ def test_date_only_strings_are_not_read_as_offsets():
     frame = events_frame(timestamp=["2025-03-01 09:00:00", "2025-03-02", "2025-03-03T11:00:00"])
     got = load_events(frame).order_by("timestamp").execute().timestamp
     assert list(got) == [pd.Timestamp("2025-03-01 09:00"), pd.Timestamp("2025-03-02"), pd.Timestamp("2025-03-03 11:00")]
+
+
+def test_small_file_tables_are_copied_into_duckdb_once(tmp_path, monkeypatch):
+    frame = events_frame()
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    (tmp_path / "team.yaml").write_text("team: mine\ndata:\n  source: files\n  events: events.csv\n")
+    params = config.load_params(tmp_path / "team.yaml")
+    assert data.connect(params).events.op().name.startswith("validated")
+    monkeypatch.setattr(data, "MATERIALIZE_MAX_ROWS", 2)  # 3 rows: too big, stays a query on the file
+    assert not getattr(data.connect(params).events.op(), "name", "").startswith("validated")

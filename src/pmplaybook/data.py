@@ -403,7 +403,7 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
 MATERIALIZE_MAX_ROWS = 10_000_000
 
 
-def materialize(t: ibis.Table, max_rows: int = MATERIALIZE_MAX_ROWS) -> ibis.Table:
+def materialize(t: ibis.Table, max_rows: int | None = None) -> ibis.Table:
     """Copy a validated table into the embedded DuckDB when it is small enough (see above).
 
     Tables on another backend (a warehouse, Spark) are returned unchanged: they stay where they live.
@@ -413,7 +413,7 @@ def materialize(t: ibis.Table, max_rows: int = MATERIALIZE_MAX_ROWS) -> ibis.Tab
             return t
     except Exception:  # an unbound table: leave it alone
         return t
-    if int(t.count().execute()) > max_rows:
+    if int(t.count().execute()) > (MATERIALIZE_MAX_ROWS if max_rows is None else max_rows):
         return t
     return backend().create_table(ibis.util.gen_name("validated"), t, temp=True)
 
