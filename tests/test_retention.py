@@ -592,6 +592,12 @@ def test_explorer_redraws_and_reports_bad_combinations():
     controls = w.children[0].children[0].children + w.children[0].children[1].children
     mode = next(c for c in controls if c.description == "Mode")
     mode.value = "on_or_after"  # redraws without raising
-    windows = next(c for c in controls if c.description == "Windows")
-    windows.value = "rolling"
-    assert len(w.children) == 2
+    message, heatmap = w.children[1], w.children[2]
+    assert "<svg" in heatmap.value and message.value == ""
+    cohort = next(c for c in controls if c.description == "Cohort event")
+    kind = next(c for c in controls if c.description == "Windows")
+    kind.value = "rolling"
+    assert message.value == ""
+    period = next(c for c in controls if c.description == "Period")
+    period.value = "day"
+    assert cohort.value == "signup" and "<svg" in heatmap.value

@@ -1247,8 +1247,10 @@ def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts
     One-off cohorts (:func:`one_off_cohorts`, e.g. a campaign burst) are left out first: a single odd
     cohort is not a segment collapsing.
     """
+    if not tables:
+        return "This team lists no segments in its params, so there is no breakdown to search."
     best, best_col = None, None
-    exclude = one_off_cohorts(next(iter(tables.values())), at) if tables else []
+    exclude = one_off_cohorts(next(iter(tables.values())), at)
     for col, t in tables.items():
         shifts = segment_shift(t, at=at, min_cohorts=min_cohorts, exclude=exclude)
         drops = shifts[(shifts["p_value"] < max_p) & (shifts["diff"] < 0)] if len(shifts) else shifts
@@ -1256,7 +1258,7 @@ def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts
         if len(drops) and (best is None or drops["ci_high"].iloc[0] < best):
             best, best_col = drops["ci_high"].iloc[0], col
     if best_col is None:
-        names = ", ".join(tables) or "none configured"
+        names = ", ".join(tables)
         return (f"No segment ({names}) saw its {period}-{at} retention fall clearly beyond its noise (p < {max_p:g}, "
                 "needed because many split dates are tried): the average is not hiding a collapse here.")
     text = collapse_finding(tables[best_col], at=at, period=period, column=best_col, min_cohorts=min_cohorts,

@@ -1,10 +1,18 @@
 """A cohort-retention explorer for JupyterLab: pick period, mode, windows, events and segment; the heatmap
-and the curve redraw. Needs a live kernel (the notebook shows it only when ``interactive`` is true)."""
+and the curve redraw. Needs a live kernel (the notebook shows it only when ``interactive`` is true).
+
+Charts are drawn as SVG (vl-convert, offline) into ``HTML`` widgets rather than displayed inside an
+``Output`` widget: under papermill/nbclient an ``Output`` widget held the cell until its timeout (seen on
+this stack: ~20 s stall per cell with ``timeout=20``, a hang with no timeout), while ``HTML`` widgets do not.
+The static charts above the explorer keep the tooltips.
+"""
 
 from __future__ import annotations
 
+import json
+
 import ipywidgets as W
-from IPython.display import display
+import vl_convert as vlc
 
 from .. import retention
 from ..charts import retention as rcharts
@@ -27,29 +35,32 @@ def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday"
     returning = pick("Return event", [ANY, *names], ANY)
     segment = pick("Segment", [NONE, *segments], NONE)
     horizon = W.IntSlider(description="Periods", value=periods, min=1, max=52, style={"description_width": "110px"})
-    out = W.Output()
+    heatmap, curve_view, message = W.HTML(), W.HTML(), W.HTML()
+
+    def svg(chart) -> str:
+        return vlc.vegalite_to_svg(json.dumps(chart.to_dict()))
 
     def redraw(*_):
-        out.clear_output(wait=True)
-        with out:
-            try:
-                seg = None if segment.value == NONE else segment.value
-                table = retention.cohort_retention(
-                    events, period.value, cohort_event=None if cohort.value == ANY else cohort.value,
-                    return_event=None if returning.value == ANY else returning.value, mode=mode.value,
-                    windows=windows.value, periods=horizon.value, segment=seg, as_of=as_of,
-                    week_start=week_start, timezone=timezone)
-                curve = retention.retention_curve(table)
-                if seg is None:
-                    display(rcharts.cohort_heatmap(table, period=period.value))
-                    display(rcharts.retention_curves(table, curve=curve, period=period.value))
-                else:
-                    display(rcharts.retention_curves(curve, by="segment", period=period.value))
-            except (ValueError, TypeError) as exc:  # a bad combination: say why instead of a traceback
-                print(f"Cannot compute this view: {exc}")
+        try:
+            seg = None if segment.value == NONE else segment.value
+            table = retention.cohort_retention(
+                events, period.value, cohort_event=None if cohort.value == ANY else cohort.value,
+                return_event=None if returning.value == ANY else returning.value, mode=mode.value,
+                windows=windows.value, periods=horizon.value, segment=seg, as_of=as_of,
+                week_start=week_start, timezone=timezone)
+            curve = retention.retention_curve(table)
+            if seg is None:
+                heatmap.value = svg(rcharts.cohort_heatmap(table, period=period.value))
+                curve_view.value = svg(rcharts.retention_curves(table, curve=curve, period=period.value))
+            else:
+                heatmap.value = ""
+                curve_view.value = svg(rcharts.retention_curves(curve, by="segment", period=period.value))
+            message.value = ""
+        except (ValueError, TypeError) as exc:  # a bad combination: say why instead of a traceback
+            message.value = f"<b>Cannot compute this view:</b> {exc}"
 
     for w in (period, mode, windows, cohort, returning, segment, horizon):
         w.observe(redraw, names="value")
     redraw()
     controls = W.HBox([W.VBox([period, mode, windows, horizon]), W.VBox([cohort, returning, segment])])
-    return W.VBox([controls, out])
+    return W.VBox([controls, message, heatmap, curve_view])
