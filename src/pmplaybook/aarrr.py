@@ -34,6 +34,8 @@ import pandas as pd
 
 from .config import ActivationRule, EventRoles
 from .data import local_time
+from .data import has_event as _has_event
+from .data import utc_midnight as _cutoff_utc
 from .funnel import _as_of_local
 from .stats import add_wilson
 
@@ -71,19 +73,6 @@ def _need(events: ibis.Table, column: str, what: str) -> None:
     if column not in events.columns:
         raise ValueError(f"{what}: the events table has no column {column!r} (columns: "
                          f"{', '.join(events.columns)}). Fix: map your column to {column!r} in params data.columns")
-
-
-def _has_event(events: ibis.Table, name: str | None) -> bool:
-    if not name:
-        return False
-    return bool(events.filter(events.event == name).limit(1).count().execute())
-
-
-def _cutoff_utc(as_of_local: pd.Timestamp, timezone: str) -> pd.Timestamp:
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
-        return as_of_local
-    return as_of_local.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward").tz_convert(
-        "UTC").tz_localize(None)
 
 
 def _account_col(events: ibis.Table):

@@ -426,6 +426,41 @@ def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
 
 
+def has_event(events: ibis.Table, name: str | None) -> bool:
+    """True when at least one row has ``event == name`` (False for an empty name)."""
+    return bool(name) and bool(events.filter(events.event == name).limit(1).count().execute())
+
+
+def utc_midnight(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    """The naive-UTC instant at which local ``day`` (a naive date) starts in ``timezone``."""
+    if timezone in ("UTC", "Etc/UTC", "GMT"):
+        return day
+    return day.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
+
+
+def resolve_as_of(events: ibis.Table, as_of=None, timezone: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Read an ``as_of`` argument: ``(local day, UTC instant of its midnight)``, both naive.
+
+    ``as_of`` is the first day the analysis does not cover (a date, ``"YYYY-MM-DD"``, or None / "" for the
+    default: the day after the last event in ``timezone``); a timestamp gives an intra-day cut-off. Every metric function reads it through here,
+    so they agree on which periods are complete.
+
+    >>> resolve_as_of(None, "2026-01-01", "Europe/Berlin")
+    (Timestamp('2026-01-01 00:00:00'), Timestamp('2025-12-31 23:00:00'))
+    """
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        local = default_as_of(events, timezone)
+    else:
+        try:
+            local = pd.Timestamp(as_of)
+        except (TypeError, ValueError):
+            raise ValueError(f"as_of={as_of!r} is not a date (as_of must be a date such as '2026-01-01'). "
+                             "Fix: pass 'YYYY-MM-DD' (the first day the analysis does not cover) or None") from None
+        if local.tzinfo is not None:
+            local = local.tz_convert(timezone).tz_localize(None)
+    return local, utc_midnight(local, timezone)
+
+
 def sample(invalid: str = "raise") -> Dataset:
     """The bundled sample product (``data/``): events, surveys and spend, validated.
 

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .config import FunnelStep, duration_string, parse_duration
-from .data import local_time
+from .data import local_time, resolve_as_of
 from .stats import add_wilson, wilson_interval
 
 ORDERS = ("ordered", "strict", "unordered")
@@ -117,28 +117,13 @@ def normalize_steps(steps, events: ibis.Table | None = None, what: str = "steps"
 
 
 def _as_of_local(events: ibis.Table, as_of, timezone: str) -> pd.Timestamp:
-    """``as_of`` as a naive local timestamp (the first local day not covered); default: the day after
-    the last event in ``timezone``."""
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        last = events.aggregate(last=local_time(events.timestamp, timezone).max()).execute().iloc[0]["last"]
-        if pd.isna(last):
-            raise ValueError("events: the table is empty, so there is no funnel to compute")
-        return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
-    try:
-        local = pd.Timestamp(as_of)
-    except (TypeError, ValueError):
-        raise ValueError(f"as_of must be a date such as '2026-01-01', got {as_of!r}") from None
-    if local.tzinfo is not None:
-        local = local.tz_convert(timezone).tz_localize(None)
-    return local
+    """``as_of`` as a naive local day (the first day not covered); see :func:`data.resolve_as_of`."""
+    return resolve_as_of(events, as_of, timezone)[0]
 
 
 def _as_of_utc(events: ibis.Table, as_of, timezone: str) -> pd.Timestamp:
     """``as_of`` (read in the team's ``timezone``) as a naive UTC instant."""
-    local = _as_of_local(events, as_of, timezone)
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
-        return local
-    return local.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
+    return resolve_as_of(events, as_of, timezone)[1]
 
 
 def _check(order: str, segment, events: ibis.Table, steps: list[Step]) -> None:

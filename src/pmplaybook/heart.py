@@ -45,6 +45,8 @@ from scipy import stats as _scipy_stats
 from . import retention as _retention
 from .config import ActivationRule, parse_duration
 from .data import local_time
+from .data import has_event as _has_event
+from .data import utc_midnight as _local_midnight_utc
 from .retention import _check_choice, _check_segment, _check_table, _check_timezone, _resolve_as_of
 from .stats import add_wilson, diff_proportions, nps_interval, wilson_interval, z_value
 
@@ -736,12 +738,6 @@ def _launch(events, feature_event, launched, timezone) -> pd.Timestamp:
         _require_event(events, feature_event, "feature_event")
         raise ValueError(f"feature_event={feature_event!r} never occurs before as_of. Fix: choose a later as_of")
     return pd.Timestamp(first).normalize()
-
-
-def _local_midnight_utc(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
-        return day
-    return day.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
 
 
 def feature_adoption(events: ibis.Table, feature_event: str, launched=None, period: str = "week",
@@ -1570,10 +1566,6 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
         return result(s / n, unit, low, high, note)
     raise ValueError(f"{key}: unknown HEART metric {metric!r}. Fix: use one of the vocabulary: {_vocabulary()} "
                      "(see pmplaybook.heart.METRICS)")
-
-
-def _has_event(events, name) -> bool:
-    return bool(name) and bool(events.filter(events.event == name).limit(1).count().execute())
 
 
 def goals_signals_metrics(params, ds, window="90d") -> pd.DataFrame:

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats as _sps
 
 from . import data as _data
+from .data import resolve_as_of as _resolve_as_of
 from .config import CHECKLIST, NorthStarCandidate, TeamParams
 from .stats import diff_proportions, small_sample
 
@@ -81,29 +82,6 @@ def _candidate(candidate) -> NorthStarCandidate:
         return NorthStarCandidate(**candidate)
     raise TypeError(f"candidate must be a NorthStarCandidate (params.north_star.candidates[i]) or a dict with "
                     f"its keys (name, event, aggregation, per, window, threshold), got {candidate!r}")
-
-
-def _utc_of_local(local: pd.Timestamp, timezone: str) -> pd.Timestamp:
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
-        return local
-    return local.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert(
-        "UTC").tz_localize(None)
-
-
-def _resolve_as_of(events: ibis.Table, as_of, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(as_of as a naive local date, the naive-UTC instant of its midnight)."""
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        local = _data.default_as_of(events, timezone)
-    else:
-        try:
-            local = pd.Timestamp(as_of)
-        except (TypeError, ValueError):
-            raise ValueError(f"as_of={as_of!r} is not a date. Fix: pass 'YYYY-MM-DD' (the first day the "
-                             "analysis does not cover) or None") from None
-        if local.tzinfo is not None:
-            local = local.tz_convert(timezone).tz_localize(None)
-        local = local.normalize()
-    return local, _utc_of_local(local, timezone)
 
 
 def _period_index(ts, window: str, timezone: str, week_start: str, local: bool = False):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
+from .data import resolve_as_of as _resolve_as_of
 from .config import ActivationRule
 from .stats import add_wilson, diff_proportions, wilson_interval
 
@@ -102,23 +103,6 @@ def _check_segment(events: ibis.Table, segment) -> None:
         others = [c for c in events.columns if c not in _RESERVED]
         raise ValueError(f"segment={segment!r} names no segment column of the events table. Fix: use one of "
                          f"{', '.join(others) or '(none: the table has no extra columns)'}")
-
-
-def _resolve_as_of(events: ibis.Table, as_of, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(local date, the UTC instant of its midnight), both naive; default the day after the last event."""
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        local = _data.default_as_of(events, timezone)
-    else:
-        try:
-            local = pd.Timestamp(as_of)
-        except (ValueError, TypeError):
-            raise ValueError(f"as_of={as_of!r} is not a date. Fix: pass 'YYYY-MM-DD' (the first day the "
-                             "analysis does not cover) or None") from None
-        if local.tzinfo is not None:
-            local = local.tz_convert(timezone).tz_localize(None)
-        local = local.normalize()
-    utc = local.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
-    return local, utc.tz_convert("UTC").tz_localize(None)
 
 
 def _as_rule(rule) -> ActivationRule:
