@@ -103,6 +103,27 @@ def _duckdb_from_zone(zone: str, ts: dt.Timestamp()) -> dt.Timestamp(timezone="U
     """DuckDB's ``timezone(zone, timestamp)``: the instant of a wall-clock time in ``zone``."""
 
 
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:
+    """DuckDB's microseconds since the epoch of an instant."""
+
+
+@ibis.udf.scalar.builtin(name="make_timestamp")
+def _duckdb_make_timestamp(us: dt.int64) -> dt.Timestamp():
+    """DuckDB's naive timestamp from microseconds since the epoch."""
+
+
+def _naive_utc(t: ibis.Table, col: str) -> ibis.Value:
+    """A time-zone-aware column as naive UTC. On the embedded DuckDB the epoch round trip is about 10x
+    faster than a cast (which goes through the session time zone); elsewhere, a plain cast."""
+    try:
+        if t.get_backend() is backend():
+            return _duckdb_make_timestamp(_duckdb_epoch_us(t[col]))
+    except Exception:
+        pass
+    return t[col].cast(dt.Timestamp())
+
+
 def local_time(ts: ibis.Value, timezone: str) -> ibis.Value:
     """Wall-clock time in ``timezone`` of a naive-UTC timestamp expression (identity for UTC).
 
@@ -192,7 +213,7 @@ def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, 
         parsed = t[col].cast("string").try_cast("date")
     elif dtype.is_timestamp():
         if dtype.timezone is not None:
-            return t.mutate(**{col: t[col].cast(dt.Timestamp())})  # instant -> naive UTC (session is UTC)
+            return t.mutate(**{col: _naive_utc(t, col)})
         parsed = t[col]
     elif dtype.is_date():
         parsed = t[col].cast("timestamp")
