@@ -37,6 +37,8 @@ from scipy import stats as _sps
 
 from . import data as _data
 from .data import resolve_as_of as _resolve_as_of
+from .retention import _check_choice as _choice
+from .retention import _check_table
 from .config import CHECKLIST, NorthStarCandidate, TeamParams
 from .stats import diff_proportions, small_sample
 
@@ -58,21 +60,6 @@ _EPOCH = pd.Timestamp("1970-01-01")
 
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-def _check_table(events) -> None:
-    if not isinstance(events, ibis.Table):
-        raise TypeError(f"events must be an ibis table, got {type(events).__name__}. Fix: pass ds.events, or "
-                        "turn a DataFrame into one with pmplaybook.data.load_events(df)")
-    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise ValueError(f"events lacks column(s) {', '.join(missing)} (found: {', '.join(events.columns)}). "
-                         "Fix: load it with pmplaybook.data.load_events")
-
-
-def _choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not supported. Fix: use one of {', '.join(map(repr, choices))}")
 
 
 def _candidate(candidate) -> NorthStarCandidate:
