@@ -741,7 +741,8 @@ class Section:
     def _ipython_display_(self):
         from IPython.display import Markdown, display
 
-        display(Markdown(self.text))
+        # "$" would start a formula in Markdown (MathJax in JupyterLab, the HTML report's renderer too)
+        display(Markdown(self.text.replace("$", "\\$")))
         for chart in self.charts:
             display(chart)
         if self.table is not None and len(self.table):
