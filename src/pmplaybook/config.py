@@ -361,11 +361,3 @@ def duration_string(td: timedelta) -> str:
         if secs % size == 0:
             return f"{secs // size}{unit}"
     return f"{secs}s"
-
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def is_identifier(name: str) -> bool:
-    """True for a plain column/parameter name (guards names that end up in code or SQL)."""
-    return bool(_IDENT.match(name))
