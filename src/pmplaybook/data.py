@@ -93,16 +93,6 @@ def backend():
     return _BACKEND
 
 
-@ibis.udf.scalar.builtin(name="timezone")
-def _duckdb_timezone(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():
-    """DuckDB's ``timezone(zone, timestamptz)``: the wall-clock time in ``zone``."""
-
-
-@ibis.udf.scalar.builtin(name="timezone")
-def _duckdb_from_zone(zone: str, ts: dt.Timestamp()) -> dt.Timestamp(timezone="UTC"):
-    """DuckDB's ``timezone(zone, timestamp)``: the instant of a wall-clock time in ``zone``."""
-
-
 @ibis.udf.scalar.builtin(name="epoch_us")
 def _duckdb_epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:
     """DuckDB's microseconds since the epoch of an instant."""
@@ -116,23 +106,106 @@ def _duckdb_make_timestamp(us: dt.int64) -> dt.Timestamp():
 def _naive_utc(t: ibis.Table, col: str) -> ibis.Value:
     """A time-zone-aware column as naive UTC. On the embedded DuckDB the epoch round trip is about 10x
     faster than a cast (which goes through the session time zone); elsewhere, a plain cast."""
-    try:
-        if t.get_backend() is backend():
-            return _duckdb_make_timestamp(_duckdb_epoch_us(t[col]))
-    except Exception:
-        pass
+    if _backend_name(t) == "duckdb":
+        return _duckdb_make_timestamp(_duckdb_epoch_us(t[col]))
     return t[col].cast(dt.Timestamp())
+
+
+# Time zones. ibis has no portable "wall-clock time in zone Z" operation, so each SQL engine's own
+# function is named here. DuckDB and Postgres share `timezone(zone, ts)`; Spark and Databricks have
+# `from_utc_timestamp` / `to_utc_timestamp`; Snowflake `convert_timezone`; BigQuery goes through a
+# TIMESTAMP and back to a DATETIME. Every one takes a naive UTC value and returns a naive value.
+UTC_ZONES = ("UTC", "Etc/UTC", "GMT")
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _timezone_to_local(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():
+    """DuckDB/Postgres ``timezone(zone, timestamptz)``: the wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _timezone_to_utc(zone: str, ts: dt.Timestamp()) -> dt.Timestamp(timezone="UTC"):
+    """DuckDB/Postgres ``timezone(zone, timestamp)``: the instant of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")
+def _spark_to_local(ts: dt.Timestamp(), zone: str) -> dt.Timestamp():
+    """Spark's wall-clock time in ``zone`` of a UTC timestamp."""
+
+
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def _spark_to_utc(ts: dt.Timestamp(), zone: str) -> dt.Timestamp():
+    """Spark's UTC timestamp of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="convert_timezone")
+def _snowflake_convert(source: str, target: str, ts: dt.Timestamp()) -> dt.Timestamp():
+    """Snowflake's ``convert_timezone(source_zone, target_zone, timestamp_ntz)``."""
+
+
+@ibis.udf.scalar.builtin(name="timestamp")
+def _bigquery_instant(ts: dt.Timestamp(), zone: str) -> dt.Timestamp(timezone="UTC"):
+    """BigQuery's ``TIMESTAMP(datetime, zone)``: the instant of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="datetime")
+def _bigquery_wall_clock(ts: dt.Timestamp(timezone="UTC"), zone: str) -> dt.Timestamp():
+    """BigQuery's ``DATETIME(timestamp, zone)``: the wall-clock time in ``zone`` of an instant."""
+
+
+_TO_LOCAL = {
+    "duckdb": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "postgres": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "pyspark": lambda ts, zone: _spark_to_local(ts, zone),
+    "databricks": lambda ts, zone: _spark_to_local(ts, zone),
+    "snowflake": lambda ts, zone: _snowflake_convert("UTC", zone, ts),
+    "bigquery": lambda ts, zone: _bigquery_wall_clock(_bigquery_instant(ts, "UTC"), zone),
+}
+_TO_UTC = {
+    "duckdb": lambda ts, zone: _timezone_to_utc(zone, ts).cast(dt.Timestamp()),
+    "postgres": lambda ts, zone: _timezone_to_utc(zone, ts).cast(dt.Timestamp()),
+    "pyspark": lambda ts, zone: _spark_to_utc(ts, zone),
+    "databricks": lambda ts, zone: _spark_to_utc(ts, zone),
+    "snowflake": lambda ts, zone: _snowflake_convert(zone, "UTC", ts),
+    "bigquery": lambda ts, zone: _bigquery_wall_clock(_bigquery_instant(ts, zone), "UTC"),
+}
+
+
+def _backend_name(expr) -> str:
+    """The name of the backend an expression runs on ("duckdb" for unbound expressions)."""
+    try:
+        return expr.get_backend().name
+    except Exception:  # unbound or built from literals only
+        return "duckdb"
+
+
+def _zone_function(table: dict, ts: ibis.Value, timezone: str):
+    name = _backend_name(ts)
+    if name not in table:
+        raise DataError(
+            f"timezone {timezone!r}: the playbook does not yet know how the {name} backend converts time "
+            f"zones (it does for {', '.join(sorted(table))}). Fix: set timezone: UTC in the params (periods "
+            "are then cut at UTC midnight), or store a local-time column and map it as the timestamp")
+    return table[name]
 
 
 def local_time(ts: ibis.Value, timezone: str) -> ibis.Value:
     """Wall-clock time in ``timezone`` of a naive-UTC timestamp expression (identity for UTC).
 
     Periods (days, weeks, months) are cut on this value, so a user in Berlin active at 23:30 UTC on
-    Sunday counts in Monday's day and in the next week.
+    Sunday counts in Monday's day and in the next week. The conversion runs in the backend, with the
+    backend's own time-zone function (see ``_TO_LOCAL``).
     """
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
+    if timezone in UTC_ZONES:
         return ts
-    return _duckdb_timezone(timezone, ts.cast(dt.Timestamp(timezone="UTC")))
+    return _zone_function(_TO_LOCAL, ts, timezone)(ts, timezone)
+
+
+def utc_from_local(ts: ibis.Value, timezone: str) -> ibis.Value:
+    """The naive-UTC instant of a naive wall-clock timestamp written in ``timezone`` (identity for UTC)."""
+    if timezone in UTC_ZONES:
+        return ts
+    return _zone_function(_TO_UTC, ts, timezone)(ts, timezone)
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -241,10 +314,9 @@ def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, 
         fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
         raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
                         f"Examples:{_show(t, bad, [col])}\nFix: correct or remove these rows")
-    if kind != "date" and timezone not in ("UTC", "Etc/UTC", "GMT") and not (
-            dtype.is_string() and zoned):
+    if kind != "date" and not (dtype.is_string() and zoned):
         # Naive wall-clock times written in `timezone`: convert to UTC instants.
-        parsed = _duckdb_from_zone(timezone, parsed).cast(dt.Timestamp())
+        parsed = utc_from_local(parsed, timezone)
     return t.mutate(**{col: parsed})
 
 
@@ -454,7 +526,7 @@ def has_event(events: ibis.Table, name: str | None) -> bool:
 
 def utc_midnight(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
     """The naive-UTC instant at which local ``day`` (a naive date) starts in ``timezone``."""
-    if timezone in ("UTC", "Etc/UTC", "GMT"):
+    if timezone in UTC_ZONES:
         return day
     return day.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
 
@@ -500,15 +572,70 @@ def sample(invalid: str = "raise") -> Dataset:
     )
 
 
-def _database_tables(params: TeamParams):
-    """Open a DuckDB file or an ibis URL and return a function that fetches a named table."""
+#: Spark settings for a session the playbook starts itself (``source: pyspark://``); any of them can be
+#: overridden in the URL's query, e.g. ``pyspark://?master=local[4]&spark.driver.memory=8g``.
+SPARK_DEFAULTS = {
+    "spark.ui.showConsoleProgress": "false",  # the progress bar would litter notebooks and reports
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",      # the default 200 is meant for clusters, not one machine
+    "spark.sql.session.timeZone": "UTC",
+}
+FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".csv.gz", ".json")
+
+
+def spark_session(url: str = "pyspark://"):
+    """A SparkSession for a ``pyspark://`` URL: the active one if the process has one (a Databricks or
+    Spark notebook), else a new one. ``master`` in the query picks the cluster (``local[*]`` by default);
+    other query keys are Spark settings."""
+    from urllib.parse import parse_qsl, urlparse
+
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    conf = {**SPARK_DEFAULTS, **dict(parse_qsl(urlparse(url).query))}
+    builder = SparkSession.builder.master(conf.pop("master", None) or conf.pop("spark.master", "local[*]"))
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    session = builder.appName("pmplaybook").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def open_backend(source):
+    """An ibis backend for a connection URL, a SparkSession, or an ibis backend (returned as is).
+
+    ``pyspark://`` starts or reuses a Spark session (see :func:`spark_session`); every other URL goes to
+    :func:`ibis.connect` (``postgres://``, ``bigquery://``, ``snowflake://``, ``clickhouse://``, ...).
+    """
+    if isinstance(source, ibis.BaseBackend):
+        return source
+    if type(source).__name__ == "SparkSession":
+        return ibis.pyspark.connect(source)
+    try:
+        if str(source).startswith("pyspark://"):
+            return ibis.pyspark.connect(spark_session(source))
+        return ibis.connect(source)
+    except Exception as exc:  # the backend's own message is the useful part
+        scheme = str(source).split("://")[0]
+        raise DataError(f"data.source: cannot connect to {source!r}: {type(exc).__name__}: {exc}. Fix: check "
+                        f"the URL and that the backend's extra is installed (pip install 'pmplaybook[{scheme}]', "
+                        "see the README section 'When your data outgrows one machine')") from None
+
+
+def _is_file(name: str) -> bool:
+    return name.lower().endswith(FILE_SUFFIXES) or any(ch in name for ch in "*?[") or "/" in name
+
+
+def _database_tables(params: TeamParams, con=None):
+    """Open the params' database (a DuckDB file, an ibis URL, or ``con``) and return a function that
+    fetches a table by name. A name may carry its database (``analytics.events``) or be a file path
+    (``events.parquet``, a glob or a folder), which the backend reads itself: Spark reads Parquet
+    straight from disk or object storage."""
     source = params.data.source
-    if "://" in source:
-        try:
-            con = ibis.connect(source)
-        except Exception as exc:  # the backend's own message is the useful part
-            raise DataError(f"data.source: cannot connect to {source!r}: {exc}. Fix: check the URL and that "
-                            "the backend's extra is installed (e.g. pip install 'ibis-framework[postgres]')") from None
+    if con is not None or "://" in source:
+        con = open_backend(con if con is not None else source)
     else:
         path = Path(source) if Path(source).is_absolute() else params.base_dir / source
         if not path.exists():
@@ -518,26 +645,40 @@ def _database_tables(params: TeamParams):
         con.raw_sql("SET enable_progress_bar = false")
 
     def table(name: str) -> ibis.Table:
+        if _is_file(name):
+            path = name if "://" in name or Path(name).is_absolute() else str(params.base_dir / name)
+            reader = con.read_csv if ".csv" in name.lower() or ".tsv" in name.lower() else con.read_parquet
+            try:
+                return reader(path, table_name=ibis.util.gen_name("source"))
+            except Exception as exc:
+                raise DataError(f"data: the {con.name} backend cannot read {path!r}: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:300]}. Fix: check the path, or name a table") from None
+        database, _, short = name.rpartition(".")
         try:
-            return con.table(name)
+            return con.table(short, database=tuple(database.split(".")) if "." in database else database or None)
         except Exception:
             try:
-                names = con.list_tables()
-            except Exception:  # ibis 12's DuckDB list_tables fails on DuckDB 2 (fetch_arrow_table removed)
-                names = con.sql("SELECT table_name FROM information_schema.tables").execute()["table_name"]
-            found = ", ".join(sorted(names)[:20])
+                names = con.list_tables(database=database or None)
+            except Exception:
+                names = []
+            found = ", ".join(sorted(names)[:20]) or "none listed"
             raise DataError(f"data: no table {name!r} in {source!r} (found: {found}). Fix: name an existing "
-                            "table or view") from None
+                            "table or view, as database.table if it is not in the default database") from None
 
     return table
 
 
-def connect(params: TeamParams, invalid: str = "raise", check_events: bool = True, as_of=None) -> Dataset:
+def connect(params: TeamParams, invalid: str = "raise", check_events: bool = True, as_of=None,
+            con=None) -> Dataset:
     """Load a team's tables as its params describe, validated against the contract *and* the params.
 
     Besides the table checks of :func:`load_events`, every event the params name must occur in the data
     (a misspelt event would silently give zeros), and every segment column must exist. ``as_of``
     (a date or "YYYY-MM-DD") overrides the default analysis date, the day after the last event.
+
+    ``con`` (an ibis backend or a SparkSession) makes ``data.events`` / ``surveys`` / ``spend`` name tables
+    or files on that connection instead of ``data.source``: the way to hand the playbook a Spark session
+    that a notebook on a cluster already has. Every metric then runs there.
 
     >>> from pmplaybook.config import load_params
     >>> connect(load_params("growth")).events.columns[:3]
@@ -545,19 +686,19 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
     """
     d = params.data
     notes: list[str] = []
-    if d.source == "sample":
+    if d.source == "sample" and con is None:
         ds = sample(invalid=invalid)
         notes = ds.notes
         events, surveys, spend = ds.events, ds.surveys, ds.spend
         if d.columns:
             events = _rename(events, d.columns, "events", "sample")
     else:
-        if d.source == "files":
+        if d.source == "files" and con is None:
             def fetch(name):
                 p = Path(name)
                 return str(p if p.is_absolute() else params.base_dir / p)
         else:
-            fetch = _database_tables(params)
+            fetch = _database_tables(params, con)
         where = params.source_file or "params"
         try:
             events = materialize(load_events(fetch(d.events), d.columns, invalid=invalid, notes=notes))
