@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: test report lab bench browser clean
+.PHONY: test report lab bench browser java clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,17 @@ browser:
 	    echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need it)." >&2; exit 1; \
 	  fi; }
 
-test: $(STAMP) browser
+# The Spark backend tests need a Java runtime (Spark 4 needs 17 or newer); Debian's is installed if none.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	    || { echo "Could not install Java with apt-get: the Spark tests will fail. Install Debian's openjdk-17-jre-headless." >&2; exit 1; }; \
+	  else \
+	    echo "Java is missing: run 'sudo apt-get install openjdk-17-jre-headless' (the Spark tests need it)." >&2; exit 1; \
+	  fi; }
+
+test: $(STAMP) browser java
 	$(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax -q tests src/pmplaybook notebooks
 
 report: $(STAMP)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ActivationRule, EventRoles
-from .data import local_time
+from .data import local_time, seconds_between
 from .data import has_event as _has_event
 from .data import utc_midnight as _cutoff_utc
 from .funnel import _as_of_local
@@ -256,7 +256,7 @@ def activation(events: ibis.Table, rule: ActivationRule | dict, signup_event: st
     if segment is not None:
         keys.append("segment")
     done = act.window_complete
-    days = (act.activated_at.epoch_seconds() - act.signup_time.epoch_seconds()) / 86400.0
+    days = seconds_between(act.activated_at, act.signup_time) / 86400.0
     aggs = dict(signups=done.cast("int64").sum(),
                 activated=(done & act.activated).cast("int64").sum(),
                 median_days_to_activate=ibis.ifelse(done & act.activated, days, None).median(),

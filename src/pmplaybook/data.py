@@ -171,6 +171,31 @@ _TO_UTC = {
 }
 
 
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:
+    """DuckDB's microseconds since the epoch of a naive timestamp."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")
+def _spark_unix_micros(ts: dt.Timestamp()) -> dt.int64:
+    """Spark's microseconds since the epoch."""
+
+
+_EPOCH_US = {"duckdb": _duckdb_epoch_us_naive, "pyspark": _spark_unix_micros, "databricks": _spark_unix_micros}
+
+
+def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
+    """Seconds from ``earlier`` to ``later``, to the microsecond on every backend.
+
+    ibis's ``epoch_seconds`` keeps the fraction on DuckDB but truncates to whole seconds on Spark, so
+    durations (time to convert, to activate, task times) go through exact microseconds here.
+    """
+    epoch_us = _EPOCH_US.get(_backend_name(later))
+    if epoch_us is None:
+        return later.epoch_seconds() - earlier.epoch_seconds()
+    return (epoch_us(later) - epoch_us(earlier)) / 1_000_000
+
+
 def _backend_name(expr) -> str:
     """The name of the backend an expression runs on ("duckdb" for unbound expressions)."""
     try:

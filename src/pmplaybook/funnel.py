@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .config import FunnelStep, duration_string, parse_duration
-from .data import local_time, resolve_as_of
+from .data import local_time, resolve_as_of, seconds_between
 from .stats import add_wilson, wilson_interval
 
 ORDERS = ("ordered", "strict", "unordered")
@@ -327,7 +327,7 @@ def funnel(events: ibis.Table, steps, window="14d", order: str = "ordered", excl
         aggs[f"users_{k}"] = (reached & done).cast("int64").sum()
         aggs[f"prog_{k}"] = (reached & users.in_progress).cast("int64").sum()
         if k > 1:
-            secs = users[f"c_{k}"].epoch_seconds() - users[f"c_{k - 1}"].epoch_seconds()
+            secs = seconds_between(users[f"c_{k}"], users[f"c_{k - 1}"])
             aggs[f"med_{k}"] = ibis.ifelse(reached & done, secs, None).median()
     wide = users.group_by("segment").aggregate(**aggs).execute()
     return _long(wide, steps, segment is not None)
@@ -440,7 +440,7 @@ def time_to_convert(events: ibis.Table, from_step, to_step, window="14d", order:
     """
     users = funnel_users(events, [from_step, to_step], window, order, exclusions, None, as_of, timezone)
     done = users.filter((users.furthest >= 2) & ~users.in_progress)
-    hours = (done.c_2.epoch_seconds() - done.c_1.epoch_seconds()) / 3600.0
+    hours = seconds_between(done.c_2, done.c_1) / 3600.0
     q = done.aggregate(users=done.count(), mean_hours=hours.mean(),
                        p10_hours=hours.quantile(0.1), p25_hours=hours.quantile(0.25),
                        median_hours=hours.quantile(0.5), p75_hours=hours.quantile(0.75),

@@ -44,7 +44,7 @@ from scipy import stats as _scipy_stats
 
 from . import retention as _retention
 from .config import ActivationRule, parse_duration
-from .data import local_time
+from .data import local_time, seconds_between
 from .data import has_event as _has_event
 from .data import utc_midnight as _local_midnight_utc
 from .retention import _check_choice, _check_segment, _check_table, _check_timezone, _resolve_as_of
@@ -1100,7 +1100,7 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     w = ibis.window(group_by=["user_id", "workflow"], order_by=["timestamp", "_rank"])
     ev = ev.mutate(_next=ev.event.lead().over(w), _next_t=ev.timestamp.lead().over(w))
     starts = ev.filter(ev.event == started)
-    seconds = starts._next_t.epoch_seconds() - starts.timestamp.epoch_seconds()
+    seconds = seconds_between(starts._next_t, starts.timestamp)
     in_window = starts._next_t.notnull() & (seconds <= span.total_seconds())
     open_ = starts._next.isnull() & (starts.timestamp + ibis.interval(seconds=int(span.total_seconds()))
                                      > ibis.literal(as_of_utc))

@@ -323,7 +323,7 @@ def unit_outcomes(events: ibis.Table, candidate, early_days: float = 14, outcome
     starts = starts.filter(starts._start + ibis.interval(seconds=int(horizon * 86400)) <= ibis.literal(as_of_utc))
     s = starts.select(_su=starts._u, _start=starts._start)
     j = ev.join(s, ev._u == s._su)
-    age = j.timestamp.epoch_seconds() - j._start.epoch_seconds()
+    age = _data.seconds_between(j.timestamp, j._start)
     j = j.mutate(_age=age)
     early = j.filter((j.event == cand.event) & (j._age >= 0) & (j._age < early_days * 86400))
     early = early.group_by("_u").aggregate(early_value=_aggregate(early, cand).cast("float64"))
@@ -345,13 +345,16 @@ def unit_outcomes(events: ibis.Table, candidate, early_days: float = 14, outcome
 def _to_pandas_units(units: ibis.Table, max_units: int = MAX_UNITS) -> tuple[pd.DataFrame, int]:
     """Execute a per-unit table (one query when it has at most ``max_units`` rows); above that, count it
     and hash-sample it in the backend, so at most about ``max_units`` rows reach pandas."""
-    cols = units.select("early_value", "active_week_8", "revenue")
+    # Ordered, so the seeded bootstrap draws the same units on every backend.
+    cols = units.order_by("unit").select("early_value", "active_week_8", "revenue")
     frame = cols.limit(max_units + 1).execute()
     if len(frame) <= max_units:
         return frame, len(frame)
     n = int(units.count().execute())
     step = math.ceil(n / max_units)
-    sampled = units.filter((units.unit.hash() % step).abs() == 0)
+    # The backend's own hash picks the sample, so above max_units the draw differs between backends
+    # (each is a fair sample; a portable hash would cost a string digest per unit).
+    sampled = units.filter((units.unit.hash() % step).abs() == 0).order_by("unit")
     return sampled.select("early_value", "active_week_8", "revenue").execute(), n
 
 
@@ -778,7 +781,7 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     su = su.filter(su._start + ibis.interval(seconds=int(horizon)) <= ibis.literal(as_of_utc))
     su = su.select(_su=su.user_id, _start=su._start)
     j = ev.join(su, ev.user_id == su._su)
-    j = j.mutate(_age=j.timestamp.epoch_seconds() - j._start.epoch_seconds())
+    j = j.mutate(_age=_data.seconds_between(j.timestamp, j._start))
     acts = j.filter((j.event == action) & (j._age >= 0) & (j._age < days * 86400))
     acts = acts.group_by("user_id").aggregate(_n=acts.count())
     kept = j.filter((j._age >= lo) & (j._age < hi)).select("user_id").distinct().mutate(_r=ibis.literal(1))

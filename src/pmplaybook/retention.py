@@ -309,7 +309,7 @@ def cohort_retention(events: ibis.Table, period: str = "week", cohort_event=None
         ret = _only(ev, return_names)
         ret = ret.select("user_id", _t=ret.timestamp)
         joined = anchors.join(ret, "user_id")
-        elapsed = joined._t.epoch_seconds() - joined._first.epoch_seconds()
+        elapsed = _data.seconds_between(joined._t, joined._first)
         joined = joined.mutate(_k=(elapsed // length).cast("int64"))
     joined = joined.filter(joined._k >= 0)
     if mode == "on":
