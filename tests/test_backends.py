@@ -224,3 +224,44 @@ def test_both_backends_load_the_same_slice(datasets):
         kinds = lambda t: {c: type(v).__name__ for c, v in t.schema().items()}  # noqa: E731 (scale may differ)
         assert kinds(a) == kinds(b), name
         assert int(a.count().execute()) == int(b.count().execute()) > 0
+
+
+# ------------------------------------------------------------------------------- the notebook on Spark
+
+EXAMPLE = config.PARAMS_DIR / "examples" / "onboarding_on_spark.yaml"
+
+
+def test_the_spark_example_is_the_onboarding_team_on_spark():
+    """The README's example params file stays the onboarding team's params with Spark as its source."""
+    example, onboarding = config.load_params(EXAMPLE), config.load_params("onboarding")
+    assert example.data.source.startswith("pyspark://")
+    same = {"team", "title", "data"}
+    assert example.model_dump(exclude=same) == onboarding.model_dump(exclude=same)
+
+
+def test_retention_notebook_on_spark_gives_the_duckdb_headlines(slice_dir, tmp_path):
+    """Notebook 02 under papermill, once with params pointing at Spark and once at DuckDB (same files):
+    it runs, and every headline KPI it records is the same."""
+    import nbformat
+    import yaml
+
+    from pmplaybook import report
+
+    files = {t: str(slice_dir / f"{t}.parquet") for t in ("events", "surveys", "spend")}
+    paths = []
+    for engine, source in (("duckdb", "files"), ("spark", config.load_params(EXAMPLE).data.source)):
+        raw = config.load_params(EXAMPLE).model_dump(exclude_none=True)
+        raw.update(team=f"slice_on_{engine}", data={"source": source, **files})
+        paths.append(tmp_path / f"{engine}.yaml")
+        paths[-1].write_text(yaml.safe_dump(raw))
+    run = report.run(teams=[str(p) for p in paths], names=["02_cohort_retention"], out=tmp_path / "reports",
+                     jobs=2, progress=False)
+    assert not run.failed, [r.error for r in run.results]
+    kpis = {}
+    for r in run.results:
+        kpis[r.team] = {k["name"]: k["value"] for k in r.kpis}
+    assert kpis["slice_on_duckdb"], "the notebook recorded no KPI"
+    assert_same(kpis["slice_on_duckdb"], kpis["slice_on_spark"], "KPIs")
+    executed = nbformat.read(tmp_path / "reports" / run.results[0].as_of / "slice_on_spark" / "02_cohort_retention.ipynb", 4)
+    streams = [o.text for c in executed.cells for o in c.get("outputs", []) if o.output_type == "stream"]
+    assert not any("WARN" in text or "log4j" in text for text in streams), f"Spark's log leaked: {streams[:2]}"

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("run", help="execute every notebook for every team and write reports")
-    p.add_argument("--team", action="append", help="only this team (repeatable)")
+    p.add_argument("--team", action="append", help="only this team, or a params YAML file elsewhere (repeatable)")
     p.add_argument("--notebook", action="append", help="only this notebook, e.g. 02_cohort_retention (repeatable)")
     p.add_argument("--as-of", dest="as_of", help="first day not covered, YYYY-MM-DD (default: day after the last event)")
     p.add_argument("--jobs", type=int, help="worker processes (default: number of cores)")

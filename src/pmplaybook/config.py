@@ -341,7 +341,7 @@ def load_params(team_or_path: str | Path) -> TeamParams:
         raise ParamsError(f"{path}: not valid YAML: {exc}. Fix: check indentation and quoting") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys (team:, data:, events: ...), found {type(raw).__name__}")
-    return parse_params(raw, where=str(path), source_file=path)
+    return parse_params(raw, where=str(path), source_file=path.resolve())  # kernels run elsewhere
 
 
 def parse_params(raw: dict, where: str = "<params>", source_file: Path | None = None) -> TeamParams:

@@ -24,8 +24,12 @@ dropped and *counted*: a :class:`DataWarning` says how many, and :class:`Dataset
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import glob
+import os
+import sys
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -620,12 +624,38 @@ def spark_session(url: str = "pyspark://"):
     if active is not None:
         return active
     conf = {**SPARK_DEFAULTS, **dict(parse_qsl(urlparse(url).query))}
-    builder = SparkSession.builder.master(conf.pop("master", None) or conf.pop("spark.master", "local[*]"))
+    master = conf.pop("master", None) or conf.pop("spark.master", "local[*]")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
+    builder = SparkSession.builder.master(master)
     for key, value in conf.items():
         builder = builder.config(key, value)
-    session = builder.appName("pmplaybook").getOrCreate()
+    # The JVM writes its log to the standard error it inherits, which a notebook would show as output
+    # (and a report would publish): start it with standard error going to SPARK_LOG instead.
+    with _stderr_to(SPARK_LOG):
+        session = builder.appName("pmplaybook").getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+#: Where the Spark JVM that :func:`spark_session` starts writes its log.
+SPARK_LOG = Path(tempfile.gettempdir()) / f"pmplaybook-spark-{os.getpid()}.log"
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Point file descriptor 2 at ``path`` for the duration (child processes keep it for good)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
 
 
 def open_backend(source):
