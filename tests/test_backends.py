@@ -265,3 +265,16 @@ def test_retention_notebook_on_spark_gives_the_duckdb_headlines(slice_dir, tmp_p
     executed = nbformat.read(tmp_path / "reports" / run.results[0].as_of / "slice_on_spark" / "02_cohort_retention.ipynb", 4)
     streams = [o.text for c in executed.cells for o in c.get("outputs", []) if o.output_type == "stream"]
     assert not any("WARN" in text or "log4j" in text for text in streams), f"Spark's log leaked: {streams[:2]}"
+
+
+@pytest.mark.parametrize("module", [retention, funnel, aarrr, heart, north_star],
+                         ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_metric_modules_hold_no_engine_specific_sql(module):
+    """What makes a metric portable: only ibis expressions. SQL text (``Table.sql``, ``raw_sql``) or an
+    engine's own function (``ibis.udf.scalar.builtin``) belongs in ``pmplaybook.data``, with a version per
+    engine (see ``local_time`` and ``seconds_between``) and a case in this suite."""
+    from pathlib import Path
+
+    source = Path(module.__file__).read_text()
+    found = [s for s in (".sql(", "raw_sql", "udf.scalar") if s in source]
+    assert not found, f"{module.__name__} uses {found}"
