@@ -779,9 +779,32 @@ def check_against_params(events: ibis.Table, params: TeamParams) -> None:
                 f"existing events include: {', '.join(sorted(present)[:12])}"
             raise DataError(f"{where}: {key} names event {name!r}, which never occurs in the events table "
                             f"({hint}). Fix: correct the name in the params")
+    _check_vocabularies(params, where)
     for i, seg in enumerate(params.segments):
         if seg not in events.columns:
             close = difflib.get_close_matches(seg, events.columns, n=3)
             raise DataError(f"{where}: segments.{i} names column {seg!r}, which the events table lacks "
                             f"(closest: {', '.join(close) or 'none'}; found: {', '.join(events.columns)}). "
                             "Fix: name an existing column")
+
+
+def _check_vocabularies(params: TeamParams, where: str) -> None:
+    """The metric names the params use (HEART rows, North Star inputs and guardrail) must be ones the
+    playbook computes: checked here, before any notebook runs, rather than halfway through a report."""
+    from . import heart, north_star
+    from .config import ParamsError
+
+    for i, row in enumerate(params.heart):
+        try:
+            heart.check_metric_name(row.metric, f"heart.{i}.metric")
+        except ValueError as exc:
+            raise ParamsError(f"{where}: {exc}") from None
+    named = [(f"north_star.inputs.{i}", m) for i, m in enumerate(params.north_star.inputs)]
+    if params.north_star.guardrail:
+        named.append(("north_star.guardrail", params.north_star.guardrail))
+    for key, metric in named:
+        if metric not in north_star.INPUT_METRICS:
+            close = difflib.get_close_matches(metric, list(north_star.INPUT_METRICS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParamsError(f"{where}: {key}: {metric!r} is not a metric the playbook computes{hint}. Fix: use "
+                              f"one of {', '.join(north_star.INPUT_METRICS)}")

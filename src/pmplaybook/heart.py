@@ -42,12 +42,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _scipy_stats
 
+from . import checks
 from . import retention as _retention
 from .config import ActivationRule, parse_duration
 from .data import local_time, seconds_between
 from .data import has_event as _has_event
 from .data import utc_midnight as _local_midnight_utc
-from .retention import _check_choice, _check_segment, _check_table, _check_timezone, _resolve_as_of
+from .data import resolve_as_of as _resolve_as_of
 from .stats import add_wilson, diff_proportions, nps_interval, wilson_interval, z_value
 
 __all__ = [
@@ -82,7 +83,7 @@ def _period_start(ts, period: str, timezone: str, week_start: str = "monday"):
 def _check_period(period, allow_none: bool = True) -> None:
     if period is None and allow_none:
         return
-    _check_choice("period", period, PERIODS if not allow_none else (*PERIODS, None))
+    checks.choice("period", period, PERIODS if not allow_none else (*PERIODS, None))
 
 
 def _complete(starts: pd.Series, period: str, as_of_local: pd.Timestamp) -> pd.Series:
@@ -144,10 +145,10 @@ def _survey_counts(surveys, survey: str, period=None, segment=None, timezone="UT
                    as_of=None) -> pd.DataFrame:
     """Per [period] x [segment]: responses, promoters, detractors, satisfied, score sum and sum of squares."""
     _check_surveys(surveys, survey)
-    _check_choice("survey", survey, SURVEYS)
+    checks.choice("survey", survey, SURVEYS)
     _check_period(period)
-    _check_timezone(timezone)
-    _check_choice("week_start", week_start, ("monday", "sunday"))
+    checks.timezone(timezone)
+    checks.choice("week_start", week_start, ("monday", "sunday"))
     if segment is not None and (not isinstance(segment, str) or segment not in surveys.columns
                                 or segment in ("user_id", "timestamp", "survey", "score")):
         others = [c for c in surveys.columns if c not in ("user_id", "timestamp", "survey", "score")]
@@ -376,7 +377,7 @@ def happiness_trend(surveys: ibis.Table, survey: str = "nps", period: str = "mon
     ``responses_previous``, ``value_a`` (latest), ``value_b`` (previous), ``diff``, ``ci_low``,
     ``ci_high``, ``significant``, ``small_sample`` and ``sentence`` (a plain-language verdict).
     """
-    _check_choice("period", period, PERIODS)
+    checks.choice("period", period, PERIODS)
     counts = _survey_counts(surveys, survey, period, None, timezone, week_start, as_of)
     if complete_only and len(counts):
         as_of_local = _resolve_as_of(surveys, as_of, timezone)[0]
@@ -517,11 +518,11 @@ def _window_events(events, as_of, timezone, start=None):
 
 def _user_periods(events, key_action, period, segment, timezone, week_start, as_of):
     """ibis table, one row per user x period: active days, key actions, events, sessions [, segment]."""
-    _check_table(events)
+    checks.events_table(events)
     _check_period(period, allow_none=False)
-    _check_timezone(timezone)
-    _check_choice("week_start", week_start, ("monday", "sunday"))
-    _check_segment(events, segment)
+    checks.timezone(timezone)
+    checks.choice("week_start", week_start, ("monday", "sunday"))
+    checks.segment(events, segment)
     ev, as_of_local, _ = _window_events(events, as_of, timezone)
     local = local_time(ev.timestamp, timezone)
     ev = ev.mutate(_period=_period_start(ev.timestamp, period, timezone, week_start), _day=local.date())
@@ -698,7 +699,7 @@ def new_users(events: ibis.Table, period: str = "week", signup_event: str | None
     >>> new_users(ev, signup_event="signup", as_of="2025-03-17")[["new_users", "new_accounts"]].to_dict("list")
     {'new_users': [2, 1], 'new_accounts': [1.0, 1.0]}
     """
-    _check_table(events)
+    checks.events_table(events)
     _check_period(period, allow_none=False)
     ev, as_of_local, _ = _window_events(events, as_of, timezone)
     src = ev.filter(ev.event == signup_event) if signup_event else ev
@@ -774,9 +775,9 @@ def feature_adoption(events: ibis.Table, feature_event: str, launched=None, peri
     >>> t[["active_users", "new_adopters", "rate", "cumulative_rate"]].to_dict("records")
     [{'active_users': 2, 'new_adopters': 1, 'rate': 0.5, 'cumulative_rate': 0.5}, {'active_users': 2, 'new_adopters': 1, 'rate': 0.5, 'cumulative_rate': 0.6666666666666666}]
     """
-    _check_table(events)
+    checks.events_table(events)
     _check_period(period, allow_none=False)
-    _check_timezone(timezone)
+    checks.timezone(timezone)
     if not isinstance(feature_event, str) or not feature_event:
         raise ValueError(f"feature_event={feature_event!r}: expected the event name that marks a use of the "
                          "feature, e.g. 'ai_suggestion_shown'")
@@ -842,7 +843,7 @@ def adoption_depth(events: ibis.Table, feature_event: str, rule: ActivationRule 
     >>> r["users"], r["adopters"], r["rate"], r["uses_per_adopter"], r["repeat_rate"]
     (2, 1, 0.5, 3.0, 1.0)
     """
-    _check_table(events)
+    checks.events_table(events)
     ev, _, _ = _window_events(events, as_of, timezone)
     launch = _launch(ev, feature_event, launched, timezone)
     ev = ev.filter(ev.timestamp >= _local_midnight_utc(launch, timezone))
@@ -900,9 +901,9 @@ def suggestion_acceptance(events: ibis.Table, shown: str, accepted: str, edited:
     >>> suggestion_acceptance(ev, "shown", "accepted", "edited")[["shown", "accepted", "edited"]].to_dict("records")
     [{'shown': 3, 'accepted': 1, 'edited': 1}]
     """
-    _check_table(events)
+    checks.events_table(events)
     _check_period(period)
-    _check_segment(events, segment)
+    checks.segment(events, segment)
     names = [shown, accepted] + ([edited] if edited else [])
     for arg, name in zip(("shown", "accepted", "edited"), names):
         if not isinstance(name, str) or not name:
@@ -1082,10 +1083,10 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     ibis.Table (unexecuted) with ``user_id``, ``workflow``, ``start_time`` (naive UTC), ``outcome``,
     ``seconds`` [, ``segment``].
     """
-    _check_table(events)
+    checks.events_table(events)
     _check_task_events(started, completed, failed)
-    _check_timezone(timezone)
-    _check_segment(events, segment)
+    checks.timezone(timezone)
+    checks.segment(events, segment)
     span = parse_duration(window)
     names = [started, completed] + ([failed] if failed else [])
     ev, _, as_of_utc = _window_events(events, as_of, timezone)
@@ -1416,6 +1417,42 @@ def _vocabulary() -> str:
     return ", ".join(METRICS)
 
 
+_PLAIN = ("nps", "csat", "ces", "key_actions_per_active_user", "active_days_per_week", "five_day_share",
+          "events_per_session", "new_users_per_week")
+_PER_WORKFLOW = ("task_completion_rate", "task_error_rate", "time_on_task")
+
+
+def check_metric_name(metric: str, key: str = "metric") -> None:
+    """Fail unless ``metric`` is written in the vocabulary (:data:`METRICS`); needs no data, so
+    ``pmplaybook validate`` checks every ``heart.<i>.metric`` before any notebook runs.
+
+    >>> check_metric_name("week60_retention", "heart.2.metric")
+    Traceback (most recent call last):
+    ...
+    ValueError: heart.2.metric: 'week60_retention': N must be 1-52 weeks
+    """
+    name, _, arg = str(metric).partition(":")
+    name, arg = name.strip(), arg.strip()
+    retention = re.fullmatch(r"week(\d+)_(active_)?retention", name)
+    if name in _PLAIN or name in _PER_WORKFLOW:
+        if arg and name in _PLAIN:
+            raise ValueError(f"{key}: {metric!r}: {name} takes nothing after ':'. Fix: write {name!r}")
+    elif name in ("feature_adoption", "feature_usage"):
+        if not arg:
+            raise ValueError(f"{key}: {metric!r} needs the feature's event, e.g. '{name}:ai_suggestion_shown'")
+    elif name == "acceptance_rate":
+        shown, _, accepted = arg.partition(",")
+        if not shown.strip() or not accepted.strip():
+            raise ValueError(f"{key}: {metric!r} needs two events, e.g. "
+                             "'acceptance_rate:ai_suggestion_shown,ai_suggestion_accepted'")
+    elif retention:
+        if not 1 <= int(retention.group(1)) <= 52:
+            raise ValueError(f"{key}: {metric!r}: N must be 1-52 weeks")
+    else:
+        raise ValueError(f"{key}: unknown HEART metric {metric!r}. Fix: use one of the vocabulary: "
+                         f"{_vocabulary()} (see pmplaybook.heart.METRICS)")
+
+
 def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric") -> dict:
     """Compute one metric of the vocabulary (:data:`METRICS`) on a :class:`pmplaybook.data.Dataset`.
 
@@ -1423,6 +1460,7 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
     why it could not be: then ``value`` is NaN). An unknown name raises ``ValueError`` naming ``key``
     (e.g. ``heart.2.metric``) and the vocabulary.
     """
+    check_metric_name(metric, key)
     params = params if params is not None else ds.params
     if params is None:
         raise ValueError("metric_value needs the team's params (ds.params is None). Fix: pass params=")
@@ -1490,8 +1528,6 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
         return result(t["new_users"].mean(), METRICS[name][0], note=f"{roles.signup} events, {len(t)} weeks")
     if name in ("feature_adoption", "feature_usage"):
         unit = "share"
-        if not arg:
-            raise ValueError(f"{key}: {metric!r} needs the feature's event, e.g. '{name}:ai_suggestion_shown'")
         launched = next((f.launched for f in roles.features if f.event == arg), None)
         if not _has_event(ds.events, arg):
             return missing(unit, f"event {arg!r} never occurs in the data")
@@ -1509,9 +1545,6 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
         return result(last["usage_rate"], unit, low, high, note=f"week of {last['period']:%Y-%m-%d}")
     if name == "acceptance_rate":
         shown, _, accepted = arg.partition(",")
-        if not shown or not accepted:
-            raise ValueError(f"{key}: {metric!r} needs two events, e.g. "
-                             "'acceptance_rate:ai_suggestion_shown,ai_suggestion_accepted'")
         if not _has_event(ds.events, shown.strip()):
             return missing("share", f"event {shown.strip()!r} never occurs in the data")
         t = suggestion_acceptance(ds.events.filter(ds.events.timestamp >= start_utc), shown.strip(),
@@ -1521,8 +1554,6 @@ def metric_value(metric: str, ds, params=None, window="90d", key: str = "metric"
                       note=f"{int(row['accepted']):,} of {int(row['shown']):,} shown, {span_text}")
     if retention_match:
         k = int(retention_match.group(1))
-        if not 1 <= k <= 52:
-            raise ValueError(f"{key}: {metric!r}: N must be 1-52 weeks")
         if retention_match.group(2):
             t = active_retention(ds.events, k, "week", None, None, tz, ws, as_of_local)
             what = f"users active in a week and again {k} weeks later"

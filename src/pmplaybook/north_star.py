@@ -35,10 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _sps
 
+from . import checks
 from . import data as _data
 from .data import resolve_as_of as _resolve_as_of
-from .retention import _check_choice as _choice
-from .retention import _check_table
 from .config import CHECKLIST, NorthStarCandidate, TeamParams
 from .stats import diff_proportions, small_sample
 
@@ -210,9 +209,9 @@ def candidate_series(events: ibis.Table, candidate, timezone: str = "UTC", as_of
     >>> candidate_series(ev, c, as_of="2025-03-17")[["period", "value", "units"]].to_dict("records")
     [{'period': Timestamp('2025-03-03 00:00:00'), 'value': 1.0, 'units': 2}, {'period': Timestamp('2025-03-10 00:00:00'), 'value': 0.0, 'units': 2}]
     """
-    _check_table(events)
+    checks.events_table(events)
     cand = _candidate(candidate)
-    _choice("week_start", week_start, ("monday", "sunday"))
+    checks.choice("week_start", week_start, ("monday", "sunday"))
     as_of_local, as_of_utc = _resolve_as_of(events, as_of, timezone)
     periods = _complete_range(events, cand.window, timezone, week_start, as_of_local)
     ev = events.filter((events.timestamp < as_of_utc) & (events.event == cand.event))
@@ -259,8 +258,8 @@ def reference_series(events: ibis.Table, spend: ibis.Table | None = None, window
     >>> reference_series(ev, as_of="2025-03-24")[["signups", "active_users", "retained_users"]].to_dict("list")
     {'signups': [2, 0, 0], 'active_users': [2, 1, 1], 'retained_users': [0, 1, 0]}
     """
-    _check_table(events)
-    _choice("window", window, WINDOWS)
+    checks.events_table(events)
+    checks.choice("window", window, WINDOWS)
     as_of_local, as_of_utc = _resolve_as_of(events, as_of, timezone)
     periods = _complete_range(events, window, timezone, week_start, as_of_local)
     ev = events.filter(events.timestamp < as_of_utc)
@@ -310,7 +309,7 @@ def unit_outcomes(events: ibis.Table, candidate, early_days: float = 14, outcome
 
     Returns an unexecuted ibis table: ``unit``, ``early_value``, ``active_week_8`` (int 0/1), ``revenue``.
     """
-    _check_table(events)
+    checks.events_table(events)
     cand = _candidate(candidate)
     _, as_of_utc = _resolve_as_of(events, as_of, timezone)
     unit = _unit_column(events, cand.per, f"candidate {cand.name!r}")
@@ -760,7 +759,7 @@ def magic_number(events: ibis.Table, action: str, within_days: float = 7, outcom
     >>> t[["threshold", "users_above", "rate_above", "rate_below"]].to_dict("records")
     [{'threshold': 1, 'users_above': 2, 'rate_above': 0.5, 'rate_below': 0.0}]
     """
-    _check_table(events)
+    checks.events_table(events)
     if not isinstance(max_threshold, (int, np.integer)) or isinstance(max_threshold, bool) or max_threshold < 1:
         raise ValueError(f"max_threshold={max_threshold!r}: expected an integer >= 1 (e.g. 10)")
     days = float(within_days.total_seconds() / 86400) if hasattr(within_days, "total_seconds") else within_days

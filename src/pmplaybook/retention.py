@@ -22,12 +22,12 @@ Main entry points
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ibis
 import numpy as np
 import pandas as pd
 
+from . import checks
 from . import data as _data
 from .data import resolve_as_of as _resolve_as_of
 from .config import ActivationRule
@@ -41,34 +41,9 @@ OUTPUT_COLUMNS = ["cohort", "segment", "period", "cohort_size", "retained", "rat
 CURVE_COLUMNS = ["segment", "period", "cohort_size", "retained", "rate", "ci_low", "ci_high", "cohorts"]
 MISSING = "(missing)"
 _EPOCH = pd.Timestamp("1970-01-01")
-_RESERVED = {"user_id", "timestamp", "event"}
 
 
 # ------------------------------------------------------------------------------------------ arguments
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not supported. Fix: use one of "
-                         f"{', '.join(repr(c) for c in choices)}")
-
-
-def _check_table(events) -> None:
-    if not isinstance(events, ibis.Table):
-        raise TypeError(f"events must be an ibis table, got {type(events).__name__}. Fix: pass ds.events, or "
-                        "turn a DataFrame into one with pmplaybook.data.load_events(df)")
-    missing = [c for c in ("user_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise ValueError(f"events lacks column(s) {', '.join(missing)} (found: {', '.join(events.columns)}). "
-                         "Fix: load it with pmplaybook.data.load_events, mapping your column names")
-
-
-def _check_timezone(timezone: str) -> None:
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValueError(f"timezone={timezone!r} is not a known time zone. Fix: use an IANA name such as "
-                         "'UTC', 'Europe/Berlin' or 'America/New_York'") from None
 
 
 def _event_names(value, name: str) -> list[str] | None:
@@ -92,17 +67,6 @@ def _only(t: ibis.Table, names: list[str] | None) -> ibis.Table:
     if names is None:
         return t
     return t.filter(t.event == names[0]) if len(names) == 1 else t.filter(t.event.isin(names))
-
-
-def _check_segment(events: ibis.Table, segment) -> None:
-    if segment is None:
-        return
-    if not isinstance(segment, str):
-        raise TypeError(f"segment must be a column name (str) or None, got {segment!r}")
-    if segment not in events.columns or segment in _RESERVED:
-        others = [c for c in events.columns if c not in _RESERVED]
-        raise ValueError(f"segment={segment!r} names no segment column of the events table. Fix: use one of "
-                         f"{', '.join(others) or '(none: the table has no extra columns)'}")
 
 
 def _as_rule(rule) -> ActivationRule:
@@ -190,14 +154,14 @@ def _index_of(ts: pd.Timestamp, period: str, week_start: str) -> int:
 
 def _validate_retention_args(events, period, cohort_type, mode, windows, periods, segment, week_start,
                              timezone):
-    _check_table(events)
-    _check_choice("period", period, PERIODS)
-    _check_choice("cohort_type", cohort_type, ("first_time", "recurring"))
-    _check_choice("mode", mode, ("on", "on_or_after"))
-    _check_choice("windows", windows, ("calendar", "rolling"))
-    _check_choice("week_start", week_start, ("monday", "sunday"))
-    _check_timezone(timezone)
-    _check_segment(events, segment)
+    checks.events_table(events)
+    checks.choice("period", period, PERIODS)
+    checks.choice("cohort_type", cohort_type, ("first_time", "recurring"))
+    checks.choice("mode", mode, ("on", "on_or_after"))
+    checks.choice("windows", windows, ("calendar", "rolling"))
+    checks.choice("week_start", week_start, ("monday", "sunday"))
+    checks.timezone(timezone)
+    checks.segment(events, segment)
     if periods is not None and (isinstance(periods, bool) or not isinstance(periods, (int, np.integer))
                                 or periods < 0):
         raise ValueError(f"periods={periods!r}: expected the largest period index to report, an integer >= 0 "
@@ -568,11 +532,11 @@ def activated_users(events: ibis.Table, signup_event="signup", rule=None, as_of=
     >>> t.order_by("user_id").execute()[["user_id", "activated", "window_complete"]].to_dict("list")
     {'user_id': ['a', 'b'], 'activated': [True, False], 'window_complete': [True, False]}
     """
-    _check_table(events)
+    checks.events_table(events)
     rule = _as_rule(rule)
     if not isinstance(signup_event, str) or not signup_event:
         raise ValueError(f"signup_event={signup_event!r}: expected an event name such as 'signup'")
-    _check_timezone(timezone)
+    checks.timezone(timezone)
     _, as_of_utc = _resolve_as_of(events, as_of, timezone)
     ev = events.filter(events.timestamp < as_of_utc)
     signups = ev.filter(ev.event == signup_event)
@@ -699,8 +663,8 @@ def stickiness(events: ibis.Table, as_of=None, timezone: str = "UTC", event=None
     >>> stickiness(ev)[["dau", "wau"]].to_dict("list")
     {'dau': [2, 0, 1], 'wau': [2, 2, 2]}
     """
-    _check_table(events)
-    _check_timezone(timezone)
+    checks.events_table(events)
+    checks.timezone(timezone)
     names = _event_names(event, "event")
     as_of_local, as_of_utc = _resolve_as_of(events, as_of, timezone)
     ev = _only(events.filter(events.timestamp < as_of_utc), names)
@@ -770,10 +734,10 @@ def lifecycle(events: ibis.Table, period: str = "week", event=None, as_of=None, 
     >>> lifecycle(ev, as_of="2025-03-31")[["new", "returning", "resurrecting", "dormant"]].values.tolist()
     [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, -2], [0, 0, 1, 0]]
     """
-    _check_table(events)
-    _check_choice("period", period, PERIODS)
-    _check_choice("week_start", week_start, ("monday", "sunday"))
-    _check_timezone(timezone)
+    checks.events_table(events)
+    checks.choice("period", period, PERIODS)
+    checks.choice("week_start", week_start, ("monday", "sunday"))
+    checks.timezone(timezone)
     names = _event_names(event, "event")
     as_of_local, as_of_utc = _resolve_as_of(events, as_of, timezone)
     ev = _only(events.filter(events.timestamp < as_of_utc), names)
