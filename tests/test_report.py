@@ -42,6 +42,7 @@ OK_BODY = [
     "alt.Chart(counts).mark_bar().encode(x='event', y='event_count').properties(title='Events')",
     "Markdown('Events seen: ' + ', '.join(counts.event))",
     "kpis.record('week4_retention', counts.event_count.sum() / 10, unit='share', label='Week-4 retention')",
+    "kpis.record('events', counts.event_count.sum(), label='Events')",
 ]
 
 
@@ -97,14 +98,18 @@ def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
 
     # summary.json with target and status; the index links both and shows the failure
     summary = json.loads((team_dir / "summary.json").read_text())
-    kpi = summary["kpis"][0]
+    assert [k["name"] for k in summary["kpis"]] == ["events", "week4_retention"]
+    kpi = summary["kpis"][1]
     assert (kpi["name"], kpi["value"], kpi["target"], kpi["status"], kpi["change"]) == \
         ("week4_retention", 0.4, 0.25, "green", None)
     index = (out / "index.html").read_text()
     assert "2025-03-05/tiny/01_ok.html" in index and "02_fail (failed)" in index
+    # the team's KPI (it has a target) up front, the other headline figure folded away
+    assert index.index("Week-4 retention: <b>40.0%") < index.index("<details><summary>1 more headline figure<")
+    assert index.index("<details>") < index.index("Events: <b>4.00")
     assert "<script>window.__pwned" not in index
 
-    # KPI history: one row; a second run with the same as_of gives the same reports and no duplicate
+    # KPI history: a row per KPI; a second run with the same as_of gives the same reports and no duplicate
     first = {p.name: p.read_bytes() for p in team_dir.iterdir()}
     report.run(teams=[str(params)], jobs=1, out=out, progress=False, source_dir=nb_dir)
     second = {p.name: p.read_bytes() for p in team_dir.iterdir()}
@@ -112,12 +117,13 @@ def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
     for name in first:
         assert first[name] == second[name], f"{name} differs between two runs of the same as_of"
     history = report.kpi_history(out)
-    assert len(history) == 1 and history.value.iloc[0] == 0.4
+    assert sorted(history.name) == ["events", "week4_retention"]  # one row per KPI, no duplicates
+    assert history.set_index("name").value["week4_retention"] == 0.4
 
     # a later as_of records the change since the previous run
     report.run(teams=[str(params)], names=["01_ok"], as_of="2025-03-04", jobs=1, out=out,
                progress=False, source_dir=nb_dir)
-    assert len(report.kpi_history(out)) == 2
+    assert len(report.kpi_history(out)) == 4
 
 
 def test_failed_run_never_overwrites_a_good_report(small_team):

@@ -342,6 +342,17 @@ def write_summary(team_dir: Path, team: str, as_of: str, results: list[PairResul
     return summary
 
 
+def _chip(k: dict) -> str:
+    """One KPI as a coloured chip: label, value, change since the previous run, target."""
+    esc = html.escape
+    change = ""
+    if k.get("change") is not None:
+        change = f" ({'+' if k['change'] >= 0 else ''}{_fmt(k['change'], k['unit'])})"
+    target = f" / target {_fmt(k['target'], k['unit'])}" if k.get("target") is not None else ""
+    return (f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
+            f'<b>{esc(_fmt(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
+
+
 def write_index(out: Path) -> Path:
     """``index.html``: every run (newest first) and team, KPI status at a glance, links to reports."""
     esc = html.escape
@@ -360,18 +371,19 @@ def write_index(out: Path) -> Path:
                 tip = "" if n["ok"] else f' title="{esc(n["error"])}"'
                 label = esc(n["notebook"]) + ("" if n["ok"] else " (failed)")
                 links.append(f'<a class="{cls}" href="{href}"{tip}>{label}</a>')
-            chips = []
-            for k in sorted(s["kpis"], key=lambda k: (STATUS_ORDER.get(k["status"], 3), k["name"])):
-                change = ""
-                if k.get("change") is not None:
-                    change = f" ({'+' if k['change'] >= 0 else ''}{_fmt(k['change'], k['unit'])})"
-                target = f" / target {_fmt(k['target'], k['unit'])}" if k.get("target") is not None else ""
-                chips.append(f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
-                             f'<b>{esc(_fmt(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
+            # The team's own KPIs (those its params give a target) up front; the other headline figures
+            # the notebooks record fold away, so a stakeholder sees the few numbers that matter first.
+            ranked = sorted(s["kpis"], key=lambda k: (STATUS_ORDER.get(k["status"], 3), k["name"]))
+            primary = "".join(_chip(k) for k in ranked if k.get("target") is not None)
+            others = [_chip(k) for k in ranked if k.get("target") is None]
+            more = (f'<details><summary>{len(others)} more headline figure{"s" * (len(others) != 1)}</summary>'
+                    f'{"".join(others)}</details>'
+                    if others else "")
             errors = "".join(f'<div class="err">{esc(n["notebook"])}: {esc(n["error"])}</div>'
                              for n in s["notebooks"] if not n["ok"])
             parts.append(f'<section><h3>{esc(team)}</h3><div class="links">{" ".join(links)}</div>'
-                         f'<div class="kpis">{"".join(chips) or "no KPIs recorded"}</div>{errors}</section>')
+                         f'<div class="kpis">{primary or ("" if others else "no KPIs recorded")}{more}</div>'
+                         f'{errors}</section>')
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>PM Metrics Playbook reports</title>
 <style>
@@ -384,10 +396,12 @@ section {{ margin: 12px 0 20px; }} h3 {{ margin: 0 0 4px; }}
 .kpi.amber {{ background: #fdf3d8; border-left: 6px solid #f9a825; }}
 .kpi.red {{ background: #fbe4e4; border-left: 6px solid #c62828; }}
 .err {{ color: #c62828; font-family: monospace; font-size: 12px; }}
+details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 </style></head><body>
 <h1>PM Metrics Playbook reports</h1>
 <p>Each run covers the data up to its date (exclusive). KPI chips: green meets the target, amber within
-tolerance, red misses it, grey has no target; the figure in brackets is the change since the previous run.</p>
+tolerance, red misses it; the figure in brackets is the change since the previous run. The team's KPIs (the
+ones its params set a target for) come first; the other headline figures of the reports fold away below.</p>
 {''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
 </body></html>
 """

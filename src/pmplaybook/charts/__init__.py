@@ -33,7 +33,9 @@ def _theme():
             "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
             "title": {"fontSize": 15, "anchor": "start", "subtitleColor": "#555", "subtitleFontSize": 12},
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#eee"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12},
+            # full-strength legend symbols: a layer drawn faint (a confidence band) must not make its
+            # legend swatch faint too
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "symbolOpacity": 1, "symbolStrokeWidth": 2.5},
             "range": {"category": {"scheme": CATEGORY}},
         }
     )

@@ -1,0 +1,365 @@
+"""A product manager opens a notebook in JupyterLab, runs it with ``interactive = True`` and clicks the
+explorer: the widgets must render and their Python callbacks must redraw the charts.
+
+Until this test, the ipywidgets explorers were only *executed* (papermill/nbclient, which stores widget
+state but never renders or clicks a widget). Here a real JupyterLab server (this venv's, fully offline)
+serves a temporary copy of ``02_cohort_retention.ipynb`` and headless Debian Chromium, driven by
+Playwright, opens it, runs every cell from the Run menu and changes the explorer's dropdowns the way a
+user would. Each change goes browser -> widget model -> kernel callback -> new SVG in an ``HTML`` widget
+-> browser, so the asserts prove the whole round trip.
+
+Notebook 02 is used because its explorer is the cheapest to draw and the clearest to check: its charts
+are SVG strings in ``HTML`` widgets whose axis titles and chart titles name the chosen period and mode.
+
+Nothing is written into the repository: the notebook is copied (outputs and autosaves land in the copy),
+and Jupyter's config, data, runtime, settings, workspace and IPython directories point into the test's
+temporary directory, so neither the user's Jupyter set-up nor a leftover workspace can change what runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pmplaybook import config, report
+
+NOTEBOOK = "02_cohort_retention"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: What ipywidgets' front end shows when a widget cannot be drawn (missing model, version mismatch, ...).
+WIDGET_ERRORS = ("Error displaying widget", "Failed to load model class", "Model not found",
+                 "Could not create a model", "Could not create a view")
+SERVER_START_S = 90  # server up and answering /api/status (slow when `make test` loads both cores)
+RUN_ALL_S = 240  # the whole notebook, ~30 s alone, much more under a parallel `make test`
+REDRAW_S = 60  # one explorer callback (a retention query and two vl-convert SVGs)
+
+
+# ------------------------------------------------------------------------------------------ server
+
+
+@dataclass
+class Lab:
+    url: str  # http://127.0.0.1:<port>/ (no token)
+    token: str
+    root: Path  # the server's root_dir, holding the notebook copy
+    log: Path  # the server's (and its kernels') stdout/stderr
+    runtime_dir: Path  # connection files: every kernel of this server names this dir on its command line
+
+    def api(self, path: str, method: str = "GET"):
+        req = urllib.request.Request(self.url + path.lstrip("/"), method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+
+def _interactive_copy(target_dir: Path) -> Path:
+    """Copy the notebook into ``target_dir`` with ``interactive = True`` in its parameters cell (the only
+    change, made in the JSON, exactly as a user would edit the cell)."""
+    nb = json.loads((config.NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb").read_text())
+    (cell,) = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    source = "".join(cell["source"])
+    assert re.search(r"^interactive = False\b", source, re.M), f"{NOTEBOOK}: no `interactive = False` default"
+    cell["source"] = re.sub(r"^interactive = False\b", "interactive = True", source, flags=re.M)
+    path = target_dir / f"{NOTEBOOK}.ipynb"
+    path.write_text(json.dumps(nb, indent=1))
+    return path
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line contains ``text`` (here: our private runtime dir, which
+    only the kernels this server started carry, in their ``-f <connection file>`` argument)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def _kernel_commands(runtime_dir: Path) -> list[list[str]]:
+    commands = []
+    for pid in _processes_mentioning(str(runtime_dir)):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if "ipykernel_launcher" in argv:
+            commands.append(argv)
+    return commands
+
+
+def _stop(proc: subprocess.Popen, lab: Lab | None, runtime_dir: Path) -> None:
+    """Shut the server and its kernels down, politely first: /api/shutdown (stops the kernels), then
+    SIGTERM and SIGKILL to the server's process group, then SIGKILL to any kernel still alive (kernels
+    run in their own session, so the group signal does not reach them)."""
+    if lab is not None and proc.poll() is None:
+        try:
+            lab.api("api/shutdown", method="POST")
+        except (OSError, urllib.error.URLError):
+            pass
+    for sig, grace in ((None, 15), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        if sig is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    deadline = time.monotonic() + 5
+    while (left := _processes_mentioning(str(runtime_dir))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server (``sys.executable -m jupyterlab``, i.e. this venv's) on a free localhost port
+    with a fixed random token, serving a temporary directory with the interactive notebook copy. It makes
+    no outside request (news, update check and extension manager off). Always stopped, kernels included."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    root.mkdir()
+    _interactive_copy(root)
+    jupyter = base / "jupyter"
+    dirs = {name: jupyter / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
+    for d in dirs.values():
+        d.mkdir(parents=True)
+    # user settings: never ask to fetch news (the toast would cover the notebook), never check for updates
+    notification = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+           "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]),
+           "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]), "IPYTHONDIR": str(dirs["ipython"])}
+    env.pop("JUPYTER_PATH", None)
+    env.pop("JUPYTER_TOKEN", None)
+    token = secrets.token_hex(16)
+    log = base / "server.log"
+    # port 0: the OS picks a free port (no race with parallel test workers); read back from the server's
+    # info file jpserver-<pid>.json in our private runtime dir
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+           "--ServerApp.port=0", f"--ServerApp.root_dir={root}",
+           f"--IdentityProvider.token={token}", "--PasswordIdentityProvider.hashed_password=",
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.extension_manager=readonly"]
+    with open(log, "wb") as log_fh:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log_fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    server = None
+    try:
+        info = dirs["runtime"] / f"jpserver-{proc.pid}.json"
+        deadline = time.monotonic() + SERVER_START_S
+        while server is None:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}; log {log}:\n{log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer /api/status in {SERVER_START_S} s; log {log}:\n"
+                            f"{log.read_text()[-3000:]}")
+            try:
+                port = json.loads(info.read_text())["port"]
+                candidate = Lab(f"http://127.0.0.1:{port}/", token, root, log, dirs["runtime"])
+                candidate.api("api/status")
+                server = candidate
+            except (OSError, ValueError, KeyError, urllib.error.URLError):  # not written / not up yet
+                time.sleep(0.3)
+        yield server
+    finally:
+        _stop(proc, server, dirs["runtime"])
+
+
+# ----------------------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM, "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open_notebook(browser, lab: Lab):
+    """Open the notebook in JupyterLab, recording (and refusing) every request that does not go to our
+    server, and every uncaught page error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    outside, errors = [], []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith((lab.url, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{lab.url}lab/tree/{NOTEBOOK}.ipynb?token={lab.token}")
+    return context, page, outside, errors
+
+
+NOTEBOOK_STATE = """() => {
+    const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    if (!nb) return null;
+    const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+    const status = nb.querySelector('.jp-Notebook-ExecutionIndicator');
+    const outputs = [...nb.querySelectorAll('.jp-OutputArea-output')].map(e => e.textContent);
+    return {
+        prompts,
+        kernel: status ? status.getAttribute('data-status') : null,
+        traceback: outputs.some(t => t.includes('Traceback (most recent call last)')),
+    };
+}"""
+
+
+def _wait_for(page, predicate, timeout_s: float, what: str, screenshot: Path):
+    """Poll ``NOTEBOOK_STATE`` until ``predicate(state)`` holds; fail with the state and a screenshot."""
+    deadline = time.monotonic() + timeout_s
+    state = None
+    while time.monotonic() < deadline:
+        state = page.evaluate(NOTEBOOK_STATE)
+        if state and predicate(state):
+            return state
+        time.sleep(0.5)
+    page.screenshot(path=str(screenshot))
+    pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last state {state}; screenshot {screenshot}")
+
+
+def _kernel_idle(lab: Lab) -> bool:
+    """The server has a session for the notebook and its kernel is idle (started and ready)."""
+    sessions = [x for x in lab.api("api/sessions") if x.get("path", "").endswith(f"{NOTEBOOK}.ipynb")]
+    return len(sessions) == 1 and (sessions[0].get("kernel") or {}).get("execution_state") == "idle"
+
+
+def _svg_texts(html_widget) -> list[str]:
+    """Every ``<text>`` of the SVG drawn in one ``HTML`` widget (titles, axis titles, labels, legend)."""
+    return html_widget.evaluate("e => [...e.querySelectorAll('svg text')].map(t => t.textContent)")
+
+
+def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp_path):
+    """Open the notebook in JupyterLab, Run > Run All Cells, then change the explorer's Period, Segment
+    and Mode dropdowns; each change must redraw the SVG charts accordingly, with no widget error."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    shots = tmp_path
+    context, page, outside, errors = _open_notebook(browser, lab)
+    try:
+        # -- the notebook is open on a live kernel: this venv's Python, started by the server
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+        # the toolbar says "idle" before any kernel exists: also wait for the server's session to be idle
+        _wait_for(page, lambda s: s["kernel"] == "idle" and s["prompts"] and _kernel_idle(lab), SERVER_START_S,
+                  "the notebook's kernel to be started and idle", shots / "kernel.png")
+        kernels = _kernel_commands(lab.runtime_dir)
+        assert len(kernels) == 1, f"expected one kernel, found {kernels}"
+        assert kernels[0][0] == sys.executable, f"kernel runs {kernels[0][0]}, not this venv's {sys.executable}"
+        assert [k["name"] for k in lab.api("api/kernels")] == [report.KERNEL]
+
+        # -- Run > Run All Cells, as a user does; wait until every code cell has run (or one failed)
+        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
+        state = _wait_for(
+            page, lambda s: s["kernel"] == "idle" and not any("*" in p for p in s["prompts"])
+            and (s["traceback"] or all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])),
+            RUN_ALL_S, "Run All Cells to finish", shots / "run_all.png")
+        if state["traceback"]:
+            page.screenshot(path=str(shots / "run_all.png"))
+            pytest.fail(f"a cell failed in JupyterLab; screenshot {shots / 'run_all.png'}")
+
+        # -- the static charts (JupyterLab's bundled Vega) and the explorer are drawn
+        assert page.locator(".jp-NotebookPanel .vega-embed").count() >= 1, "no static chart drawn in JupyterLab"
+        explorer = page.locator(".jp-CodeCell", has=page.locator(".widget-dropdown"))
+        assert explorer.count() == 1, "the explorer cell shows no dropdown: did interactive = True take effect?"
+        explorer.scroll_into_view_if_needed()
+        # the explorer's VBox: controls, then three HTML widgets (message, heatmap, curve)
+        message, heatmap, curve = (explorer.locator(".widget-html").nth(i) for i in range(3))
+        assert explorer.locator(".widget-html").count() == 3
+        heatmap.locator("svg").wait_for(timeout=REDRAW_S * 1000)
+        curve.locator("svg").wait_for(timeout=REDRAW_S * 1000)
+        assert "Weeks since the cohort" in _svg_texts(heatmap) and "Weeks since the cohort" in _svg_texts(curve)
+        explorer.screenshot(path=str(shots / "explorer_initial.png"))
+
+        def choose(label: str, option: str, done_js: str, what: str) -> None:
+            """Pick ``option`` in the dropdown labelled ``label`` and wait until ``done_js`` (evaluated with
+            the explorer cell) holds: the kernel callback has redrawn the charts."""
+            select = explorer.get_by_label(label, exact=True)
+            select.scroll_into_view_if_needed()
+            select.select_option(label=option)
+            try:
+                page.wait_for_function(f"e => ({done_js})(e)", arg=explorer.element_handle(),
+                                       timeout=REDRAW_S * 1000)
+            except PlaywrightTimeout as exc:
+                path = shots / f"failed_{label.lower()}.png"
+                page.screenshot(path=str(path))
+                pytest.fail(f"{what}: the explorer did not redraw after {label} = {option!r} ({exc}); "
+                            f"message {message.inner_text()!r}; screenshot {path}; server log {lab.log}")
+
+        svg_text = "(e, i) => [...e.querySelectorAll('.widget-html')[i].querySelectorAll('svg text')]" \
+                   ".map(t => t.textContent)"
+
+        # 1. Period week -> month: both charts are redrawn in months
+        choose("Period", "month",
+               f"e => ({svg_text})(e, 1).includes('Months since the cohort')"
+               f" && ({svg_text})(e, 2).includes('Months since the cohort')",
+               "period")
+        assert "Weeks since the cohort" not in _svg_texts(heatmap) + _svg_texts(curve)
+        assert message.inner_text().strip() == "", message.inner_text()
+
+        # 2. Mode N-period -> unbounded: same axes, different curve (retention in k *or later* is higher)
+        curve.evaluate("e => { window.__pmpCurveBefore = e.innerHTML; }")
+        choose("Mode", "in k or later (unbounded)",
+               "e => e.querySelectorAll('.widget-html')[2].innerHTML !== window.__pmpCurveBefore", "mode")
+        assert "Months since the cohort" in _svg_texts(curve)
+        assert message.inner_text().strip() == "", message.inner_text()
+
+        # 3. Segment (none) -> platform: the heatmap is cleared, the curve is split by segment
+        choose("Segment", "platform",
+               f"e => ({svg_text})(e, 2).includes('Retention curve by segment')", "segment")
+        assert heatmap.locator(".widget-html-content").inner_html().strip() == "", \
+            "the heatmap should be cleared when a segment is chosen"
+        legend = curve.evaluate("e => [...e.querySelectorAll('svg .role-legend text')].map(t => t.textContent)")
+        assert "Segment" in legend and len(set(legend) - {"Segment"}) >= 2, f"no legend of platforms: {legend}"
+        assert message.inner_text().strip() == "", message.inner_text()
+
+        final = shots / "explorer_after_clicks.png"
+        explorer.locator(".widget-vbox").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(final))
+        explorer.screenshot(path=str(shots / "explorer_cell.png"))
+
+        # -- nothing went wrong on the way: no widget error, no failed cell, nothing fetched from outside
+        body = page.locator("body").inner_text()
+        shown = [e for e in WIDGET_ERRORS if e in body]
+        assert not shown, f"widget errors on the page: {shown}; screenshot {final}"
+        assert page.evaluate(NOTEBOOK_STATE)["traceback"] is False, f"a traceback appeared; screenshot {final}"
+        assert outside == [], f"JupyterLab tried to reach outside the machine: {outside}"
+        assert errors == [], f"uncaught errors in the page: {errors}; screenshot {final}"
+    finally:
+        context.close()
