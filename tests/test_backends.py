@@ -51,11 +51,21 @@ def team_params(team: str, slice_dir) -> config.TeamParams:
 
 @pytest.fixture(scope="module")
 def datasets(slice_dir, spark):
-    """team -> (DuckDB dataset, Spark dataset), both loaded by ``data.connect`` from the same files."""
+    """team -> (DuckDB dataset, Spark dataset). ``data.connect`` loads and validates the slice once per
+    backend (with the growth team's params); every team then gets those tables with its own params,
+    time zone and analysis date, as ``connect`` would give them."""
+    loaded = {}
+    for engine, con in (("duckdb", None), ("spark", spark)):
+        loaded[engine] = data.connect(team_params("growth", slice_dir), con=con)
     out = {}
     for team in config.list_teams():
         params = team_params(team, slice_dir)
-        out[team] = (data.connect(params), data.connect(params, con=spark))
+        pair = []
+        for ds in loaded.values():
+            data.check_against_params(ds.events, params)
+            pair.append(data.Dataset(events=ds.events, surveys=ds.surveys, spend=ds.spend, params=params,
+                                     timezone=params.timezone, as_of=data.default_as_of(ds.events, params.timezone)))
+        out[team] = tuple(pair)
     return out
 
 

@@ -296,16 +296,28 @@ def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp
 
         # -- the static charts (JupyterLab's bundled Vega) and the explorer are drawn
         assert page.locator(".jp-NotebookPanel .vega-embed").count() >= 1, "no static chart drawn in JupyterLab"
-        explorer = page.locator(".jp-CodeCell", has=page.locator(".widget-dropdown"))
-        assert explorer.count() == 1, "the explorer cell shows no dropdown: did interactive = True take effect?"
+        explorer = page.locator(".jp-CodeCell", has_text="retention_explorer(")
+        assert explorer.count() == 1, "no (or several) cells calling retention_explorer in the notebook"
+
+        def show_explorer() -> None:
+            """Scroll the notebook so the explorer cell starts at the top of the window (for screenshots)."""
+            explorer.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(300)
+
         explorer.scroll_into_view_if_needed()
+        if explorer.locator(".widget-dropdown").count() == 0:  # e.g. the text fallback "VBox(children=...)"
+            page.screenshot(path=str(shots / "no_widget.png"))
+            pytest.fail(f"the explorer cell shows no widget; its output reads "
+                        f"{explorer.locator('.jp-OutputArea').inner_text()[:300]!r}; page errors {errors}; "
+                        f"screenshot {shots / 'no_widget.png'}")
         # the explorer's VBox: controls, then three HTML widgets (message, heatmap, curve)
         message, heatmap, curve = (explorer.locator(".widget-html").nth(i) for i in range(3))
         assert explorer.locator(".widget-html").count() == 3
         heatmap.locator("svg").wait_for(timeout=REDRAW_S * 1000)
         curve.locator("svg").wait_for(timeout=REDRAW_S * 1000)
         assert "Weeks since the cohort" in _svg_texts(heatmap) and "Weeks since the cohort" in _svg_texts(curve)
-        explorer.screenshot(path=str(shots / "explorer_initial.png"))
+        show_explorer()
+        page.screenshot(path=str(shots / "explorer_initial.png"))
 
         def choose(label: str, option: str, done_js: str, what: str) -> None:
             """Pick ``option`` in the dropdown labelled ``label`` and wait until ``done_js`` (evaluated with
@@ -350,7 +362,7 @@ def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp
         assert message.inner_text().strip() == "", message.inner_text()
 
         final = shots / "explorer_after_clicks.png"
-        explorer.locator(".widget-vbox").first.scroll_into_view_if_needed()
+        show_explorer()
         page.screenshot(path=str(final))
         explorer.screenshot(path=str(shots / "explorer_cell.png"))
 
