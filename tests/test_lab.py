@@ -95,6 +95,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 def _kernel_commands(runtime_dir: Path) -> list[list[str]]:
+    """The command lines (argv) of the kernels the server started."""
     commands = []
     for pid in _processes_mentioning(str(runtime_dir)):
         try:
@@ -110,12 +111,14 @@ def _stop(proc: subprocess.Popen, lab: Lab | None, runtime_dir: Path) -> None:
     """Shut the server and its kernels down, politely first: /api/shutdown (stops the kernels), then
     SIGTERM and SIGKILL to the server's process group, then SIGKILL to any kernel still alive (kernels
     run in their own session, so the group signal does not reach them)."""
+    asked = False
     if lab is not None and proc.poll() is None:
         try:
             lab.api("api/shutdown", method="POST")
+            asked = True
         except (OSError, urllib.error.URLError):
             pass
-    for sig, grace in ((None, 15), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+    for sig, grace in ((None, 15 if asked else 0), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
         if sig is not None and proc.poll() is None:
             try:
                 os.killpg(proc.pid, sig)
@@ -266,8 +269,11 @@ def _svg_texts(html_widget) -> list[str]:
 
 
 def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp_path):
-    """Open the notebook in JupyterLab, Run > Run All Cells, then change the explorer's Period, Segment
-    and Mode dropdowns; each change must redraw the SVG charts accordingly, with no widget error."""
+    """Open the notebook in JupyterLab on this venv's kernel, Run > Run All Cells, then change the
+    explorer's Period (week -> month), Mode (N-period -> unbounded) and Segment ((none) -> platform)
+    dropdowns: each change must redraw the SVG charts accordingly (axis titles in months, a different curve,
+    the heatmap cleared and a curve per platform), with no widget error, no traceback, no uncaught page
+    error and no request leaving the machine. Screenshots go to the test's tmp_path."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     shots = tmp_path
