@@ -281,10 +281,36 @@ def test_retention_notebook_on_spark_gives_the_duckdb_headlines(slice_dir, tmp_p
                          ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_metric_modules_hold_no_engine_specific_sql(module):
     """What makes a metric portable: only ibis expressions. SQL text (``Table.sql``, ``raw_sql``) or an
-    engine's own function (``ibis.udf.scalar.builtin``) belongs in ``pmplaybook.data``, with a version per
-    engine (see ``local_time`` and ``seconds_between``) and a case in this suite."""
+    engine's own function (``ibis.udf.scalar.builtin``) belongs in ``pmplaybook.engines``, with a version
+    per engine (see ``local_time`` and ``seconds_between``) and a case in this suite."""
     from pathlib import Path
 
     source = Path(module.__file__).read_text()
     found = [s for s in (".sql(", "raw_sql", "udf.scalar") if s in source]
     assert not found, f"{module.__name__} uses {found}"
+
+
+@pytest.mark.parametrize("engine, to_local, to_utc", [
+    ("postgres", "TIMEZONE('Europe/Berlin'", "TIMEZONE('Europe/Berlin'"),
+    ("snowflake", "CONVERT_TIMEZONE('UTC', 'Europe/Berlin'", "CONVERT_TIMEZONE('Europe/Berlin', 'UTC'"),
+    ("bigquery", "DATETIME(TIMESTAMP(", "DATETIME(TIMESTAMP("),
+    ("databricks", "FROM_UTC_TIMESTAMP(", "TO_UTC_TIMESTAMP("),
+])
+def test_time_zone_functions_compile_for_the_warehouses(engine, to_local, to_utc):
+    """No warehouse runs here, but each one's time-zone SQL must at least compile to its own function."""
+    from pmplaybook import engines
+
+    t = ibis.table({"timestamp": "timestamp"}, name="events")
+    for convert, expected in ((engines.local_time, to_local), (engines.utc_from_local, to_utc)):
+        sql = ibis.to_sql(t.select(x=convert(t.timestamp, "Europe/Berlin", engine=engine)), dialect=engine)
+        assert expected.upper() in sql.upper().replace('"', "'").replace("`", "'"), sql
+
+
+def test_an_engine_without_a_time_zone_function_gets_a_clear_error():
+    from pmplaybook import engines
+
+    t = ibis.table({"timestamp": "timestamp"}, name="events")
+    with pytest.raises(engines.EngineError, match="set timezone: UTC"):
+        engines.local_time(t.timestamp, "Europe/Berlin", engine="sqlite")
+    ts = t.timestamp
+    assert engines.local_time(ts, "UTC", engine="sqlite") is ts  # UTC needs no conversion anywhere

@@ -437,7 +437,11 @@ def test_funnel_builder_widget_runs():
 
     ev = log([("a", at(0), "A"), ("a", at(0, 1), "B"), ("b", at(0), "A")], platform="web")
     box = funnel_builder(ev, ["A", "B"], window="1d", segments=["platform"], as_of=AS_OF)
-    steps, run, out = box.children[1], box.children[4], box.children[5]
+    steps, run, view = box.children[1].children[1], box.children[4], box.children[5]
     assert list(steps.value) == ["A", "B"]
     run.click()
     assert box.table["users"].tolist() == [2, 1]
+    assert "<svg" in view.value and "Cannot" not in view.value
+    box.children[3].children[0].value = "forever"  # a bad window: the reason shows in the widget
+    run.click()
+    assert "Cannot compute this view" in view.value

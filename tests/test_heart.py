@@ -430,6 +430,8 @@ def test_widget_builds_for_a_team_without_tasks_or_features():
     params, ds = _tiny_dataset([])
     box = heart_explorer(ds, params)
     assert len(box.children) == 2
+    view = box.children[1].value
+    assert "params name no feature" in view and "no task success" in view and "Cannot" not in view
 
 
 @needs_sample

@@ -516,3 +516,19 @@ def test_score_candidates_on_a_synthetic_product():
     tree = ns.metric_tree(params, ds, north_star="busy_users")
     assert tree.iloc[0]["metric"] == "busy_users" and tree.iloc[0]["direction"] in ("up", "down", "flat")
     assert "Vanity metric**: Weekly sign-ups moves" in ns.classic_mistakes(scores, ns.classify_kpis(params), tree)
+
+
+@needs_sample
+def test_explorer_draws_both_tabs_and_redraws(growth):
+    from pmplaybook.widgets.north_star import north_star_explorer
+
+    params, ds = growth
+    tabs = north_star_explorer(params, ds, action="task_completed", within_days=7)
+    (pick, candidate_view), (controls, magic_view) = tabs.children[0].children, tabs.children[1].children
+    assert "<svg" in candidate_view.value and "<svg" in magic_view.value
+    before = candidate_view.value
+    pick.value = pick.options[-1][1]
+    assert candidate_view.value != before and "<svg" in candidate_view.value
+    week = controls.children[1].children[0]
+    week.value = 16  # too late for any complete outcome window: the reason shows, no traceback
+    assert "<svg" in magic_view.value or "Cannot compute this view" in magic_view.value

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ActivationRule, EventRoles
-from .data import local_time, seconds_between
+from .engines import local_time, seconds_between
 from .data import has_event as _has_event
 from .data import utc_midnight as _cutoff_utc
 from .funnel import _as_of_local

@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from .config import FunnelStep, duration_string, parse_duration
-from .data import local_time, resolve_as_of, seconds_between
+from .data import resolve_as_of
+from .engines import local_time, seconds_between
 from .stats import add_wilson, wilson_interval
 
 ORDERS = ("ordered", "strict", "unordered")

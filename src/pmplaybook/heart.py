@@ -45,7 +45,7 @@ from scipy import stats as _scipy_stats
 from . import checks
 from . import retention as _retention
 from .config import ActivationRule, parse_duration
-from .data import local_time, seconds_between
+from .engines import local_time, seconds_between
 from .data import has_event as _has_event
 from .data import utc_midnight as _local_midnight_utc
 from .data import resolve_as_of as _resolve_as_of

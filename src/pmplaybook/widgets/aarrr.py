@@ -4,10 +4,11 @@ notebook always shows the static charts too)."""
 from __future__ import annotations
 
 import ipywidgets as w
-from IPython.display import Markdown, display
 
 from .. import funnel as fn
 from ..charts import aarrr as charts
+from . import markdown, problem, svg
+from . import table as widget_table
 
 
 def funnel_builder(events, steps=None, window: str = "14d", order: str = "ordered", segments=(),
@@ -17,34 +18,36 @@ def funnel_builder(events, steps=None, window: str = "14d", order: str = "ordere
     """
     names = sorted(events.select("event").distinct().execute()["event"].tolist())
     plain = [s if isinstance(s, str) else (s.get("event") if isinstance(s, dict) else s.event) for s in (steps or [])]
+    # TagsInput draws no description, so each box gets a label of its own
     step_box = w.TagsInput(value=[s for s in plain if s in names] or names[:2], allowed_tags=names,
-                           allow_duplicates=True, description="steps")
-    excl_box = w.TagsInput(value=[], allowed_tags=names, allow_duplicates=False, description="exclude")
+                           allow_duplicates=True)
+    excl_box = w.TagsInput(value=[], allowed_tags=names, allow_duplicates=False)
     window_box = w.Text(value=str(window), description="window", placeholder="e.g. 14d, 2h, 30min")
     order_box = w.Dropdown(options=list(fn.ORDERS), value=order, description="order")
     segment_box = w.Dropdown(options=["(none)", *segments], value="(none)", description="segment")
     run = w.Button(description="Run funnel", button_style="primary", icon="play")
-    out = w.Output()
+    view = w.HTML()
 
     def draw(_=None):
-        out.clear_output()
-        with out:
-            try:
-                seg = None if segment_box.value == "(none)" else segment_box.value
-                table = fn.funnel(events, list(step_box.value), window=window_box.value, order=order_box.value,
-                                  exclusions=list(excl_box.value), segment=seg, as_of=as_of, timezone=timezone)
-            except ValueError as exc:  # bad input: say what to change
-                display(Markdown(f"**Cannot build this funnel:** {exc}"))
-                return
-            if seg is None:
-                display(charts.journey_funnel(table, title="Your funnel"))
-                display(Markdown(fn.describe(table, window_box.value)))
-            box.table = table  # the last result, for reuse (and tests)
-            display(table)
+        try:
+            seg = None if segment_box.value == "(none)" else segment_box.value
+            table = fn.funnel(events, list(step_box.value), window=window_box.value, order=order_box.value,
+                              exclusions=list(excl_box.value), segment=seg, as_of=as_of, timezone=timezone)
+        except Exception as exc:  # noqa: BLE001 - bad input: say what to change, not a traceback
+            view.value = problem(exc)
+            return
+        if seg is None:
+            parts = [svg(charts.journey_funnel(table, title="Your funnel")), markdown(fn.describe(table, window_box.value))]
+        else:
+            parts = [markdown(f"Conversion through each step, by {seg}:")]
+        box.table = table  # the last result, for reuse (and tests)
+        view.value = "".join(parts) + widget_table(table)
 
     run.on_click(draw)
     help_text = w.HTML("<small>Add steps in order (type an event name and press Enter; drag to reorder), "
                        "then press <b>Run funnel</b>.</small>")
-    box = w.VBox([help_text, step_box, excl_box, w.HBox([window_box, order_box, segment_box]), run, out])
+    label = lambda text: w.Label(text, layout=w.Layout(width="70px"))  # noqa: E731
+    box = w.VBox([help_text, w.HBox([label("Steps"), step_box]), w.HBox([label("Exclude"), excl_box]),
+                  w.HBox([window_box, order_box, segment_box]), run, view])
     box.table = None
     return box

@@ -5,18 +5,18 @@ task-success trend and the NPS by segment redraw. Needs a live kernel (the noteb
 from __future__ import annotations
 
 import ipywidgets as W
-from IPython.display import Markdown, display
 
 from .. import heart
 from ..charts import heart as hcharts
+from . import markdown, problem, svg
 
 NONE = "(none)"
 
 
 def heart_explorer(ds, params) -> W.VBox:
     """Return a widget with dropdowns for feature (params ``events.features``), workflow (the values of the
-    ``workflow`` column among the team's task events) and segment (params ``segments``), and an output
-    area showing the feature's adoption curve, the workflow's error and completion rates by segment, and
+    ``workflow`` column among the team's task events) and segment (params ``segments``), and a view
+    showing the feature's adoption curve, the workflow's error and completion rates by segment, and
     NPS by segment. Parts the team's data cannot support say so instead of failing."""
     roles = params.events
     tz, ws = ds.timezone, params.week_start
@@ -30,39 +30,39 @@ def heart_explorer(ds, params) -> W.VBox:
     feature = W.Dropdown(description="Feature", options=features, value=features[0][1], style=style)
     workflow = W.Dropdown(description="Workflow", options=workflows, value=workflows[0], style=style)
     segment = W.Dropdown(description="Segment", options=[NONE, *params.segments], value=NONE, style=style)
-    out = W.Output()
+    view = W.HTML()
 
     def redraw(*_):
-        out.clear_output(wait=True)
-        with out:
-            seg = None if segment.value == NONE else segment.value
-            try:
-                if feature.value != NONE:
-                    launched = next((f.launched for f in roles.features if f.event == feature.value), None)
-                    table = heart.feature_adoption(ds.events, feature.value, launched, "week", tz, ws, ds.as_of)
-                    display(hcharts.adoption_curve(table, feature=feature.label))
-                else:
-                    display(Markdown("This team's params name no feature (events.features)."))
-                if has_tasks and workflow.value != NONE:
-                    ev = ds.events.filter(ds.events.workflow == workflow.value)
-                    table = heart.task_success(ev, roles.task_started, roles.task_completed, roles.task_failed,
-                                               "workflow", "week", seg, timezone=tz, week_start=ws, as_of=ds.as_of)
-                    metric = "error_rate" if roles.task_failed else "completion_rate"
-                    display(hcharts.task_success_trend(table, metric, title=f"{workflow.value}: {metric.replace('_', ' ')}"
-                                                       + (f" by {seg}" if seg else "")))
-                else:
-                    display(Markdown("This team has no task events with a workflow column: no task success."))
-                if heart.has_survey(ds.surveys, "nps"):
-                    survey_seg = seg if seg in ds.surveys.columns else None
-                    table = heart.nps(ds.surveys, segment=survey_seg, timezone=tz, as_of=ds.as_of)
-                    display(hcharts.nps_composition(table, title=f"NPS composition by {survey_seg}" if survey_seg
-                                                    else "NPS composition"))
-                    if seg and not survey_seg:
-                        display(Markdown(f"The survey table has no {seg!r} column, so NPS is shown overall."))
-            except (ValueError, TypeError) as exc:  # a bad combination: say why instead of a traceback
-                print(f"Cannot compute this view: {exc}")
+        seg = None if segment.value == NONE else segment.value
+        parts = []
+        try:
+            if feature.value != NONE:
+                launched = next((f.launched for f in roles.features if f.event == feature.value), None)
+                table = heart.feature_adoption(ds.events, feature.value, launched, "week", tz, ws, ds.as_of)
+                parts.append(svg(hcharts.adoption_curve(table, feature=feature.label)))
+            else:
+                parts.append(markdown("This team's params name no feature (events.features)."))
+            if has_tasks and workflow.value != NONE:
+                ev = ds.events.filter(ds.events.workflow == workflow.value)
+                table = heart.task_success(ev, roles.task_started, roles.task_completed, roles.task_failed,
+                                           "workflow", "week", seg, timezone=tz, week_start=ws, as_of=ds.as_of)
+                metric = "error_rate" if roles.task_failed else "completion_rate"
+                parts.append(svg(hcharts.task_success_trend(
+                    table, metric, title=f"{workflow.value}: {metric.replace('_', ' ')}" + (f" by {seg}" if seg else ""))))
+            else:
+                parts.append(markdown("This team has no task events with a workflow column: no task success."))
+            if heart.has_survey(ds.surveys, "nps"):
+                survey_seg = seg if seg in ds.surveys.columns else None
+                table = heart.nps(ds.surveys, segment=survey_seg, timezone=tz, as_of=ds.as_of)
+                parts.append(svg(hcharts.nps_composition(
+                    table, title=f"NPS composition by {survey_seg}" if survey_seg else "NPS composition")))
+                if seg and not survey_seg:
+                    parts.append(markdown(f"The survey table has no {seg!r} column, so NPS is shown overall."))
+        except Exception as exc:  # noqa: BLE001 - a callback's traceback would be invisible: say why here
+            parts.append(problem(exc))
+        view.value = "".join(parts)
 
     for w in (feature, workflow, segment):
         w.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([feature, workflow, segment]), out])
+    return W.VBox([W.HBox([feature, workflow, segment]), view])

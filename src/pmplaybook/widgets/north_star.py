@@ -5,10 +5,10 @@ curve. Needs a live kernel (the notebook shows it only when ``interactive`` is t
 from __future__ import annotations
 
 import ipywidgets as W
-from IPython.display import Markdown, display
 
 from .. import north_star as ns
 from ..charts import north_star as nsc
+from . import markdown, problem, svg
 
 STYLE = {"description_width": "120px"}
 
@@ -23,17 +23,16 @@ def north_star_explorer(params, ds, table=None, scores=None, action: str | None 
     names = sorted(ds.events.select("event").distinct().execute()["event"])
 
     pick = W.Dropdown(description="Candidate", options=labels or [("(none)", "")], style=STYLE)
-    cand_out = W.Output()
+    cand_view = W.HTML()
 
     def draw_candidate(*_):
-        cand_out.clear_output(wait=True)
-        with cand_out:
-            if not pick.value:
-                print("The team's params list no North Star candidates.")
-                return
-            display(nsc.series_vs_spend(table[table["candidate"] == pick.value]))
-            if scores is not None and pick.value in set(scores["candidate"]):
-                display(Markdown(scores.set_index("candidate").loc[pick.value, "reason"]))
+        if not pick.value:
+            cand_view.value = markdown("The team's params list no North Star candidates.")
+            return
+        parts = [svg(nsc.series_vs_spend(table[table["candidate"] == pick.value]))]
+        if scores is not None and pick.value in set(scores["candidate"]):
+            parts.append(markdown(scores.set_index("candidate").loc[pick.value, "reason"]))
+        cand_view.value = "".join(parts)
 
     pick.observe(draw_candidate, names="value")
     draw_candidate()
@@ -43,26 +42,24 @@ def north_star_explorer(params, ds, table=None, scores=None, action: str | None 
     days = W.FloatSlider(description="Within days", value=within_days, min=1, max=30, step=1, style=STYLE)
     week = W.IntSlider(description="Active in week", value=8, min=1, max=16, style=STYLE)
     top = W.IntSlider(description="Largest k", value=10, min=2, max=30, style=STYLE)
-    magic_out = W.Output()
+    magic_view = W.HTML()
 
     def draw_magic(*_):
-        magic_out.clear_output(wait=True)
-        with magic_out:
-            try:
-                outcome = f"active_week_{week.value}"
-                t = ns.magic_number(ds.events, act.value, days.value, outcome, params.events.signup,
-                                    top.value, ds.timezone, ds.as_of)
-                display(nsc.magic_number_curve(t, act.value, days.value, week.value))
-                display(Markdown(ns.magic_number_finding(t, act.value, days.value, outcome)))
-            except ValueError as exc:  # e.g. no complete outcome window: say why instead of a traceback
-                print(f"Cannot compute this view: {exc}")
+        try:
+            outcome = f"active_week_{week.value}"
+            t = ns.magic_number(ds.events, act.value, days.value, outcome, params.events.signup,
+                                top.value, ds.timezone, ds.as_of)
+            magic_view.value = (svg(nsc.magic_number_curve(t, act.value, days.value, week.value))
+                                + markdown(ns.magic_number_finding(t, act.value, days.value, outcome)))
+        except Exception as exc:  # noqa: BLE001 - e.g. no complete outcome window: say why, not a traceback
+            magic_view.value = problem(exc)
 
     for w in (act, days, week, top):
         w.observe(draw_magic, names="value")
     draw_magic()
 
-    tabs = W.Tab(children=[W.VBox([pick, cand_out]), W.VBox([W.HBox([W.VBox([act, days]), W.VBox([week, top])]),
-                                                             magic_out])])
+    tabs = W.Tab(children=[W.VBox([pick, cand_view]), W.VBox([W.HBox([W.VBox([act, days]), W.VBox([week, top])]),
+                                                             magic_view])])
     tabs.set_title(0, "Candidate")
     tabs.set_title(1, "Magic number")
     return tabs

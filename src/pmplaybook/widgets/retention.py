@@ -1,21 +1,14 @@
 """A cohort-retention explorer for JupyterLab: pick period, mode, windows, events and segment; the heatmap
 and the curve redraw. Needs a live kernel (the notebook shows it only when ``interactive`` is true).
-
-Charts are drawn as SVG (vl-convert, offline) into ``HTML`` widgets rather than displayed inside an
-``Output`` widget: under papermill/nbclient an ``Output`` widget held the cell until its timeout (seen on
-this stack: ~20 s stall per cell with ``timeout=20``, a hang with no timeout), while ``HTML`` widgets do not.
-The static charts above the explorer keep the tooltips.
 """
 
 from __future__ import annotations
 
-import json
-
 import ipywidgets as W
-import vl_convert as vlc
 
 from .. import retention
 from ..charts import retention as rcharts
+from . import problem, svg
 
 ANY = "(any event)"
 NONE = "(none)"
@@ -37,9 +30,6 @@ def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday"
     horizon = W.IntSlider(description="Periods", value=periods, min=1, max=52, style={"description_width": "110px"})
     heatmap, curve_view, message = W.HTML(), W.HTML(), W.HTML()
 
-    def svg(chart) -> str:
-        return vlc.vegalite_to_svg(json.dumps(chart.to_dict()))
-
     def redraw(*_):
         try:
             seg = None if segment.value == NONE else segment.value
@@ -56,8 +46,8 @@ def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday"
                 heatmap.value = ""
                 curve_view.value = svg(rcharts.retention_curves(curve, by="segment", period=period.value))
             message.value = ""
-        except (ValueError, TypeError) as exc:  # a bad combination: say why instead of a traceback
-            message.value = f"<b>Cannot compute this view:</b> {exc}"
+        except Exception as exc:  # noqa: BLE001 - a callback's traceback would be invisible: say why here
+            message.value = problem(exc)
 
     for w in (period, mode, windows, cohort, returning, segment, horizon):
         w.observe(redraw, names="value")

@@ -1,0 +1,260 @@
+"""The SQL engines behind the playbook: the embedded DuckDB, connections to others, and what ibis leaves
+to each engine.
+
+Every metric is an ibis expression, so it runs on whichever engine holds the events (DESIGN.md, the
+engine rule). Two things ibis does not make portable are kept here, each with one version per engine:
+
+* time zones: :func:`local_time` (a UTC timestamp's wall-clock time in the team's zone) and
+  :func:`utc_from_local`, through DuckDB/Postgres ``timezone``, Spark ``from_utc_timestamp``, Snowflake
+  ``convert_timezone``, BigQuery ``DATETIME(ts, zone)``;
+* exact durations: :func:`seconds_between` (Spark's ``epoch_seconds`` drops fractions of a second).
+
+And the connections: :func:`backend` (the process's embedded DuckDB), :func:`open_backend` (an ibis URL,
+a SparkSession or an ibis backend) and :func:`spark_session` (``pyspark://`` URLs). ``tests/test_backends.py``
+checks that DuckDB and Spark give the same answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import ibis
+import ibis.expr.datatypes as dt
+
+
+class EngineError(ValueError):
+    """An engine cannot be reached, or cannot do what the playbook needs; the message says the fix."""
+
+
+_BACKEND = None
+
+
+def backend():
+    """The process-wide embedded DuckDB connection (session time zone fixed to UTC)."""
+    global _BACKEND
+    if _BACKEND is None:
+        _BACKEND = ibis.duckdb.connect()
+        _BACKEND.raw_sql("SET TimeZone = 'UTC'")
+        # DuckDB's own progress bar would appear as a stray widget in executed notebooks
+        _BACKEND.raw_sql("SET enable_progress_bar = false")
+    return _BACKEND
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:
+    """DuckDB's microseconds since the epoch of an instant."""
+
+
+@ibis.udf.scalar.builtin(name="make_timestamp")
+def _duckdb_make_timestamp(us: dt.int64) -> dt.Timestamp():
+    """DuckDB's naive timestamp from microseconds since the epoch."""
+
+
+def naive_utc(t: ibis.Table, col: str) -> ibis.Value:
+    """A time-zone-aware column as naive UTC. On the embedded DuckDB the epoch round trip is about 10x
+    faster than a cast (which goes through the session time zone); elsewhere, a plain cast."""
+    if _backend_name(t) == "duckdb":
+        return _duckdb_make_timestamp(_duckdb_epoch_us(t[col]))
+    return t[col].cast(dt.Timestamp())
+
+
+# Time zones. ibis has no portable "wall-clock time in zone Z" operation, so each SQL engine's own
+# function is named here. DuckDB and Postgres share `timezone(zone, ts)`; Spark and Databricks have
+# `from_utc_timestamp` / `to_utc_timestamp`; Snowflake `convert_timezone`; BigQuery goes through a
+# TIMESTAMP and back to a DATETIME. Every one takes a naive UTC value and returns a naive value.
+UTC_ZONES = ("UTC", "Etc/UTC", "GMT")
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _timezone_to_local(zone: str, ts: dt.Timestamp(timezone="UTC")) -> dt.Timestamp():
+    """DuckDB/Postgres ``timezone(zone, timestamptz)``: the wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def _timezone_to_utc(zone: str, ts: dt.Timestamp()) -> dt.Timestamp(timezone="UTC"):
+    """DuckDB/Postgres ``timezone(zone, timestamp)``: the instant of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="from_utc_timestamp")
+def _spark_to_local(ts: dt.Timestamp(), zone: str) -> dt.Timestamp():
+    """Spark's wall-clock time in ``zone`` of a UTC timestamp."""
+
+
+@ibis.udf.scalar.builtin(name="to_utc_timestamp")
+def _spark_to_utc(ts: dt.Timestamp(), zone: str) -> dt.Timestamp():
+    """Spark's UTC timestamp of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="convert_timezone")
+def _snowflake_convert(source: str, target: str, ts: dt.Timestamp()) -> dt.Timestamp():
+    """Snowflake's ``convert_timezone(source_zone, target_zone, timestamp_ntz)``."""
+
+
+@ibis.udf.scalar.builtin(name="timestamp")
+def _bigquery_instant(ts: dt.Timestamp(), zone: str) -> dt.Timestamp(timezone="UTC"):
+    """BigQuery's ``TIMESTAMP(datetime, zone)``: the instant of a wall-clock time in ``zone``."""
+
+
+@ibis.udf.scalar.builtin(name="datetime")
+def _bigquery_wall_clock(ts: dt.Timestamp(timezone="UTC"), zone: str) -> dt.Timestamp():
+    """BigQuery's ``DATETIME(timestamp, zone)``: the wall-clock time in ``zone`` of an instant."""
+
+
+_TO_LOCAL = {
+    "duckdb": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "postgres": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "pyspark": lambda ts, zone: _spark_to_local(ts, zone),
+    "databricks": lambda ts, zone: _spark_to_local(ts, zone),
+    "snowflake": lambda ts, zone: _snowflake_convert("UTC", zone, ts),
+    "bigquery": lambda ts, zone: _bigquery_wall_clock(_bigquery_instant(ts, "UTC"), zone),
+}
+_TO_UTC = {
+    "duckdb": lambda ts, zone: _timezone_to_utc(zone, ts).cast(dt.Timestamp()),
+    "postgres": lambda ts, zone: _timezone_to_utc(zone, ts).cast(dt.Timestamp()),
+    "pyspark": lambda ts, zone: _spark_to_utc(ts, zone),
+    "databricks": lambda ts, zone: _spark_to_utc(ts, zone),
+    "snowflake": lambda ts, zone: _snowflake_convert(zone, "UTC", ts),
+    "bigquery": lambda ts, zone: _bigquery_wall_clock(_bigquery_instant(ts, zone), "UTC"),
+}
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us_naive(ts: dt.Timestamp()) -> dt.int64:
+    """DuckDB's microseconds since the epoch of a naive timestamp."""
+
+
+@ibis.udf.scalar.builtin(name="unix_micros")
+def _spark_unix_micros(ts: dt.Timestamp()) -> dt.int64:
+    """Spark's microseconds since the epoch."""
+
+
+_EPOCH_US = {"duckdb": _duckdb_epoch_us_naive, "pyspark": _spark_unix_micros, "databricks": _spark_unix_micros}
+
+
+def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
+    """Seconds from ``earlier`` to ``later``, to the microsecond on every backend.
+
+    ibis's ``epoch_seconds`` keeps the fraction on DuckDB but truncates to whole seconds on Spark, so
+    durations (time to convert, to activate, task times) go through exact microseconds here.
+    """
+    epoch_us = _EPOCH_US.get(_backend_name(later))
+    if epoch_us is None:
+        return later.epoch_seconds() - earlier.epoch_seconds()
+    return (epoch_us(later) - epoch_us(earlier)) / 1_000_000
+
+
+def _backend_name(expr) -> str:
+    """The name of the backend an expression runs on ("duckdb" for unbound expressions)."""
+    try:
+        return expr.get_backend().name
+    except Exception:  # unbound or built from literals only
+        return "duckdb"
+
+
+def _zone_function(table: dict, ts: ibis.Value, timezone: str, engine: str | None):
+    name = engine or _backend_name(ts)
+    if name not in table:
+        raise EngineError(
+            f"timezone {timezone!r}: the playbook does not yet know how the {name} backend converts time "
+            f"zones (it does for {', '.join(sorted(table))}). Fix: set timezone: UTC in the params (periods "
+            "are then cut at UTC midnight), or store a local-time column and map it as the timestamp")
+    return table[name]
+
+
+def local_time(ts: ibis.Value, timezone: str, engine: str | None = None) -> ibis.Value:
+    """Wall-clock time in ``timezone`` of a naive-UTC timestamp expression (identity for UTC).
+
+    Periods (days, weeks, months) are cut on this value, so a user in Berlin active at 23:30 UTC on
+    Sunday counts in Monday's day and in the next week. The conversion runs in the engine, with its own
+    time-zone function; ``engine`` (an ibis backend name) is the one the expression is bound to unless
+    given, e.g. to compile an unbound expression with ``ibis.to_sql(expr, dialect=...)``.
+    """
+    if timezone in UTC_ZONES:
+        return ts
+    return _zone_function(_TO_LOCAL, ts, timezone, engine)(ts, timezone)
+
+
+def utc_from_local(ts: ibis.Value, timezone: str, engine: str | None = None) -> ibis.Value:
+    """The naive-UTC instant of a naive wall-clock timestamp written in ``timezone`` (identity for UTC)."""
+    if timezone in UTC_ZONES:
+        return ts
+    return _zone_function(_TO_UTC, ts, timezone, engine)(ts, timezone)
+
+
+#: Spark settings for a session the playbook starts itself (``source: pyspark://``); any of them can be
+#: overridden in the URL's query, e.g. ``pyspark://?master=local[4]&spark.driver.memory=8g``.
+SPARK_DEFAULTS = {
+    "spark.ui.showConsoleProgress": "false",  # the progress bar would litter notebooks and reports
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "8",      # the default 200 is meant for clusters, not one machine
+    "spark.sql.session.timeZone": "UTC",
+}
+def spark_session(url: str = "pyspark://"):
+    """A SparkSession for a ``pyspark://`` URL: the active one if the process has one (a Databricks or
+    Spark notebook), else a new one. ``master`` in the query picks the cluster (``local[*]`` by default);
+    other query keys are Spark settings."""
+    from urllib.parse import parse_qsl, urlparse
+
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    conf = {**SPARK_DEFAULTS, **dict(parse_qsl(urlparse(url).query))}
+    master = conf.pop("master", None) or conf.pop("spark.master", "local[*]")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning
+    builder = SparkSession.builder.master(master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    # The JVM writes its log to the standard error it inherits, which a notebook would show as output
+    # (and a report would publish): start it with standard error going to SPARK_LOG instead.
+    with _stderr_to(SPARK_LOG):
+        session = builder.appName("pmplaybook").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+#: Where the Spark JVM that :func:`spark_session` starts writes its log.
+SPARK_LOG = Path(tempfile.gettempdir()) / f"pmplaybook-spark-{os.getpid()}.log"
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Point file descriptor 2 at ``path`` for the duration (child processes keep it for good)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
+def open_backend(source):
+    """An ibis backend for a connection URL, a SparkSession, or an ibis backend (returned as is).
+
+    ``pyspark://`` starts or reuses a Spark session (see :func:`spark_session`); every other URL goes to
+    :func:`ibis.connect` (``postgres://``, ``bigquery://``, ``snowflake://``, ``clickhouse://``, ...).
+    """
+    if isinstance(source, ibis.BaseBackend):
+        return source
+    if type(source).__name__ == "SparkSession":
+        return ibis.pyspark.connect(source)
+    try:
+        if str(source).startswith("pyspark://"):
+            return ibis.pyspark.connect(spark_session(source))
+        return ibis.connect(source)
+    except Exception as exc:  # the backend's own message is the useful part
+        scheme = str(source).split("://")[0]
+        raise EngineError(f"data.source: cannot connect to {source!r}: {type(exc).__name__}: {exc}. Fix: check "
+                        f"the URL and that the backend's extra is installed (pip install 'pmplaybook[{scheme}]', "
+                        "see the README section 'When your data outgrows one machine')") from None
