@@ -381,3 +381,14 @@ def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp
         assert errors == [], f"uncaught errors in the page: {errors}; screenshot {final}"
     finally:
         context.close()
+
+
+def test_no_explorer_draws_into_an_output_widget():
+    """An ``Output`` widget stalls papermill/nbclient until the cell times out (see
+    ``pmplaybook.widgets``), so a notebook run with ``interactive=True`` would hang: explorers draw into
+    ``HTML`` widgets instead."""
+    import pmplaybook.widgets as widgets
+
+    folder = Path(widgets.__file__).parent
+    users = [p.name for p in folder.glob("*.py") if "Output(" in p.read_text()]
+    assert not users, f"{users} use an Output widget"
