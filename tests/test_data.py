@@ -241,3 +241,21 @@ def test_every_heart_metric_form_of_the_vocabulary_is_accepted():
                    "task_completion_rate:import_tasks", "feature_usage:ai_suggestion_shown",
                    "acceptance_rate:ai_suggestion_shown,ai_suggestion_accepted", "new_users_per_week"):
         heart.check_metric_name(metric)
+
+
+def test_url_sources_name_tables_with_their_schema_and_fail_clearly(tmp_path):
+    import duckdb
+
+    db = tmp_path / "w.ddb"
+    with duckdb.connect(str(db)) as con:
+        frame = events_frame()
+        con.execute("CREATE TABLE events AS SELECT user_id, CAST(timestamp AS TIMESTAMP) AS timestamp, event FROM frame")
+    team = tmp_path / "team.yaml"
+    team.write_text(f"team: url\ndata:\n  source: duckdb://{db}\n  events: main.events\n")
+    assert data.connect(config.load_params(team)).events.count().execute() == 3
+    team.write_text(f"team: url\ndata:\n  source: duckdb://{db}\n  events: evnts\n")
+    with pytest.raises(DataError, match=r"no table 'evnts' .*found: events"):
+        data.connect(config.load_params(team))
+    team.write_text("team: url\ndata:\n  source: snowflake://me:secret@account/db/schema\n  events: events\n")
+    with pytest.raises(DataError, match=r"cannot connect to .*pip install 'pmplaybook\[snowflake\]'"):
+        data.connect(config.load_params(team))

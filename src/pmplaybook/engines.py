@@ -193,6 +193,8 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "8",      # the default 200 is meant for clusters, not one machine
     "spark.sql.session.timeZone": "UTC",
 }
+
+
 def spark_session(url: str = "pyspark://"):
     """A SparkSession for a ``pyspark://`` URL: the active one if the process has one (a Databricks or
     Spark notebook), else a new one. ``master`` in the query picks the cluster (``local[*]`` by default);
@@ -255,6 +257,7 @@ def open_backend(source):
         return ibis.connect(source)
     except Exception as exc:  # the backend's own message is the useful part
         scheme = str(source).split("://")[0]
+        extra = {"pyspark": "spark", "postgresql": "postgres"}.get(scheme, scheme)
         raise EngineError(f"data.source: cannot connect to {source!r}: {type(exc).__name__}: {exc}. Fix: check "
-                        f"the URL and that the backend's extra is installed (pip install 'pmplaybook[{scheme}]', "
-                        "see the README section 'When your data outgrows one machine')") from None
+                          f"the URL and that the engine's extra is installed (pip install 'pmplaybook[{extra}]', "
+                          "see the README section 'When your data outgrows one machine')") from None
