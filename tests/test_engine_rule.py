@@ -127,7 +127,7 @@ def _columns(expr) -> tuple:
         return ()
 
 
-_OWN_FRAMES = ("wrapper", "batches", "_record", "_caller")
+_OWN_FRAMES = ("wrapper", "finish", "batches", "_record", "_caller")
 
 
 def _caller() -> tuple[str, str]:
@@ -171,7 +171,8 @@ class RowCounter:
         self.pulls.append(pull)
         return pull
 
-    def _eager(self, name: str, original):
+    def _outermost(self, original, finish):
+        """Wrap a backend method so that only the outermost call is passed to ``finish(expr, result)``."""
         counter = self
 
         def wrapper(backend, expr, /, *args, **kwargs):
@@ -182,23 +183,20 @@ class RowCounter:
                 result = original(backend, expr, *args, **kwargs)
             finally:
                 counter._depth -= 1
-            counter._record(name, expr, _n_rows(result))
-            return result
+            return finish(expr, result)
 
         return wrapper
 
-    def _streaming(self, name: str, original):
-        counter = self
+    def _eager(self, name: str, original):
+        def finish(expr, result):
+            self._record(name, expr, _n_rows(result))
+            return result
 
-        def wrapper(backend, expr, /, *args, **kwargs):
-            if counter._depth:
-                return original(backend, expr, *args, **kwargs)
-            counter._depth += 1
-            try:
-                reader = original(backend, expr, *args, **kwargs)
-            finally:
-                counter._depth -= 1
-            pull = counter._record(name, expr, 0)
+        return self._outermost(original, finish)
+
+    def _streaming(self, name: str, original):
+        def finish(expr, reader):
+            pull = self._record(name, expr, 0)
 
             def batches():
                 for batch in reader:
@@ -207,7 +205,7 @@ class RowCounter:
 
             return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
-        return wrapper
+        return self._outermost(original, finish)
 
     def _export(self, name: str, original):
         counter = self
