@@ -39,6 +39,7 @@ java:
 	  fi; }
 
 test: $(STAMP) browser java
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax -q tests src/pmplaybook notebooks
 
 report: $(STAMP)
@@ -51,4 +52,4 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports build src/*.egg-info
+	rm -rf $(VENV) reports build dist src/*.egg-info

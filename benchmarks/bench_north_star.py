@@ -33,8 +33,8 @@ def run(path: str) -> dict:
     steps = {
         "candidate_series": lambda: ns.candidate_series(events, cand),
         "reference_series": lambda: ns.reference_series(events),
-        "leading_indicator": lambda: ns.leading_indicator(ns._to_pandas_units(ns.unit_outcomes(events, cand))[0]),
-        "magic_number": lambda: ns.magic_number(events, "task_completed", 7),
+        "leading_indicator": lambda: ns.leading_indicator(ns.candidates._to_pandas_units(ns.unit_outcomes(events, cand))[0]),
+        "magic_number": lambda: ns.magic_number(events, "task_completed", within_days=7),
     }
     for name, step in steps.items():
         start = time.perf_counter()

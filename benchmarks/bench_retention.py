@@ -95,7 +95,7 @@ def run_pmplaybook(path: str):
     t0 = time.perf_counter()
     events = data.load_events(path)
     t1 = time.perf_counter()
-    table = retention.cohort_retention(events, "week", periods=PERIODS, as_of=AS_OF)
+    table = retention.cohort_retention(events, period="week", periods=PERIODS, as_of=AS_OF)
     t2 = time.perf_counter()
     table = table[["cohort", "period", "cohort_size", "retained"]]
     return table, {"load_and_validate_s": t1 - t0, "compute_s": t2 - t1}

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_spark.py [--sizes 1e6] [--master local[2]]
 
-The same call, ``retention.cohort_retention(events, "week", periods=12)``, runs on both backends, each in
+The same call, ``retention.cohort_retention(events, period="week", periods=12)``, runs on both backends, each in
 a fresh subprocess; the two tables are compared cell by cell before any time is printed. Spark's session
 start (JVM launch) is reported apart from the computation. There is no target: on one machine Spark pays
 for its distributed machinery (planning, task scheduling, shuffles through local disk), so it is slower;
@@ -36,7 +36,7 @@ def run(backend: str, path: str, master: str) -> dict:
     t1 = time.perf_counter()
     events = data.load_events(source)
     t2 = time.perf_counter()
-    table = retention.cohort_retention(events, "week", periods=PERIODS, as_of=AS_OF)
+    table = retention.cohort_retention(events, period="week", periods=PERIODS, as_of=AS_OF)
     t3 = time.perf_counter()
     out = DATA / f"result_{backend}.parquet"
     table[["cohort", "period", "cohort_size", "retained"]].to_parquet(out, index=False)

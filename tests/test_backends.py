@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 
 import ibis
 import numpy as np
 import pandas as pd
 import pytest
 
-from pmplaybook import aarrr, config, data, funnel, heart, north_star, retention
+from pmplaybook import aarrr, config, data, funnel, heart, north_star, registry, retention
+from pmplaybook.narrative import aarrr as aarrr_story, north_star as ns_story
 
 #: About 2.3% of the sample's users (md5 is the same everywhere, so the slice is too).
 USER_SLICE = "md5(user_id) < '06'"
@@ -39,6 +41,12 @@ def slice_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def spark():
     return data.open_backend("pyspark://?master=local[2]")
+
+
+def test_spark_workers_run_this_environments_interpreter(spark):
+    # Workers started with the `python3` on PATH would lack the environment's packages.
+    ran = spark._session.sparkContext.parallelize([0], 1).map(lambda _: __import__("sys").executable).collect()
+    assert ran == [sys.executable]
 
 
 def team_params(team: str, slice_dir) -> config.TeamParams:
@@ -155,22 +163,18 @@ def _rule(ds):
 
 CASES = [
     # retention
-    ("cohort_retention_week", "onboarding", lambda ds: retention.cohort_retention(
-        ds.events, "week", week_start="sunday", **_kw(ds))),
-    ("cohort_retention_day_unbounded", "collaboration", lambda ds: retention.cohort_retention(
-        ds.events, "day", mode="on_or_after", periods=30, **_kw(ds))),
-    ("cohort_retention_month_segment", "growth", lambda ds: retention.cohort_retention(
-        ds.events, "month", segment="platform", return_event="task_created", **_kw(ds))),
-    ("cohort_retention_rolling_windows", "growth", lambda ds: retention.cohort_retention(
-        ds.events, "week", windows="rolling", **_kw(ds))),
-    ("cohort_retention_recurring", "monetization", lambda ds: retention.cohort_retention(
-        ds.events, "week", cohort_type="recurring", cohort_event="task_created", **_kw(ds))),
+    ("cohort_retention_week", "onboarding", lambda ds: retention.cohort_retention(ds.events, period="week", week_start="sunday", **_kw(ds))),
+    ("cohort_retention_day_unbounded", "collaboration", lambda ds: retention.cohort_retention(ds.events, period="day", mode="on_or_after", periods=30, **_kw(ds))),
+    ("cohort_retention_month_segment", "growth", lambda ds: retention.cohort_retention(ds.events, period="month", segment="platform", return_event="task_created", **_kw(ds))),
+    ("cohort_retention_rolling_windows", "growth", lambda ds: retention.cohort_retention(ds.events, period="week", windows="rolling", **_kw(ds))),
+    ("cohort_retention_recurring", "monetization", lambda ds: retention.cohort_retention(ds.events, period="week", cohort_type="recurring", cohort_event="task_created",
+                                                                                         **_kw(ds))),
     ("activation_rate", "onboarding", lambda ds: retention.activation_rate(ds.events, _rule(ds), **_kw(ds))),
     ("activation_curves", "onboarding", lambda ds: retention.activation_curves(
         ds.events, _rule(ds), week_start="sunday", **_kw(ds))),
     ("activated_retention", "onboarding", lambda ds: retention.activated_retention(ds.events, _rule(ds), **_kw(ds))),
     ("stickiness", "collaboration", lambda ds: retention.stickiness(ds.events, **_kw(ds))),
-    ("lifecycle", "growth", lambda ds: retention.lifecycle(ds.events, "week", **_kw(ds))),
+    ("lifecycle", "growth", lambda ds: retention.lifecycle(ds.events, period="week", **_kw(ds))),
     ("segment_tables", "growth", lambda ds: retention.segment_tables(ds.events, ["plan", "country"], **_kw(ds))),
     # funnel
     ("funnel_ordered", "onboarding", lambda ds: funnel.funnel(
@@ -188,7 +192,7 @@ CASES = [
     ("conversion_over_time", "collaboration", lambda ds: funnel.conversion_over_time(
         ds.events, ["signup", "project_created", "task_created"], window="7d", **_kw(ds))),
     # AARRR
-    *[(f"aarrr_{name}", team, (lambda f: lambda ds: f(ds))(getattr(aarrr, f"{name}_section")))
+    *[(f"aarrr_{name}", team, (lambda f: lambda ds: f(ds))(getattr(aarrr_story, f"{name}_section")))
       for name, team in [("acquisition", "growth"), ("activation", "onboarding"), ("retention", "growth"),
                          ("referral", "collaboration"), ("revenue", "monetization"),
                          ("unit_economics", "monetization"), ("journey", "growth"), ("leaks", "growth")]],
@@ -197,8 +201,7 @@ CASES = [
     # HEART
     ("nps_by_month", "growth", lambda ds: heart.nps(ds.surveys, period="month", **_kw(ds))),
     ("csat_by_segment", "growth", lambda ds: heart.csat(ds.surveys, segment="plan", **_kw(ds))),
-    ("detractor_concentration", "growth", lambda ds: heart.detractor_concentration(
-        ds.surveys, ["platform", "plan"], **_kw(ds))),
+    ("detractor_concentration", "growth", lambda ds: heart.detractor_concentration(ds.surveys, segments=["platform", "plan"], **_kw(ds))),
     ("engagement", "collaboration", lambda ds: heart.engagement(ds.events, "task_created", segment="plan", **_kw(ds))),
     ("engagement_distribution", "growth", lambda ds: heart.engagement_distribution(ds.events, "task_created", **_kw(ds))),
     ("new_users", "onboarding", lambda ds: heart.new_users(ds.events, signup_event="signup", week_start="sunday",
@@ -207,13 +210,13 @@ CASES = [
     ("new_user_retention", "collaboration", lambda ds: heart.new_user_retention(ds.events, k=2, **_kw(ds))),
     ("task_success", "onboarding", lambda ds: heart.task_success(
         ds.events, "workflow_started", "workflow_completed", "workflow_failed", period="week", **_kw(ds))),
-    ("goals_signals_metrics", "onboarding", lambda ds: heart.goals_signals_metrics(ds.params, ds)),
-    ("goals_signals_metrics_growth", "growth", lambda ds: heart.goals_signals_metrics(ds.params, ds)),
+    ("goals_signals_metrics", "onboarding", lambda ds: registry.goals_signals_metrics(ds)),
+    ("goals_signals_metrics_growth", "growth", lambda ds: registry.goals_signals_metrics(ds)),
     # North Star
-    ("candidate_table", "growth", lambda ds: north_star.candidate_table(ds.params, ds)),
-    ("score_candidates", "growth", lambda ds: north_star.score_candidates(ds.params, ds, n_boot=50)),
-    ("magic_number", "collaboration", lambda ds: north_star.magic_number_for(ds.params, ds)),
-    ("metric_tree", "onboarding", lambda ds: north_star.metric_tree(ds.params, ds)),
+    ("candidate_table", "growth", lambda ds: north_star.candidate_table(ds)),
+    ("score_candidates", "growth", lambda ds: north_star.score_candidates(ds, n_boot=50)),
+    ("magic_number", "collaboration", lambda ds: ns_story.magic_number_for(ds)),
+    ("metric_tree", "onboarding", lambda ds: registry.metric_tree(ds)),
     ("reference_series", "growth", lambda ds: north_star.reference_series(ds.events, ds.spend, **_kw(ds))),
 ]
 

@@ -23,10 +23,24 @@ def test_teams_watch_different_things():
     assert onboarding.timezone == "America/New_York" and onboarding.week_start == "sunday"
 
 
-def test_paths_come_from_the_package_not_the_cwd(tmp_path, monkeypatch):
+def test_outside_a_project_the_bundled_examples_serve(tmp_path, monkeypatch):
+    monkeypatch.delenv(config.paths.PROJECT_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     assert load_params("growth").team == "growth"
-    assert (config.PROJECT_DIR / "pyproject.toml").exists()
+    assert config.paths.project_dir() == config.paths.bundled_dir()
+    assert (config.paths.sample_dir() / "events.parquet").exists()
+
+
+def test_a_project_is_found_from_the_current_folder_upwards(tmp_path, monkeypatch):
+    monkeypatch.delenv(config.paths.PROJECT_ENV, raising=False)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "ours.yaml").write_text("team: ours\n")
+    monkeypatch.chdir(tmp_path / "notebooks")  # where JupyterLab runs a notebook
+    assert config.list_teams() == ["ours"] and load_params("ours").team == "ours"
+    assert config.paths.reports_dir() == tmp_path / "reports"
+    monkeypatch.setenv(config.paths.PROJECT_ENV, str(config.paths.bundled_dir()))
+    assert "growth" in config.list_teams()
 
 
 def test_unknown_key_names_file_path_and_suggestion():
@@ -80,3 +94,23 @@ def test_parse_duration():
         parse_duration("two weeks")
     with pytest.raises(ValueError, match="positive"):
         parse_duration("0s")
+
+
+def test_the_kpi_vocabulary_is_what_the_notebooks_record():
+    import json
+    import re
+
+    from pmplaybook.config import paths, vocabulary
+
+    recorded = {}
+    for path in sorted(paths.notebooks_dir().glob("[0-9][0-9]_*.ipynb")):
+        code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        for name in re.findall(r"kpis\.record\(\s*\"(\w+)\"", code):
+            recorded[name] = path.stem
+    assert recorded == {name: spec["notebook"] for name, spec in vocabulary.KPIS.items()}
+
+
+def test_a_misspelt_kpi_fails_with_did_you_mean():
+    with pytest.raises(ParamsError, match=r"kpis: 'week4_retnetion' is not a KPI .*did you mean 'week4_retention'"):
+        parse_params({"team": "t", "kpis": {"week4_retnetion": {"target": 0.25}}})
+    assert parse_params({"team": "t", "kpis": {"revenue": {"target": 1e6, "external": True}}}).kpis["revenue"].external

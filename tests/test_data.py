@@ -209,38 +209,48 @@ def test_small_file_tables_are_copied_into_duckdb_once(tmp_path, monkeypatch):
     (tmp_path / "team.yaml").write_text("team: mine\ndata:\n  source: files\n  events: events.csv\n")
     params = config.load_params(tmp_path / "team.yaml")
     assert "_validated_" in data.connect(params).events.op().name
-    monkeypatch.setattr(data, "MATERIALIZE_MAX_ROWS", 2)  # 3 rows: too big, stays a query on the file
+    monkeypatch.setattr(data.dataset, "MATERIALIZE_MAX_ROWS", 2)  # 3 rows: too big, stays a query on the file
     assert "_validated_" not in getattr(data.connect(params).events.op(), "name", "")
 
 
 @pytest.mark.parametrize("where, value, message", [
-    ("heart", "weekly_fun", r"heart\.0\.metric: unknown HEART metric 'weekly_fun'"),
+    ("heart", "weekly_fun", r"heart\.0\.metric: 'weekly_fun' is not a HEART metric the playbook computes"),
+    ("heart", "week4_retnetion", r"heart\.0\.metric: .*did you mean 'week<N>_retention'"),
     ("heart", "week60_retention", r"heart\.0\.metric: 'week60_retention': N must be 1-52 weeks"),
     ("heart", "feature_adoption", r"heart\.0\.metric: 'feature_adoption' needs the feature's event"),
     ("heart", "nps:mobile", r"nps takes nothing after ':'"),
-    ("inputs", "activation_rte", r"north_star\.inputs\.0: 'activation_rte' is not a metric .*did you mean 'activation_rate'"),
-    ("guardrail", "churn", r"north_star\.guardrail: 'churn' is not a metric the playbook computes"),
+    ("inputs", "activation_rte", r"north_star\.inputs\.0: 'activation_rte' is not a metric-tree input .*did you mean 'activation_rate'"),
+    ("guardrail", "churn", r"north_star\.guardrail: 'churn' is not a metric-tree input the playbook computes"),
+    ("kpis", "dau_mua", r"kpis: 'dau_mua' is not a KPI the playbook computes. Fix: did you mean 'dau_mau'"),
 ])
-def test_metric_names_in_params_are_checked_before_anything_runs(where, value, message):
+def test_metric_names_in_params_are_checked_when_the_params_load(where, value, message):
     raw = config.load_params("growth").model_dump(exclude_none=True)
     if where == "heart":
         raw["heart"][0]["metric"] = value
     elif where == "inputs":
         raw["north_star"]["inputs"] = [value]
+    elif where == "kpis":
+        raw["kpis"][value] = {"target": 0.2}
     else:
         raw["north_star"]["guardrail"] = value
-    params = config.parse_params(raw, where="growth.yaml")
     with pytest.raises(config.ParamsError, match=message):
-        data.connect(params)
+        config.parse_params(raw, where="growth.yaml")
+
+
+def test_old_metric_names_still_load_under_their_new_name():
+    raw = config.load_params("growth").model_dump(exclude_none=True)
+    raw["north_star"]["guardrail"] = "task_failure_rate"
+    raw["kpis"]["task_failure_rate"] = {"target": 0.1}
+    params = config.parse_params(raw)
+    assert params.north_star.guardrail == "task_error_rate"
+    assert params.kpis["task_error_rate"].higher_is_better is False  # the vocabulary's direction
 
 
 def test_every_heart_metric_form_of_the_vocabulary_is_accepted():
-    from pmplaybook import heart
-
     for metric in ("nps", "csat", "ces", "week4_retention", "week2_active_retention", "time_on_task",
                    "task_completion_rate:import_tasks", "feature_usage:ai_suggestion_shown",
                    "acceptance_rate:ai_suggestion_shown,ai_suggestion_accepted", "new_users_per_week"):
-        heart.check_metric_name(metric)
+        assert config.check_heart_metric(metric) == metric
 
 
 def test_url_sources_name_tables_with_their_schema_and_fail_clearly(tmp_path):

@@ -45,7 +45,7 @@ innermost ``pmplaybook`` frame, i.e. the ``.execute()`` (or ``.to_pyarrow()``...
 Fix it by moving the computation into the ibis expression (``group_by``/``aggregate``, window functions,
 ``Table.sql``) so that only the aggregate is executed. If the pull is legitimately bounded independently
 of the event count (a capped sample, say), allow it *for that case only* through ``allow=`` with a
-comment saying what bounds it, as ``north_star._to_pandas_units`` is below.
+comment saying what bounds it, as ``north_star.candidates._to_pandas_units`` is below.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ import pyarrow as pa
 import pytest
 
 import pmplaybook
-from pmplaybook import aarrr, config, data, funnel, heart, north_star as ns, retention
+from pmplaybook import aarrr, config, data, funnel, heart, north_star as ns, registry, retention
+from pmplaybook.narrative import aarrr as aarrr_story, heart as heart_story, north_star as ns_story
 
 PACKAGE_DIR = Path(pmplaybook.__file__).resolve().parent
 IBIS_DIR = Path(ibis.__file__).resolve().parent
@@ -318,17 +319,18 @@ def _act(p, ds):
 
 
 def _fw(p):
-    return funnel.steps_from_params(p), p.funnel.window, p.funnel.order
+    return funnel.steps_from_params(p), dict(window=p.funnel.window, order=p.funnel.order)
 
 
 def _feature(p, ds, what):
     f = heart.main_feature(p)
     tz, ws = ds.timezone, p.week_start
     if what == "adoption":
-        return heart.feature_adoption(ds.events, f.event, f.launched, "week", tz, ws, ds.as_of)
+        return heart.feature_adoption(ds.events, f.event, launched=f.launched, period="week", timezone=tz, week_start=ws,
+                                      as_of=ds.as_of)
     if what == "depth":
-        return heart.adoption_depth(ds.events, f.event, p.events.activation, p.events.signup, f.launched, tz,
-                                    ds.as_of)
+        return heart.adoption_depth(ds.events, f.event, p.events.activation, p.events.signup, launched=f.launched, timezone=tz,
+                                    as_of=ds.as_of)
     suggest = heart.suggestion_events(ds.events, f.event)
     assert suggest, "the sample's AI feature has accepted/edited events"
     return heart.suggestion_acceptance(ds.events, **suggest, period="week", timezone=tz, week_start=ws,
@@ -350,17 +352,16 @@ def _task_shift(p, ds):
                              timezone=ds.timezone, week_start=p.week_start, as_of=ds.as_of)
     change = heart.top_change(shift)
     assert change, "the sample plants a task-success change"
-    heart.task_change(ds.events, change["date"], r.task_started, r.task_completed, r.task_failed,
-                      segment="country", span="28d", timezone=ds.timezone, as_of=ds.as_of)
+    heart.task_change(ds.events, date=change["date"], started=r.task_started, completed=r.task_completed,
+                      failed=r.task_failed, segment="country", span="28d", timezone=ds.timezone, as_of=ds.as_of)
 
 
 def _units_capped(p, ds):
     # score_candidates' per-unit pull with a small cap, for one candidate: above max_units units,
     # _to_pandas_units fetches max_units + 1 rows, counts, and hash-samples about max_units in the backend.
     c = p.north_star.candidates[0]
-    units = ns.unit_outcomes(ds.events, c, 14, signup_event=p.events.signup, timezone=ds.timezone,
-                             as_of=ds.as_of)
-    frame, n = ns._to_pandas_units(units, max_units=1_000)
+    units = ns.unit_outcomes(ds.events, c, early_days=14, signup_event=p.events.signup, timezone=ds.timezone, as_of=ds.as_of)
+    frame, n = ns.candidates._to_pandas_units(units, max_units=1_000)
     assert n > 10_000 and len(frame) < 2_000, (n, len(frame))  # the cap engaged
 
 
@@ -380,24 +381,21 @@ DAILY_TASK_GRID = {"task_success": 365 * 4 * 8}
 CASES = [
     # 02_cohort_retention
     ("retention.cohort_retention-week", "growth",
-     lambda p, ds: retention.cohort_retention(ds.events, "week", periods=12, **_common(p, ds)), None),
+     lambda p, ds: retention.cohort_retention(ds.events, period="week", periods=12, **_common(p, ds)), None),
     ("retention.cohort_retention-week-segment-berlin", "collaboration",
-     lambda p, ds: retention.cohort_retention(ds.events, "week", periods=12, segment="plan", **_common(p, ds)),
+     lambda p, ds: retention.cohort_retention(ds.events, period="week", periods=12, segment="plan", **_common(p, ds)),
      None),
     ("retention.cohort_retention-week-on_or_after", "growth",
-     lambda p, ds: retention.cohort_retention(ds.events, "week", periods=12, mode="on_or_after",
-                                              **_common(p, ds)), None),
+     lambda p, ds: retention.cohort_retention(ds.events, period="week", periods=12, mode="on_or_after", **_common(p, ds)), None),
     ("retention.cohort_retention-week-rolling", "growth",
-     lambda p, ds: retention.cohort_retention(ds.events, "week", periods=12, windows="rolling",
-                                              **_common(p, ds)), None),
+     lambda p, ds: retention.cohort_retention(ds.events, period="week", periods=12, windows="rolling", **_common(p, ds)), None),
     # daily cohorts: 365 cohorts x periods 0-7, a 3,196-row pull (2,892 rows once cut to the triangle).
     # With a segment (platform, 3 values) it is about three times that, an aggregate but above LIMIT: the
     # segment cases use weekly cohorts.
     ("retention.cohort_retention-day", "growth",
-     lambda p, ds: retention.cohort_retention(ds.events, "day", periods=7, **_common(p, ds)), None),
+     lambda p, ds: retention.cohort_retention(ds.events, period="day", periods=7, **_common(p, ds)), None),
     ("retention.cohort_retention-week-segment", "growth",
-     lambda p, ds: retention.cohort_retention(ds.events, "week", periods=12, segment="platform",
-                                              **_common(p, ds)), None),
+     lambda p, ds: retention.cohort_retention(ds.events, period="week", periods=12, segment="platform", **_common(p, ds)), None),
     ("retention.segment_tables", "growth",
      lambda p, ds: retention.segment_tables(ds.events, p.segments, periods=4, **_common(p, ds)), None),
     ("retention.activation_rate", "growth",
@@ -412,41 +410,40 @@ CASES = [
     ("retention.stickiness", "growth",
      lambda p, ds: retention.stickiness(ds.events, as_of=ds.as_of, timezone=p.timezone), None),
     ("retention.lifecycle-sunday-new_york", "onboarding",
-     lambda p, ds: retention.lifecycle(ds.events, "week", as_of=ds.as_of, timezone=p.timezone,
-                                       week_start=p.week_start), None),
+     lambda p, ds: retention.lifecycle(ds.events, period="week", as_of=ds.as_of, timezone=p.timezone, week_start=p.week_start), None),
     # funnel (04_aarrr's journey, and the funnel builder)
     ("funnel.funnel", "growth",
-     lambda p, ds: funnel.funnel(ds.events, *_fw(p), as_of=ds.as_of, timezone=ds.timezone), None),
+     lambda p, ds: funnel.funnel(ds.events, _fw(p)[0], **_fw(p)[1], as_of=ds.as_of, timezone=ds.timezone), None),
     ("funnel.funnel-segment", "growth",
-     lambda p, ds: funnel.funnel(ds.events, *_fw(p), segment="channel", as_of=ds.as_of, timezone=ds.timezone),
+     lambda p, ds: funnel.funnel(ds.events, _fw(p)[0], **_fw(p)[1], segment="channel", as_of=ds.as_of, timezone=ds.timezone),
      None),
     ("funnel.time_to_convert", "growth",
-     lambda p, ds: funnel.time_to_convert(ds.events, _fw(p)[0][0], _fw(p)[0][-1], *_fw(p)[1:], as_of=ds.as_of,
+     lambda p, ds: funnel.time_to_convert(ds.events, _fw(p)[0][0], _fw(p)[0][-1], **_fw(p)[1], as_of=ds.as_of,
                                           timezone=ds.timezone), None),
     ("funnel.conversion_over_time", "growth",
-     lambda p, ds: funnel.conversion_over_time(ds.events, *_fw(p)[:2], "week", _fw(p)[2], as_of=ds.as_of,
+     lambda p, ds: funnel.conversion_over_time(ds.events, _fw(p)[0], period="week", **_fw(p)[1], as_of=ds.as_of,
                                                timezone=ds.timezone, week_start=p.week_start), None),
     # 04_aarrr
-    *[(f"aarrr.{name}", "growth", (lambda f: lambda p, ds: f(ds))(getattr(aarrr, name)), None)
+    *[(f"aarrr.{name}", "growth", (lambda f: lambda p, ds: f(ds))(getattr(aarrr_story, name)), None)
       for name in ("journey_section", "acquisition_section", "activation_section", "retention_section",
                    "referral_section", "revenue_section", "unit_economics_section", "leaks_section")],
     # 03_heart
-    *[(f"heart.goals_signals_metrics-{t}", t, lambda p, ds: heart.goals_signals_metrics(p, ds, window="90d"),
+    *[(f"heart.goals_signals_metrics-{t}", t, lambda p, ds: registry.goals_signals_metrics(ds, window="90d"),
        None) for t in TEAMS],
     ("heart.happiness", "growth",
-     lambda p, ds: (heart.happiness_summary(ds.surveys, as_of=ds.as_of, timezone=ds.timezone),
+     lambda p, ds: (heart_story.happiness_summary(ds.surveys, as_of=ds.as_of, timezone=ds.timezone),
                     heart.nps(ds.surveys, period="month", timezone=ds.timezone, as_of=ds.as_of),
-                    heart.detractor_concentration(ds.surveys, heart.survey_segments(ds.surveys), as_of=ds.as_of)),
+                    heart.detractor_concentration(ds.surveys, segments=heart.survey_segments(ds.surveys), as_of=ds.as_of)),
      None),
     ("heart.engagement", "growth",
      lambda p, ds: heart.engagement(ds.events, key_action=p.events.core_action, period="week",
                                     timezone=ds.timezone, week_start=p.week_start, as_of=ds.as_of), None),
     ("heart.engagement_distribution", "growth",
-     lambda p, ds: heart.engagement_distribution(ds.events, p.events.core_action, "week", last=4,
-                                                 timezone=ds.timezone, week_start=p.week_start, as_of=ds.as_of),
+     lambda p, ds: heart.engagement_distribution(ds.events, p.events.core_action, period="week", last=4, timezone=ds.timezone,
+                                                 week_start=p.week_start, as_of=ds.as_of),
      None),
     ("heart.new_users", "growth",
-     lambda p, ds: heart.new_users(ds.events, "week", p.events.signup, timezone=ds.timezone,
+     lambda p, ds: heart.new_users(ds.events, period="week", signup_event=p.events.signup, timezone=ds.timezone,
                                    week_start=p.week_start, as_of=ds.as_of), None),
     ("heart.feature_adoption", "growth", lambda p, ds: _feature(p, ds, "adoption"), None),
     ("heart.adoption_depth", "growth", lambda p, ds: _feature(p, ds, "depth"), None),
@@ -459,11 +456,11 @@ CASES = [
      None),
     ("heart.task_shift+task_change", "growth", _task_shift, DAILY_TASK_GRID),
     # 01_north_star
-    ("north_star.candidate_table", "growth", lambda p, ds: ns.candidate_table(p, ds), None),
-    ("north_star.score_candidates", "growth", lambda p, ds: ns.score_candidates(p, ds, n_boot=20), UNITS_CAP),
+    ("north_star.candidate_table", "growth", lambda p, ds: ns.candidate_table(ds), None),
+    ("north_star.score_candidates", "growth", lambda p, ds: ns.score_candidates(ds, n_boot=20), UNITS_CAP),
     ("north_star.unit_outcomes-capped", "growth", _units_capped, None),
-    ("north_star.metric_tree", "growth", lambda p, ds: ns.metric_tree(p, ds), None),
-    ("north_star.magic_number_for", "growth", lambda p, ds: ns.magic_number_for(p, ds), None),
+    ("north_star.metric_tree", "growth", lambda p, ds: registry.metric_tree(ds), None),
+    ("north_star.magic_number_for", "growth", lambda p, ds: ns_story.magic_number_for(ds), None),
 ]
 
 
@@ -505,7 +502,7 @@ def test_guard_names_the_pmplaybook_line(team):
     with count_rows() as counter:
         data.check_against_params(ds.events, config.load_params("growth"))
     (pull,) = counter.pulls
-    assert pull.where.startswith("pmplaybook/data.py:") and pull.function == "check_against_params"
+    assert pull.where.startswith("pmplaybook/data/connect.py:") and pull.function == "check_against_params"
     assert pull.columns == ("event",) and pull.rows < 100
 
 

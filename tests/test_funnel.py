@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from pmplaybook import funnel as fn
+from pmplaybook.narrative.aarrr import funnel_finding
 from pmplaybook.config import parse_duration
 from pmplaybook.data import load_events
 
@@ -321,7 +322,7 @@ def test_describe_names_the_biggest_leak():
     f = fn.funnel(ev, ["A", "B", "C"], window="1d", as_of=AS_OF)
     # A->B 3/4 = 75%, B->C 1/3 = 33%: the leak is B -> C
     assert fn.biggest_drop(f)["event"] == "C"
-    assert "B -> C" in fn.describe(f, "1d") and "33.3%" in fn.describe(f, "1d")
+    assert "B -> C" in funnel_finding(f, "1d") and "33.3%" in funnel_finding(f, "1d")
 
 
 # --------------------------------------------------------------------- brute-force cross-check

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 import pytest
 
-from pmplaybook import heart
+from pmplaybook import heart, registry
+from pmplaybook.narrative import heart as story
 from pmplaybook import config as _config
 from pmplaybook.config import parse_params
 from pmplaybook.data import Dataset, load_events, load_surveys
-from pmplaybook.stats import diff_proportions, wilson_interval
+from pmplaybook.core.stats import diff_proportions, wilson_interval
 
 
 def events(rows, columns=("user_id", "timestamp", "event")):
@@ -60,7 +60,7 @@ def test_nps_by_period_and_segment_ignores_other_surveys():
 def test_nps_trend_difference_uses_the_sum_of_variances():
     jan = [("j%d" % i, "2025-01-10 10:00", "nps", 10 if i < 20 else (8 if i < 30 else 2), "x") for i in range(40)]
     feb = [("f%d" % i, "2025-02-10 10:00", "nps", 10 if i < 10 else (8 if i < 20 else 2), "x") for i in range(40)]
-    r = heart.happiness_trend(surveys(jan + feb), "nps", period="month", as_of="2025-03-01")
+    r = heart.happiness_trend(surveys(jan + feb), survey="nps", period="month", as_of="2025-03-01")
     # January: 20 promoters, 10 detractors of 40 -> +25; February: 10 and 20 -> -25; diff = -50
     assert (r["value_a"], r["value_b"], r["diff"]) == (-25.0, 25.0, -50.0)
     # each Var = (0.5 + 0.25 - 0.25^2) / 40 = 0.0171875 -> 171.875 points^2; sum 343.75;
@@ -68,14 +68,15 @@ def test_nps_trend_difference_uses_the_sum_of_variances():
     assert r["ci_low"] == pytest.approx(-50 - 36.339, abs=0.01)
     assert r["ci_high"] == pytest.approx(-50 + 36.339, abs=0.01)
     assert r["significant"] and not r["small_sample"]
-    assert "larger than its noise" in r["sentence"] and "February 2025" in r["sentence"]
+    sentence = story.happiness_trend_finding(r)
+    assert "larger than its noise" in sentence and "February 2025" in sentence
 
 
 def test_small_samples_say_so():
     rows = [("a", "2025-01-10 10:00", "nps", 10, "x"), ("b", "2025-02-10 10:00", "nps", 0, "x")]
-    r = heart.happiness_trend(surveys(rows), "nps", period="month", as_of="2025-03-01")
-    assert r["small_sample"] and "too few to say anything" in r["sentence"]
-    assert "too few" in heart.happiness_finding(heart.nps(surveys(rows)))
+    r = heart.happiness_trend(surveys(rows), survey="nps", period="month", as_of="2025-03-01")
+    assert r["small_sample"] and "too few to say anything" in story.happiness_trend_finding(r)
+    assert "too few" in story.happiness_finding(heart.nps(surveys(rows)))
 
 
 def test_csat_share_of_four_and_five():
@@ -98,14 +99,14 @@ def test_ces_mean_with_t_interval():
 def test_csat_and_ces_differences_between_segments():
     rows = [(f"a{i}", "2025-01-10 10:00", "csat", 5 if i < 30 else 1, "team") for i in range(40)]
     rows += [(f"b{i}", "2025-01-10 10:00", "csat", 5 if i < 10 else 1, "free") for i in range(40)]
-    t = heart.happiness_by_segment(surveys(rows), "plan", "csat").set_index("segment")
+    t = heart.happiness_by_segment(surveys(rows), segment="plan", survey="csat").set_index("segment")
     # team 30/40 = 0.75 vs rest (free) 10/40 = 0.25: the Newcombe difference of stats.diff_proportions
     expect = diff_proportions(30, 40, 10, 40)
     assert t.loc["team", "diff"] == pytest.approx(0.5)
     assert (t.loc["team", "ci_low"], t.loc["team", "ci_high"]) == pytest.approx((expect["ci_low"], expect["ci_high"]))
     ces_rows = [(f"a{i}", "2025-01-10 10:00", "ces", 6 if i % 2 else 4, "team") for i in range(4)]
     ces_rows += [(f"b{i}", "2025-01-10 10:00", "ces", 3 if i % 2 else 1, "free") for i in range(4)]
-    c = heart.happiness_by_segment(surveys(ces_rows), "plan", "ces").set_index("segment")
+    c = heart.happiness_by_segment(surveys(ces_rows), segment="plan", survey="ces").set_index("segment")
     # team mean 5, sd sqrt(4/3); free mean 2, same sd; diff 3 +/- 1.96 * sqrt(2 * (4/3) / 4) = 3 +/- 1.600
     assert c.loc["team", "diff"] == 3.0
     assert c.loc["team", "ci_low"] == pytest.approx(3 - 1.6003, abs=1e-3)
@@ -114,14 +115,14 @@ def test_csat_and_ces_differences_between_segments():
 def test_detractor_concentration_names_the_segment():
     rows = [(f"f{i}", "2025-01-10 10:00", "nps", 2 if i < 30 else 10, "free") for i in range(50)]
     rows += [(f"t{i}", "2025-01-10 10:00", "nps", 2 if i < 10 else 10, "team") for i in range(100)]
-    t = heart.detractor_concentration(surveys(rows), ["plan"])
+    t = heart.detractor_concentration(surveys(rows), segments=["plan"])
     top = t.iloc[0]
     # free: 30 / 50 = 60% detractors vs team 10 / 100 = 10%; free gives 50/150 = 1/3 of the answers
     # but 30/40 = 75% of the detractors (lift 2.25); its NPS (20 - 30) / 50 = -20 vs (90 - 10) / 100 = +80
     assert (top.segment, top.detractor_rate, top.rest_rate) == ("free", 0.6, 0.1)
     assert top.share_of_detractors == 0.75 and top.lift == pytest.approx(2.25)
     assert (top.nps, top.rest_nps) == (-20.0, 80.0) and top.significant
-    text = heart.detractor_finding(t)
+    text = story.detractor_finding(t)
     assert "plan = free" in text and "60%" in text and "75%" in text
 
 
@@ -200,7 +201,7 @@ def test_feature_adoption_first_use_and_cumulative():
     # cumulatively: adopters a, b = 2 of users active since launch a, b, c, d = 4 -> 0.5
     assert t["cumulative_adopters"].tolist() == [1, 2] and t["cumulative_active"].tolist() == [3, 4]
     assert t["cumulative_rate"].iloc[-1] == 0.5
-    text = heart.adoption_finding(t, "the AI assistant")
+    text = story.adoption_finding(t, "the AI assistant")
     assert "33.3%" in text and "2 of the 4" in text
 
 
@@ -219,8 +220,8 @@ def test_adoption_depth_with_and_without_activation_rule():
 def test_new_users_and_accounts_per_week():
     rows = [("a", "2025-03-03 09:00", "signup", "A"), ("b", "2025-03-04 09:00", "signup", "A"),
             ("c", "2025-03-11 09:00", "signup", "C"), ("a", "2025-03-12 09:00", "x", "A")]
-    t = heart.new_users(events(rows, ("user_id", "timestamp", "event", "account_id")), "week", "signup",
-                        as_of="2025-03-17")
+    t = heart.new_users(events(rows, ("user_id", "timestamp", "event", "account_id")), period="week",
+                        signup_event="signup", as_of="2025-03-17")
     # week 1: a, b sign up in account A; week 2: c in a new account C
     assert t["new_users"].tolist() == [2, 1] and t["new_accounts"].tolist() == [1.0, 1.0]
 
@@ -331,8 +332,8 @@ def _daily_tasks(days, fails_per_day, workflow, start="2025-01-06"):
 
 def test_task_change_before_and_after_a_date():
     rows = _daily_tasks(14, lambda day: 1 if day < pd.Timestamp("2025-01-13") else 4, "import")
-    t = heart.task_change(events(rows, ("user_id", "timestamp", "event", "workflow")), "2025-01-13", "start",
-                          "done", "fail", as_of="2025-01-20").set_index("metric")
+    t = heart.task_change(events(rows, ("user_id", "timestamp", "event", "workflow")), date="2025-01-13", started="start",
+                          completed="done", failed="fail", as_of="2025-01-20").set_index("metric")
     # before: 5 days x 10 = 50 attempts, 5 failed (10%); after: 50 attempts, 20 failed (40%)
     err = t.loc["error_rate"]
     assert (err.attempts_before, err.attempts_after, err.before, err.after) == (50, 50, 0.1, 0.4)
@@ -351,7 +352,7 @@ def test_task_shift_finds_the_workflow_and_day():
     assert (top.workflow, top.metric, top.date) == ("import", "error_rate", pd.Timestamp("2025-02-12"))
     assert (top.before, top.after) == pytest.approx((0.1, 0.4)) and top.significant
     assert not shift[shift.workflow == "create"]["significant"].any()
-    text = heart.task_shift_finding(shift)
+    text = story.task_shift_finding(shift)
     assert "import" in text and "2025-02-12" in text and "rose from 10.0% to 40.0%" in text
 
 
@@ -373,7 +374,7 @@ def test_goals_signals_metrics_computes_each_row():
             {"category": "task_success", "goal": "g", "signal": "s", "metric": "task_completion_rate:import"},
             {"category": "happiness", "goal": "g", "signal": "s", "metric": "csat"}]
     params, ds = _tiny_dataset(rows)
-    t = heart.goals_signals_metrics(params, ds)
+    t = registry.goals_signals_metrics(ds)
     assert t.columns.tolist() == ["category", "goal", "signal", "metric", "value", "unit", "ci_low", "ci_high", "note"]
     assert t["value"].iloc[0] == 20.0  # the hand-worked NPS above
     assert t["value"].iloc[1] == pytest.approx(5 / 3) and t["value"].iloc[2] == pytest.approx(1 / 3)
@@ -382,25 +383,15 @@ def test_goals_signals_metrics_computes_each_row():
 
 
 def test_unknown_metric_names_the_params_key_and_vocabulary():
-    params, ds = _tiny_dataset([{"category": "happiness", "goal": "g", "signal": "s", "metric": "delight"}])
-    with pytest.raises(ValueError, match=r"heart\.0\.metric: unknown HEART metric 'delight'.*nps, csat"):
-        heart.goals_signals_metrics(params, ds)
+    with pytest.raises(_config.ParamsError, match=r"heart\.0\.metric: 'delight' is not a HEART metric.*nps, csat"):
+        _tiny_dataset([{"category": "happiness", "goal": "g", "signal": "s", "metric": "delight"}])
+    with pytest.raises(ValueError, match=r"heart\.3\.metric: 'delight' is not a HEART metric"):
+        registry.metric_value("delight", _tiny_dataset([])[1], key="heart.3.metric")
 
 
 # ------------------------------------------------------------------------------ the sample's findings
 
 needs_sample = pytest.mark.skipif(not (_config.DATA_DIR / "events.parquet").exists(), reason="sample not generated")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    from pmplaybook import data
-    return data.sample()
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return json.loads((_config.DATA_DIR / "truth.json").read_text())
 
 
 # -------------------------------------------------------------------------------- charts and widget
@@ -428,19 +419,19 @@ def test_charts_build_from_the_tiny_tables():
 def test_widget_builds_for_a_team_without_tasks_or_features():
     from pmplaybook.widgets.heart import heart_explorer
     params, ds = _tiny_dataset([])
-    box = heart_explorer(ds, params)
+    box = heart_explorer(ds)
     assert len(box.children) == 2
     view = box.children[1].value
     assert "params name no feature" in view and "no task success" in view and "Cannot" not in view
 
 
 @needs_sample
-def test_sample_import_failures_rise_after_the_web_release(sample, truth):
+def test_sample_import_failures_rise_after_the_web_release(sample_dataset, truth):
     planted = truth["task_success_release"]
     params = _sample_params("growth")
     r = params.events
-    shift = heart.task_shift(sample.events, r.task_started, r.task_completed, r.task_failed, segment="platform",
-                             as_of=sample.as_of)
+    shift = heart.task_shift(sample_dataset.events, r.task_started, r.task_completed, r.task_failed, segment="platform",
+                             as_of=sample_dataset.as_of)
     top = heart.top_change(shift)
     assert (top["workflow"], top["segment"], top["metric"]) == (planted["workflow"], planted["platform"], "error_rate")
     assert top["date"] == pd.Timestamp(planted["release_date"])
@@ -448,44 +439,45 @@ def test_sample_import_failures_rise_after_the_web_release(sample, truth):
     # the paired failure rates match the simulator's own (session-paired) figures within a point
     assert top["before"] == pytest.approx(planted["failure_rate_before"], abs=0.01)
     assert top["after"] == pytest.approx(planted["failure_rate_after"], abs=0.01)
-    web = sample.events.filter(sample.events.platform == "web")
-    change = heart.task_change(web, planted["release_date"], r.task_started, r.task_completed, r.task_failed,
-                               as_of=sample.as_of).set_index(["workflow", "metric"])
+    web = sample_dataset.events.filter(sample_dataset.events.platform == "web")
+    change = heart.task_change(web, date=planted["release_date"], started=r.task_started, completed=r.task_completed,
+                               failed=r.task_failed, as_of=sample_dataset.as_of).set_index(["workflow", "metric"])
     imp = change.loc[(planted["workflow"], "error_rate")]
     assert imp["significant"] and imp["diff"] > 0.1
     # time on task gets longer too (the simulator's median moves from about 95 s to about 168 s)
     assert imp["median_seconds_after"] > imp["median_seconds_before"] + 30
-    assert "import_tasks" in heart.task_shift_finding(shift, "platform")
+    assert "import_tasks" in story.task_shift_finding(shift, "platform")
     # other workflows on the web did not change significantly
     others = change.drop(index=planted["workflow"], level="workflow")
     assert not others.loc[others.index.get_level_values("metric") == "error_rate", "significant"].any()
 
 
 @needs_sample
-def test_sample_nps_detractors_concentrate_on_the_planted_plan(sample, truth):
+def test_sample_nps_detractors_concentrate_on_the_planted_plan(sample_dataset, truth):
     planted = truth["nps_segment"]
-    overall = heart.nps(sample.surveys).iloc[0]
+    overall = heart.nps(sample_dataset.surveys).iloc[0]
     assert (overall.responses, overall.promoters, overall.detractors) == (
         planted["overall"]["responses"], planted["overall"]["promoters"], planted["overall"]["detractors"])
     assert overall.nps == pytest.approx(planted["overall"]["nps"], abs=1e-4)
-    t = heart.detractor_concentration(sample.surveys, heart.survey_segments(sample.surveys))
+    t = heart.detractor_concentration(sample_dataset.surveys, segments=heart.survey_segments(sample_dataset.surveys))
     top = t.iloc[0]
     assert (top.column, top.segment) == (planted["segment_column"], planted["segment_value"])
     assert top.nps == pytest.approx(planted["segment"]["nps"], abs=1e-4)
     assert top.rest_nps == pytest.approx(planted["rest"]["nps"], abs=1e-4)
     assert top.significant
-    assert f"{planted['segment_column']} = {planted['segment_value']}" in heart.detractor_finding(t)
+    assert f"{planted['segment_column']} = {planted['segment_value']}" in story.detractor_finding(t)
 
 
 @needs_sample
-def test_sample_ai_adoption_and_acceptance(sample, truth):
+def test_sample_ai_adoption_and_acceptance(sample_dataset, truth):
     planted = truth["ai_assistant"]
-    acc = heart.suggestion_acceptance(sample.events, **heart.suggestion_events(sample.events, "ai_suggestion_shown"),
-                                      as_of=sample.as_of).iloc[0]
+    acc = heart.suggestion_acceptance(sample_dataset.events, **heart.suggestion_events(sample_dataset.events, "ai_suggestion_shown"),
+                                      as_of=sample_dataset.as_of).iloc[0]
     assert (acc.shown, acc.accepted, acc.edited) == (planted["suggestions_shown"], planted["accepted"], planted["edited"])
     assert acc.acceptance_rate == pytest.approx(planted["acceptance_rate"], abs=1e-5)
     assert acc.edit_rate == pytest.approx(planted["edited_rate"], abs=1e-5)
-    adoption = heart.feature_adoption(sample.events, "ai_suggestion_shown", planted["launch_date"], as_of=sample.as_of)
+    adoption = heart.feature_adoption(sample_dataset.events, "ai_suggestion_shown", launched=planted["launch_date"],
+                                      as_of=sample_dataset.as_of)
     weekly = adoption.set_index(adoption["period"].dt.strftime("%Y-%m-%d"))
     # weekly share of active users shown a suggestion; the simulator does not count sign-up-only users as
     # active, we do (any event), hence a tolerance of a point
@@ -496,13 +488,13 @@ def test_sample_ai_adoption_and_acceptance(sample, truth):
 
 
 @needs_sample
-def test_sample_goals_signals_metrics(sample):
+def test_sample_goals_signals_metrics(sample_dataset):
     # growth uses all five letters; monetization names a task metric without task events (a note, no crash)
     for team in ("growth", "monetization"):
         params = _sample_params(team)
-        ds = Dataset(events=sample.events, surveys=sample.surveys, timezone=params.timezone, as_of=sample.as_of,
+        ds = Dataset(events=sample_dataset.events, surveys=sample_dataset.surveys, timezone=params.timezone, as_of=sample_dataset.as_of,
                      params=params)
-        t = heart.goals_signals_metrics(params, ds)
+        t = registry.goals_signals_metrics(ds)
         assert len(t) == len(params.heart)
         # a metric is missing only when the team's params lack the roles it needs, and the note says so
         missing = t[t["value"].isna()]

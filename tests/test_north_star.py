@@ -6,23 +6,17 @@ Calendar notes: 2025-03-03, 03-10, 03-17 and 03-24 are Mondays; 2025-01-01 is a 
 UTC+1 in March (before the 03-30 switch).
 """
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ev
 
-from pmplaybook import config, north_star as ns
-from pmplaybook.data import DATA_DIR, Dataset, load_events, load_spend
-
-
-def ev(rows, **extra):
-    """rows: (user, 'YYYY-MM-DD HH:MM' in UTC, event[, extra values...])."""
-    frame = pd.DataFrame([r[:3] for r in rows], columns=["user_id", "timestamp", "event"])
-    for i, name in enumerate(extra):
-        frame[name] = [r[3 + i] for r in rows]
-    return load_events(frame)
+from pmplaybook import config, north_star as ns, registry
+from pmplaybook.narrative import north_star as story
+from pmplaybook.config import DATA_DIR
+from pmplaybook.data import Dataset, load_events, load_spend
 
 
 def records(frame, *cols):
@@ -122,7 +116,7 @@ def test_reference_series_spend_signups_and_retained_use():
     ])
     spend = load_spend(pd.DataFrame({"date": ["2025-03-03", "2025-03-09", "2025-03-10", "2025-03-24"],
                                      "channel": ["ads"] * 4, "amount": [100.0, 50.0, 70.0, 999.0]}))
-    r = ns.reference_series(events, spend, "week", as_of="2025-03-24")
+    r = ns.reference_series(events, spend, window="week", as_of="2025-03-24")
     # spend: week 03-03 = 100 + 50 (Sunday 03-09), week 03-10 = 70; 03-24 is after as_of
     # active: 03-03 {a, b}; 03-10 {a, c}; 03-17 {a, c}. retained (this and last week): 03-10 {a}; 03-17 {a, c}
     assert records(r, "period", "spend", "signups", "active_users", "retained_users") == [
@@ -230,7 +224,8 @@ def _magic_rows(copies=1):
 
 
 def test_magic_number_table_by_hand():
-    t = ns.magic_number(_magic_rows(), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01")
+    t = ns.magic_number(_magic_rows(), "invite_sent", within_days=7, outcome="active_week_1", max_threshold=3,
+                        as_of="2025-03-01")
     # retained: u1, u2 (2 of 6; u7 excluded). invites: u1 3, u2 2, u3 2, u4 1, u5 0, u6 0
     # k=1: above {u1..u4} 2/4, below {u5, u6} 0/2; J = TPR 2/2 - FPR 2/4 = .5
     # k=2: above {u1, u2, u3} 2/3, below 0/3; J = 1 - 1/4 = .75
@@ -245,17 +240,18 @@ def test_magic_number_table_by_hand():
 
 
 def test_magic_number_best_threshold_on_thirty_copies():
-    t = ns.magic_number(_magic_rows(30), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01")
+    t = ns.magic_number(_magic_rows(30), "invite_sent", within_days=7, outcome="active_week_1", max_threshold=3,
+                        as_of="2025-03-01")
     # same rates on 180 users; every difference is now significant: k=1 .5 - 0 = .5, k=2 2/3 - 0 = .667,
     # k=3 1.0 - .2 = .8 with 30 users above (>= 30) and a share of 1/6 (>= 5%) -> the largest gap is at k = 3
     assert t.loc[t["best"], "threshold"].tolist() == [3]
     assert list(t["diff"]) == pytest.approx([0.5, 2 / 3, 0.8]) and t["significant"].all()
-    sentence = ns.magic_number_finding(t, "invite_sent", 7, "active_week_1")
+    sentence = story.magic_number_finding(t, "invite_sent", 7, "active_week_1")
     assert "**3 invite_sent in the first 7 days**" in sentence and "100% of the 30 users" in sentence
     assert "against 20% of the 150" in sentence
     # a share floor above 1/6 rules k = 3 out: the largest remaining gap is k = 2
-    t = ns.magic_number(_magic_rows(30), "invite_sent", 7, "active_week_1", max_threshold=3, as_of="2025-03-01",
-                        min_share=0.2)
+    t = ns.magic_number(_magic_rows(30), "invite_sent", within_days=7, outcome="active_week_1", max_threshold=3,
+                        as_of="2025-03-01", min_share=0.2)
     assert t.loc[t["best"], "threshold"].tolist() == [2]
 
 
@@ -267,7 +263,8 @@ def test_magic_number_arguments():
         ns.magic_number(events, "invites")
     with pytest.raises(ValueError, match="max_threshold"):
         ns.magic_number(events, "invite_sent", max_threshold=0)
-    t = ns.magic_number(events, "invite_sent", "7d", "active_week_1", max_threshold=1, as_of="2025-03-01")
+    t = ns.magic_number(events, "invite_sent", within_days="7d", outcome="active_week_1", max_threshold=1,
+                        as_of="2025-03-01")
     assert t["users_above"].iloc[0] == 4
 
 
@@ -285,12 +282,12 @@ def test_magic_number_action_per_team():
 def test_trend_of_a_share_and_of_a_count():
     share = pd.DataFrame({"numerator": [10, 10, 30, 30], "denominator": [100, 100, 100, 100]})
     share["value"] = share["numerator"] / share["denominator"]
-    r = ns._trend(share, "share", higher_is_better=False, periods=2)
+    r = ns.trend(share, unit="share", higher_is_better=False, periods=2)
     # last 2: 60/200 = .30; previous 2: 20/200 = .10; diff +.20, significant; higher is worse -> "worse"
     assert (r["current"], r["previous"]) == (0.3, 0.1)
     assert r["change"] == pytest.approx(0.2) and r["direction"] == "up" and r["status"] == "worse"
     count = pd.DataFrame({"value": [100.0, 102.0, 101.0, 103.0]})
-    r = ns._trend(count, "count", True, periods=2)
+    r = ns.trend(count, unit="count", higher_is_better=True, periods=2)
     # 102 vs 101: +1%, well within the weekly wobble -> flat
     assert r["change"] == pytest.approx(1 / 101) and r["status"] == "flat"
 
@@ -306,32 +303,35 @@ def test_input_series_by_hand():
         ("b", "2025-03-11 09:00", "invite_sent"), ("b", "2025-03-11 09:00", "wf_start"),
     ])
     ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
-    inv = ns.input_series("invites_per_user", params, ds)
+    inv = registry.input_series("invites_per_user", ds)
     # week 03-03: 2 invites / 2 active users = 1.0; week 03-10: 1 / 1 = 1.0
     assert records(inv, "period", "numerator", "denominator", "value") == [
         ("2025-03-03", 2.0, 2.0, 1.0), ("2025-03-10", 1.0, 1.0, 1.0)]
-    fail = ns.input_series("task_failure_rate", params, ds)
+    fail = registry.input_series("task_error_rate", ds)
     # failed / started: 1/2 then 0/1
     assert list(fail["value"]) == [0.5, 0.0]
-    assert ns.input_series("activation_rate", params, ds).empty  # no activation rule: skipped, no crash
-    with pytest.raises(ValueError, match="not a computable input"):
-        ns.input_series("happiness", params, ds)
+    assert registry.input_series("activation_rate", ds).empty  # no activation rule: skipped, no crash
+    with pytest.raises(ValueError, match="not a metric-tree input"):
+        registry.input_series("happiness", ds)
 
 
 def test_metric_tree_says_why_a_metric_is_missing():
     params = config.parse_params({"team": "t", "north_star": {
-        "candidates": [{"name": "weekly_x", "event": "x"}], "inputs": ["invites_per_user", "mystery"],
-        "guardrail": "task_failure_rate"}})
+        "candidates": [{"name": "weekly_x", "event": "x"}], "inputs": ["invites_per_user", "weekly_active_users"],
+        "guardrail": "task_error_rate"}})
     events = ev([("a", f"2025-03-{d:02d} 09:00", "x") for d in range(3, 31)])
     ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-31"), params=params)
-    tree = ns.metric_tree(params, ds)
+    tree = registry.metric_tree(ds)
     assert list(tree["role"]) == ["north_star", "input", "input", "guardrail"]
     notes = dict(zip(tree["metric"], tree["note"]))
     assert notes["invites_per_user"] == "skipped: the team's params name no events.invite_sent"
-    assert notes["mystery"].startswith("not computable here")
-    assert "skipped" in notes["task_failure_rate"]
-    text = ns.metric_tree_finding(tree)
-    assert "Input **mystery**: not computable here" in text
+    assert notes["weekly_active_users"] == ""
+    assert "skipped" in notes["task_error_rate"]
+    text = story.metric_tree_finding(tree)
+    assert "Input **Invites per active user**: skipped" in text
+    # a name the playbook cannot compute is refused when the params load, not halfway through a report
+    with pytest.raises(config.ParamsError, match="'mystery' is not a metric-tree input"):
+        config.parse_params({"team": "t", "north_star": {"inputs": ["mystery"]}})
 
 
 # ----------------------------------------------------------------------------------------- metric stack
@@ -347,7 +347,7 @@ def test_classify_growth_kpis():
 
 
 def test_classify_by_keyword_and_warnings():
-    kpis = {k: {} for k in ["weekly_signups", "features_shipped", "gross_margin", "page_views", "mystery_index",
+    kpis = {k: {"external": True} for k in ["weekly_signups", "features_shipped", "gross_margin", "page_views", "mystery_index",
                             "mrr", "nps", "churn"]}
     stack = ns.classify_kpis(config.parse_params({"team": "t", "kpis": kpis}))
     got = {r["kpi"]: (r["level"], r["rule"], r["vanity"]) for r in stack.to_dict("records")}
@@ -369,23 +369,11 @@ needs_sample = pytest.mark.skipif(not SAMPLE.exists() or not (DATA_DIR / "truth.
                                   reason="the sample (data/) has not been generated")
 
 
-@pytest.fixture(scope="module")
-def growth():
-    from pmplaybook import data
-    params = config.load_params("growth")
-    return params, data.connect(params)
-
-
-@pytest.fixture(scope="module")
-def truth():
-    return json.loads((DATA_DIR / "truth.json").read_text())
-
-
 @needs_sample
 def test_sample_scores_reject_the_vanity_candidate(growth, truth):
     params, ds = growth
     planted = truth["vanity_candidate"]
-    scores = ns.score_candidates(params, ds, n_boot=50)
+    scores = ns.score_candidates(ds, n_boot=50)
     by = scores.set_index("candidate")
     vain = planted["candidate"]
     assert bool(by.loc[vain, "vanity"])
@@ -394,8 +382,8 @@ def test_sample_scores_reject_the_vanity_candidate(growth, truth):
     assert by.loc["weekly_active_accounts_5_tasks", "corr_spend"] == pytest.approx(planted["corr_core_spend"], abs=0.01)
     assert scores.iloc[0]["candidate"] == "weekly_active_accounts_5_tasks"
     assert not bool(by.loc["weekly_active_accounts_5_tasks", "vanity"])
-    assert "vanity metric" in by.loc[vain, "reason"]
-    assert "Weekly sign-ups is rejected as a vanity metric" in ns.vanity_finding(scores)
+    assert "vanity metric" in dict(zip(scores["candidate"], story.reasons(scores)))[vain]
+    assert "Weekly sign-ups is rejected as a vanity metric" in story.vanity_finding(scores)
 
 
 @needs_sample
@@ -404,15 +392,15 @@ def test_sample_recovers_the_magic_number(growth, truth):
     planted = truth["magic_number"]
     pick = ns.magic_number_action(params)
     assert (pick["action"], pick["within_days"]) == (planted["event"], planted["within_days"])
-    t = ns.magic_number(ds.events, pick["action"], pick["within_days"], f"active_week_{planted['retention_week']}",
-                        timezone=ds.timezone, as_of=ds.as_of)
+    t = ns.magic_number(ds.events, pick["action"], within_days=pick["within_days"],
+                        outcome=f"active_week_{planted['retention_week']}", timezone=ds.timezone, as_of=ds.as_of)
     best = t[t["best"]]
     assert best["threshold"].tolist() == [planted["threshold"]], t
     row = best.iloc[0]
     assert row["rate_above"] == pytest.approx(planted["week8_retention_at_or_above"], abs=0.01)
     assert row["rate_below"] == pytest.approx(planted["week8_retention_below"], abs=0.01)
     assert row["share_above"] == pytest.approx(planted["share_at_or_above"], abs=0.01)
-    assert f"**{planted['threshold']} invite_sent in the first 7 days**" in ns.magic_number_finding(
+    assert f"**{planted['threshold']} invite_sent in the first 7 days**" in story.magic_number_finding(
         t, pick["action"], pick["within_days"])
 
 
@@ -424,28 +412,29 @@ def test_checklist_table_and_stack_finding():
     assert list(t.index) == [*config.CHECKLIST, "mean"]
     # weekly_signups: 1 + 3 + 2 + 4 + 5 + 5 + 1 + 2 + 4 = 27 over 9 items = 3.0
     assert t.loc["mean", "weekly_signups"] == pytest.approx(3.0)
-    text = ns.stack_finding(ns.classify_kpis(config.load_params("monetization")))
+    text = story.stack_finding(ns.classify_kpis(config.load_params("monetization")))
     assert text.startswith("The team's 4 KPIs: 4 business outcomes") and "**No product outcome**" in text
 
 
 def test_magic_number_for_skips_with_a_sentence():
     params = config.parse_params({"team": "t", "events": {"signup": "signup"}})
     ds = Dataset(events=_magic_rows(), as_of=pd.Timestamp("2025-03-01"), params=params)
-    got = ns.magic_number_for(params, ds)
+    got = story.magic_number_for(ds)
     assert got["table"] is None and got["sentence"].startswith("Skipped: the team's params name no invite")
     params = config.parse_params({"team": "t", "events": {"invite_sent": "invite_sent"}})
-    got = ns.magic_number_for(params, Dataset(events=_magic_rows(), as_of=pd.Timestamp("2025-03-01")))
+    got = story.magic_number_for(Dataset(events=_magic_rows(), as_of=pd.Timestamp("2025-03-01"), params=params))
     # week-8 windows of January sign-ups end in March, after as_of: nothing to measure, said in words
     assert got["table"] is None and "complete active_week_8 window" in got["sentence"]
-    assert ns.headlines(pd.DataFrame(columns=["role"]), got)["magic_number_share"] is None
+    assert story.headlines(pd.DataFrame(columns=["role"]), got)["magic_number_share"] is None
 
 
 def test_magic_number_drops_thresholds_nobody_reaches():
-    t = ns.magic_number(_magic_rows(), "invite_sent", 7, "active_week_1", max_threshold=6, as_of="2025-03-01")
+    t = ns.magic_number(_magic_rows(), "invite_sent", within_days=7, outcome="active_week_1", max_threshold=6,
+                        as_of="2025-03-01")
     assert list(t["threshold"]) == [1, 2, 3]  # the most invites anyone sent early is 3
 
 
-def test_task_failure_rate_through_heart_attempts():
+def test_task_error_rate_through_heart_attempts():
     params = config.parse_params({"team": "t", "events": {
         "task_started": "wf_start", "task_completed": "wf_done", "task_failed": "wf_fail"}})
     events = ev([
@@ -456,10 +445,10 @@ def test_task_failure_rate_through_heart_attempts():
         ("b", "2025-03-11 09:00", "wf_start"), ("b", "2025-03-11 09:02", "wf_done"),   # completed
     ])
     ds = Dataset(events=events, as_of=pd.Timestamp("2025-03-17"), params=params)
-    fail = ns.input_series("task_failure_rate", params, ds)
+    fail = registry.input_series("task_error_rate", ds)
     # week 03-03: 3 attempts, 1 failed -> 1/3; week 03-10: 1 attempt, 0 failed
     assert records(fail, "period", "numerator", "denominator") == [("2025-03-03", 1.0, 3.0), ("2025-03-10", 0.0, 1.0)]
-    done = ns.input_series("task_completion_rate", params, ds)
+    done = registry.input_series("task_completion_rate", ds)
     assert list(done["value"]) == pytest.approx([1 / 3, 1.0])
 
 
@@ -499,7 +488,7 @@ def test_score_candidates_on_a_synthetic_product():
         {"name": "busy_users", "label": "Users completing 2+ tasks a week", "event": "task_completed",
          "per": "user", "threshold": 2, "scores": {"customer_value": 4}}]}})
     ds = Dataset(events=events, spend=spend, as_of=end, params=params)
-    scores = ns.score_candidates(params, ds, n_boot=30)
+    scores = ns.score_candidates(ds, n_boot=30)
     by = scores.set_index("candidate")
     assert scores["candidate"].tolist() == ["busy_users", "weekly_signups"]
     assert bool(by.loc["weekly_signups", "vanity"]) and not bool(by.loc["busy_users", "vanity"])
@@ -510,12 +499,13 @@ def test_score_candidates_on_a_synthetic_product():
     assert r["score"] == pytest.approx(0.4 * r["checklist_points"] + 0.4 * r["leading_points"]
                                        + 0.2 * r["sensitivity_points"] - r["vanity_penalty"])
     assert r["checklist_points"] == pytest.approx(100 * ((4 + 3 * 8) / 9 - 1) / 4)  # unscored items count 3
-    assert by.loc["weekly_signups", "reason"].startswith("**Weekly sign-ups**")
-    assert "vanity metric" in by.loc["weekly_signups", "reason"]
-    assert "wins" in by.loc["busy_users", "reason"]
-    tree = ns.metric_tree(params, ds, north_star="busy_users")
+    why = dict(zip(scores["candidate"], story.reasons(scores)))
+    assert why["weekly_signups"].startswith("**Weekly sign-ups**")
+    assert "vanity metric" in why["weekly_signups"]
+    assert "wins" in why["busy_users"]
+    tree = registry.metric_tree(ds, north_star="busy_users")
     assert tree.iloc[0]["metric"] == "busy_users" and tree.iloc[0]["direction"] in ("up", "down", "flat")
-    assert "Vanity metric**: Weekly sign-ups moves" in ns.classic_mistakes(scores, ns.classify_kpis(params), tree)
+    assert "Vanity metric**: Weekly sign-ups moves" in story.classic_mistakes(scores, ns.classify_kpis(params), tree)
 
 
 @needs_sample
@@ -523,7 +513,7 @@ def test_explorer_draws_both_tabs_and_redraws(growth):
     from pmplaybook.widgets.north_star import north_star_explorer
 
     params, ds = growth
-    tabs = north_star_explorer(params, ds, action="task_completed", within_days=7)
+    tabs = north_star_explorer(ds, action="task_completed", within_days=7)
     (pick, candidate_view), (controls, magic_view) = tabs.children[0].children, tabs.children[1].children
     assert "<svg" in candidate_view.value and "<svg" in magic_view.value
     before = candidate_view.value

@@ -32,7 +32,8 @@ def make_notebook(path, body):
 
 
 OK_BODY = [
-    "from pmplaybook import config, data, kpis as kpi_log, charts\n"
+    "from pmplaybook import config, data, charts\n"
+    "from pmplaybook.report import kpis as kpi_log\n"
     "import altair as alt\n"
     "from IPython.display import Markdown\n"
     "params = config.load_params(params_file or team)\n"
@@ -42,7 +43,7 @@ OK_BODY = [
     "alt.Chart(counts).mark_bar().encode(x='event', y='event_count').properties(title='Events')",
     "Markdown('Events seen: ' + ', '.join(counts.event))",
     "kpis.record('week4_retention', counts.event_count.sum() / 10, unit='share', label='Week-4 retention')",
-    "kpis.record('events', counts.event_count.sum(), label='Events')",
+    "kpis.record('north_star', counts.event_count.sum(), label='Events')",
 ]
 
 
@@ -98,7 +99,7 @@ def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
 
     # summary.json with target and status; the index links both and shows the failure
     summary = json.loads((team_dir / "summary.json").read_text())
-    assert [k["name"] for k in summary["kpis"]] == ["events", "week4_retention"]
+    assert [k["name"] for k in summary["kpis"]] == ["north_star", "week4_retention"]
     kpi = summary["kpis"][1]
     assert (kpi["name"], kpi["value"], kpi["target"], kpi["status"], kpi["change"]) == \
         ("week4_retention", 0.4, 0.25, "green", None)
@@ -106,7 +107,7 @@ def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
     assert "2025-03-05/tiny/01_ok.html" in index and "02_fail (failed)" in index
     # the team's KPI (it has a target) up front, the other headline figure folded away
     assert index.index("Week-4 retention: <b>40.0%") < index.index("<details><summary>1 more headline figure<")
-    assert index.index("<details>") < index.index("Events: <b>4.00")
+    assert index.index("<details>") < index.index("Events: <b>4<")
     assert "<script>window.__pwned" not in index
 
     # KPI history: a row per KPI; a second run with the same as_of gives the same reports and no duplicate
@@ -117,7 +118,7 @@ def test_runner_writes_reports_isolates_failures_and_escapes(small_team):
     for name in first:
         assert first[name] == second[name], f"{name} differs between two runs of the same as_of"
     history = report.kpi_history(out)
-    assert sorted(history.name) == ["events", "week4_retention"]  # one row per KPI, no duplicates
+    assert sorted(history.name) == ["north_star", "week4_retention"]  # one row per KPI, no duplicates
     assert history.set_index("name").value["week4_retention"] == 0.4
 
     # a later as_of records the change since the previous run

@@ -11,17 +11,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ev
 
 from pmplaybook import config, retention
+from pmplaybook.narrative import retention as story
 from pmplaybook.data import load_events
-
-
-def ev(rows, **extra):
-    """rows: (user, 'YYYY-MM-DD HH:MM' in UTC, event[, extra values...])."""
-    frame = pd.DataFrame([r[:3] for r in rows], columns=["user_id", "timestamp", "event"])
-    for i, name in enumerate(extra):
-        frame[name] = [r[3 + i] for r in rows]
-    return load_events(frame)
 
 
 def cells(table, *cols):
@@ -48,7 +42,7 @@ WEEKLY = ev([
 
 
 def test_iso_weeks_first_time_on():
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", as_of="2025-03-31")
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", as_of="2025-03-31")
     assert list(t.columns) == ["cohort", "period", "cohort_size", "retained", "rate", "ci_low", "ci_high",
                                "complete"]
     # cohort 03-03 = {a, b}: p0 both; p1 (03-10..16) a on 03-11 and b on 03-10; p2 (03-17..23) a; p3 nobody.
@@ -67,7 +61,7 @@ def test_iso_weeks_first_time_on():
 
 
 def test_iso_weeks_on_or_after():
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", mode="on_or_after", as_of="2025-03-31")
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", mode="on_or_after", as_of="2025-03-31")
     # cohort 03-03: a's last return in p2, b's in p1 -> p0 2, p1 2, p2 1 (a), p3 0.
     # cohort 03-10: c returns in p2 -> counted at p0, p1 and p2 (unbounded: "in k or later").
     assert cells(t, "retained") == {
@@ -77,7 +71,7 @@ def test_iso_weeks_on_or_after():
 
 
 def test_sunday_weeks_and_incomplete_cells_are_nan():
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", week_start="sunday", as_of="2025-03-31")
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", week_start="sunday", as_of="2025-03-31")
     # Sunday weeks: a (Mon 03-03) -> week of Sun 03-02; b (Sun 03-09) and c (Wed 03-12) -> week of 03-09.
     # cohort 03-02 = {a}: p1 (03-09..15) 03-11; p2 (03-16..22) none; p3 (03-23..29) Sun 03-23;
     #   p4 = week of Sun 03-30: started (03-30 < as_of) but ends 04-06 > as_of -> incomplete, rate NaN.
@@ -100,12 +94,12 @@ def test_sunday_weeks_and_incomplete_cells_are_nan():
 
 
 def test_periods_caps_the_table():
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", as_of="2025-03-31", periods=1)
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", as_of="2025-03-31", periods=1)
     assert sorted(t.period.unique()) == [0, 1] and len(t) == 4
 
 
 def test_return_event_limits_what_counts():
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", return_event=["task_completed"],
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", return_event=["task_completed"],
                                    as_of="2025-03-31")
     # period 0 now counts only tasks in the sign-up week: none of a, b, c did one -> 0
     assert cells(t, "retained")[("2025-03-03", 0)] == (0,)
@@ -126,7 +120,7 @@ MONTHLY = ev([
 
 
 def test_calendar_months_utc():
-    t = retention.cohort_retention(MONTHLY, "month", cohort_event="signup", as_of="2025-04-15")
+    t = retention.cohort_retention(MONTHLY, period="month", cohort_event="signup", as_of="2025-04-15")
     # UTC: a signs up in January; Feb 1 01:00 -> p1 (Feb), Mar 15 -> p2; April started, not ended -> p3 NaN.
     # b signs up in February; Feb 28 -> p0; nothing in March -> p1 0; April 2 -> p2 incomplete (1 so far).
     assert cells(t, "retained", "rate", "complete") == {
@@ -138,7 +132,7 @@ def test_calendar_months_utc():
 
 
 def test_calendar_months_in_new_york():
-    t = retention.cohort_retention(MONTHLY, "month", cohort_event="signup", as_of="2025-04-15",
+    t = retention.cohort_retention(MONTHLY, period="month", cohort_event="signup", as_of="2025-04-15",
                                    timezone="America/New_York")
     # New York is UTC-5 in winter: Feb 1 01:00 UTC is Jan 31 20:00 local, so it falls in a's cohort month
     # (p0) and a is NOT retained in February (p1 = 0); March 15 is still p2.
@@ -152,7 +146,8 @@ def test_days():
         ("a", "2025-03-02 09:00", "x"),
         ("a", "2025-03-04 20:00", "x"),
         ("b", "2025-03-02 10:00", "signup"),
-    ]), "day", cohort_event="signup")
+    ]),
+                                   period="day", cohort_event="signup")
     # default as_of = the day after the last event = 03-05. cohort 03-01 {a}: p1 (03-02) yes, p2 no, p3 yes.
     # cohort 03-02 {b}: p0 only. Days 03-01..03-04 have all ended before 03-05.
     assert cells(t, "retained", "complete") == {
@@ -164,8 +159,8 @@ def test_days():
 
 def test_timezone_cuts_sunday_night_into_monday():
     events = ev([("a", "2025-03-05 10:00", "signup"), ("a", "2025-03-09 23:30", "x")])
-    utc = cells(retention.cohort_retention(events, "week", as_of="2025-03-24"), "retained")
-    berlin = cells(retention.cohort_retention(events, "week", as_of="2025-03-24", timezone="Europe/Berlin"),
+    utc = cells(retention.cohort_retention(events, period="week", as_of="2025-03-24"), "retained")
+    berlin = cells(retention.cohort_retention(events, period="week", as_of="2025-03-24", timezone="Europe/Berlin"),
                    "retained")
     # UTC: 23:30 on Sunday 03-09 is still the sign-up week -> p1 = 0.
     # Berlin (UTC+1): it is 00:30 on Monday 03-10 -> the next week -> p1 = 1.
@@ -185,7 +180,7 @@ ROLLING = ev([
 
 
 def test_rolling_windows_and_their_completeness():
-    t = retention.cohort_retention(ROLLING, "week", windows="rolling", as_of="2025-03-24")
+    t = retention.cohort_retention(ROLLING, period="week", windows="rolling", as_of="2025-03-24")
     # both first events fall in ISO week 03-03, so that is the cohort label.
     # k0: both; k1: a's 03-12 11:00 is in k0, b none -> 0; k2: b -> 1.
     # completeness: the latest first event is b's 03-07 08:00; k1 ends 03-21 08:00 <= as_of 03-24 -> complete;
@@ -193,13 +188,13 @@ def test_rolling_windows_and_their_completeness():
     assert cells(t, "retained", "rate", "complete") == {
         ("2025-03-03", 0): (2, 1.0, True), ("2025-03-03", 1): (0, 0.0, True), ("2025-03-03", 2): (1, None, False),
     }
-    later = retention.cohort_retention(ROLLING, "week", windows="rolling", as_of="2025-03-29")
+    later = retention.cohort_retention(ROLLING, period="week", windows="rolling", as_of="2025-03-29")
     # as_of 03-29: k2 ended for both (03-28 08:00) -> complete 1/2; k3 started for a (03-26 12:00) -> NaN.
     assert cells(later, "retained", "rate", "complete") == {
         ("2025-03-03", 0): (2, 1.0, True), ("2025-03-03", 1): (0, 0.0, True),
         ("2025-03-03", 2): (1, 0.5, True), ("2025-03-03", 3): (0, None, False),
     }
-    calendar = cells(retention.cohort_retention(ROLLING, "week", as_of="2025-03-24"), "retained")
+    calendar = cells(retention.cohort_retention(ROLLING, period="week", as_of="2025-03-24"), "retained")
     assert calendar[("2025-03-03", 1)] == (1,)  # the same event is in calendar week 1
 
 
@@ -217,13 +212,13 @@ RECURRING = ev([
 
 
 def test_first_time_vs_recurring_cohorts():
-    first = retention.cohort_retention(RECURRING, "week", cohort_event="task_completed", as_of="2025-03-31")
+    first = retention.cohort_retention(RECURRING, period="week", cohort_event="task_completed", as_of="2025-03-31")
     # first time: a -> cohort 03-03 (active p0..p3); b -> cohort 03-10 (p0, p1; nothing in 03-24 -> p2 0)
     assert cells(first, "cohort_size", "retained") == {
         ("2025-03-03", 0): (1, 1), ("2025-03-03", 1): (1, 1), ("2025-03-03", 2): (1, 1), ("2025-03-03", 3): (1, 1),
         ("2025-03-10", 0): (1, 1), ("2025-03-10", 1): (1, 1), ("2025-03-10", 2): (1, 0),
     }
-    rec = retention.cohort_retention(RECURRING, "week", cohort_event="task_completed", cohort_type="recurring",
+    rec = retention.cohort_retention(RECURRING, period="week", cohort_event="task_completed", cohort_type="recurring",
                                      as_of="2025-03-31")
     # recurring: a is in cohorts 03-03 and 03-17, b in 03-10 and 03-17 (nobody did a task in 03-24).
     # cohort 03-17 = {a, b}: p0 both; p1 (03-24) a only.
@@ -246,7 +241,7 @@ def test_segment_is_the_value_at_the_first_cohort_event():
         ("c", "2025-03-12 09:00", "x", "ios"),
         ("d", "2025-03-05 09:00", "signup", None),
     ], platform=None)
-    t = retention.cohort_retention(events, "week", cohort_event="signup", segment="platform", as_of="2025-03-17")
+    t = retention.cohort_retention(events, period="week", cohort_event="signup", segment="platform", as_of="2025-03-17")
     assert list(t.columns) == ["cohort", "segment", "period", "cohort_size", "retained", "rate", "ci_low",
                                "ci_high", "complete"]
     # ios = {a, c}: both back in week 1; android = {b}: not; d has no platform -> "(missing)"
@@ -332,7 +327,7 @@ def test_lifecycle_on_a_tiny_table():
         ("c", "2025-03-04 09:00", "x"), ("c", "2025-03-10 09:00", "x"), ("c", "2025-03-18 09:00", "x"),
         ("d", "2025-03-19 09:00", "x"),
     ])
-    lc = retention.lifecycle(events, "week", as_of="2025-03-31")
+    lc = retention.lifecycle(events, period="week", as_of="2025-03-31")
     # W 03-03: a, c new.  W 03-10: b new; a, c returning.  W 03-17: d new; c returning; a, b dormant (-2).
     # W 03-24: a resurrecting (active before, not in 03-17); c, d dormant (-2).
     assert lc["period"].dt.strftime("%m-%d").tolist() == ["03-03", "03-10", "03-17", "03-24"]
@@ -341,7 +336,7 @@ def test_lifecycle_on_a_tiny_table():
     # quick ratio = (new + resurrecting) / dormant: 03-17 -> 1/2, 03-24 -> 1/2
     assert lc["quick_ratio"].tolist()[2:] == [0.5, 0.5]
     assert lc["complete"].all()
-    partial = retention.lifecycle(events, "week", as_of="2025-03-27")
+    partial = retention.lifecycle(events, period="week", as_of="2025-03-27")
     assert not partial["complete"].iloc[-1]
 
 
@@ -363,7 +358,7 @@ ACTIVATION = ev([
 
 def test_activated_users_is_an_ibis_table_worked_by_hand():
     rule = config.ActivationRule(event="task_completed", at_least=2, within_days=3)
-    t = retention.activated_users(ACTIVATION, "signup", rule, as_of="2025-03-10")
+    t = retention.activated_users(ACTIVATION, signup_event="signup", rule=rule, as_of="2025-03-10")
     import ibis
     assert isinstance(t, ibis.Table)
     got = t.order_by("user_id").execute().set_index("user_id")
@@ -406,7 +401,7 @@ def test_plateau_rule_by_hand():
     # (> -0.5) and none below week 4's Wilson lower bound (19.3%); from week 3 on the slope is -0.7 -> not yet.
     assert p.found and p.period == 4
     assert p.level == pytest.approx((420 + 412 + 410 + 405 + 404) / 10000)
-    assert "week 4" in p.sentence
+    assert "week 4" in story.plateau_finding(p)
     falling = curve.assign(retained=[2000, 900, 800, 700, 600, 500, 400, 300, 200])
     assert not retention.plateau(falling).found
 
@@ -439,7 +434,7 @@ def test_stickiness_matches_brute_force_in_a_time_zone():
 
 def test_cohort_table_matches_brute_force_pandas():
     frame = _random_log(seed=2)
-    t = retention.cohort_retention(load_events(frame), "week", cohort_event="signup", return_event="x",
+    t = retention.cohort_retention(load_events(frame), period="week", cohort_event="signup", return_event="x",
                                    as_of="2025-05-19", timezone="America/New_York")
     local = frame.assign(ts=frame.timestamp.dt.tz_localize("UTC").dt.tz_convert("America/New_York").dt.tz_localize(None))
     local = local[local.ts < "2025-05-19"]
@@ -459,7 +454,6 @@ def test_cohort_table_matches_brute_force_pandas():
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import ibis  # noqa: E402
 
 SAMPLE_DIR = Path(os.environ.get("PMP_SAMPLE_DIR", config.DATA_DIR))
 needs_sample = pytest.mark.skipif(not (SAMPLE_DIR / "truth.json").exists(), reason="sample data not generated")
@@ -486,7 +480,7 @@ def test_sample_campaign_cohort_keeps_few_users(sample):
     events, truth, as_of = sample
     want = truth["campaign_cohort"]
     # truth: Monday sign-up weeks (UTC); active in rolling week 4 after sign-up
-    t = retention.cohort_retention(events, "week", cohort_event="signup", windows="rolling", periods=4, as_of=as_of)
+    t = retention.cohort_retention(events, period="week", cohort_event="signup", windows="rolling", periods=4, as_of=as_of)
     cell = t[(t.cohort == want["week_start"]) & (t.period == 4)].iloc[0]
     assert cell.cohort_size == want["cohort_signups"]
     assert cell.rate == pytest.approx(want["week4_retention_cohort"], abs=1e-6)
@@ -494,9 +488,9 @@ def test_sample_campaign_cohort_keeps_few_users(sample):
     s, n = _pooled(neighbours, 4)
     assert s / n == pytest.approx(want["week4_retention_neighbours"], abs=1e-6)
     # the finding (calendar weeks, as in the notebook) names that cohort and its channel
-    calendar = retention.cohort_retention(events, "week", cohort_event="signup", periods=4, as_of=as_of)
-    mix = retention.cohort_retention(events, "week", cohort_event="signup", periods=0, segment="channel", as_of=as_of)
-    text = retention.weak_cohort_finding(calendar, at=4, mix={"channel": mix})
+    calendar = retention.cohort_retention(events, period="week", cohort_event="signup", periods=4, as_of=as_of)
+    mix = retention.cohort_retention(events, period="week", cohort_event="signup", periods=0, segment="channel", as_of=as_of)
+    text = story.weak_cohort_finding(calendar, at=4, mix={"channel": mix})
     assert want["week_start"] in text and "channel = email_campaign" in text
 
 
@@ -509,7 +503,7 @@ def test_sample_android_collapses_after_the_release(sample):
         signups = events.filter((events.event == "signup") & (events.timestamp >= pd.Timestamp(window[0]))
                                 & (events.timestamp < pd.Timestamp(window[1])))
         chosen = events.semi_join(signups.select("user_id").distinct(), "user_id")
-        t = retention.cohort_retention(chosen, "week", cohort_event="signup", windows="rolling", periods=4,
+        t = retention.cohort_retention(chosen, period="week", cohort_event="signup", windows="rolling", periods=4,
                                        segment="platform", as_of=as_of)
         for platform, figures in want["week4_retention"].items():
             s, n = _pooled(t, 4, platform)
@@ -517,7 +511,7 @@ def test_sample_android_collapses_after_the_release(sample):
             assert s / n == pytest.approx(figures[key], abs=1e-6), (platform, key)
     # and the notebook's search finds it: android, split within two weeks of the release
     tables = retention.segment_tables(events, ["channel", "platform"], cohort_event="signup", periods=4, as_of=as_of)
-    text = retention.collapse_search(tables, at=4)
+    text = story.collapse_search(tables, at=4)
     assert "platform = android" in text
     split = pd.Timestamp(text.split("from the week of ")[1][:10])
     assert abs((split - pd.Timestamp(want["release_date"])).days) <= 14
@@ -532,7 +526,7 @@ def test_sample_holiday_spike_leaves_retention_flat(sample):
     daily = retention.stickiness(events, as_of=as_of, event=active).set_index("date")
     days = pd.date_range(want["start_date"], want["end_date"])
     assert daily.loc[days, "dau"].tolist() == want["spike_dau"]
-    t = retention.cohort_retention(events, "week", cohort_event="signup", windows="rolling", periods=1, as_of=as_of)
+    t = retention.cohort_retention(events, period="week", cohort_event="signup", windows="rolling", periods=1, as_of=as_of)
     for c in want["cohort_week1_retention"]:
         cell = t[(t.cohort == c["week_start"]) & (t.period == 1)].iloc[0]
         assert (cell.cohort_size, cell.rate) == (c["users"], pytest.approx(c["week1_retention"], abs=1e-6))
@@ -544,7 +538,7 @@ def test_sample_holiday_spike_leaves_retention_flat(sample):
     assert holiday["before_rate"] == pytest.approx(want["week1_retention_before"], abs=1e-6)
     assert holiday["lift"] >= want["lift"] * 0.8  # truth's baseline = weekday median; ours all days
     assert not holiday["significant"]  # the cohorts around it retain as usual
-    text = retention.spike_finding(daily.reset_index(), t, at=1)
+    text = story.spike_finding(daily.reset_index(), t, at=1)
     assert "01 December" in text and "did not move retention" in text
 
 
@@ -573,7 +567,7 @@ def test_sample_activated_users_plateau(sample):
 def test_charts_build_with_incomplete_cells_and_segments():
     from pmplaybook.charts import retention as rcharts
 
-    t = retention.cohort_retention(WEEKLY, "week", cohort_event="signup", week_start="sunday", as_of="2025-03-31")
+    t = retention.cohort_retention(WEEKLY, period="week", cohort_event="signup", week_start="sunday", as_of="2025-03-31")
     spec = rcharts.cohort_heatmap(t, period="week").to_dict()
     values = next(iter(spec["datasets"].values()))
     assert any(v["rate"] is None and v["complete"] is False for v in values)  # blank, not 0

@@ -1,8 +1,7 @@
 """Conversion funnels: ordered, strict and unordered, with conversion windows, exclusions and
 users still in progress.
 
-Semantics (DESIGN.md, made precise here; every rule is pinned by a hand-worked test in
-``tests/test_funnel.py``):
+Semantics (every rule is pinned by a hand-worked test of the funnel test suite):
 
 * **Attempts.** An attempt starts at an event matching step 1 (for ``order="unordered"``: at any event
   matching any step). A user may have many attempts; the user counts at the **furthest step of their
@@ -40,7 +39,7 @@ after step k-1" is an ASOF-style lookup written portably (a UNION ALL of the att
 then one running MIN over each user's rows in descending time), after a hash join that keeps only step
 events inside some attempt's window. Strict funnels use LEAD over the user's whole stream. Only the per-step
 aggregates come back as pandas. On 10.5M simulated events a four-step 14-day funnel takes about 1.3x the
-time of a hand-written DuckDB ASOF-join query (``benchmarks/bench_funnel.py``).
+time of a hand-written DuckDB ASOF-join query (the funnel benchmark).
 """
 
 from __future__ import annotations
@@ -52,13 +51,15 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .config import FunnelStep, duration_string, parse_duration
-from .data import resolve_as_of
-from .engines import local_time, seconds_between
-from .stats import add_wilson, wilson_interval
+from .core.calendar import uses_calendar
+from .config import FunnelStep
+from .core import checks
+from .core.calendar import PERIODS, parse_duration, period_end, period_start_utc, resolve_as_of
+from .core.engines import seconds_between
+from .core.formatting import MISSING
+from .core.stats import add_wilson, wilson_interval
 
 ORDERS = ("ordered", "strict", "unordered")
-MISSING_SEGMENT = "(missing)"
 
 __all__ = [
     "funnel", "funnel_users", "time_to_convert", "conversion_over_time", "biggest_drop",
@@ -117,16 +118,6 @@ def normalize_steps(steps, events: ibis.Table | None = None, what: str = "steps"
     return out
 
 
-def _as_of_local(events: ibis.Table, as_of, timezone: str) -> pd.Timestamp:
-    """``as_of`` as a naive local day (the first day not covered); see :func:`data.resolve_as_of`."""
-    return resolve_as_of(events, as_of, timezone)[0]
-
-
-def _as_of_utc(events: ibis.Table, as_of, timezone: str) -> pd.Timestamp:
-    """``as_of`` (read in the team's ``timezone``) as a naive UTC instant."""
-    return resolve_as_of(events, as_of, timezone)[1]
-
-
 def _check(order: str, segment, events: ibis.Table, steps: list[Step]) -> None:
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
@@ -171,7 +162,8 @@ def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusi
     return both.filter(both._side == 1).drop("_ts", "_side")
 
 
-def funnel_users(events: ibis.Table, steps, window="14d", order: str = "ordered", exclusions=None,
+@uses_calendar
+def funnel_users(events: ibis.Table, steps, *, window="14d", order: str = "ordered", exclusions=None,
                  segment: str | None = None, as_of=None, timezone: str = "UTC") -> ibis.Table:
     """The best attempt of every user who entered the funnel (an ibis table, one row per user).
 
@@ -186,14 +178,14 @@ def funnel_users(events: ibis.Table, steps, window="14d", order: str = "ordered"
     if isinstance(exclusions, str):
         exclusions = [exclusions]
     window_td = parse_duration(window)
-    cutoff = _as_of_utc(events, as_of, timezone)
+    cutoff = resolve_as_of(events, as_of, timezone)[1]
     n = len(steps)
     w = ibis.interval(seconds=int(window_td.total_seconds()))
 
     ev = events.filter(events.timestamp < cutoff)
     conds = {f"m{j}": s.condition(ev) for j, s in enumerate(steps, start=1)}
     excl = ev.event.isin(exclusions) if exclusions else ibis.literal(False)
-    seg = (ev[segment].cast("string").fill_null(MISSING_SEGMENT) if segment else ibis.literal("all"))
+    seg = (ev[segment].cast("string").fill_null(MISSING) if segment else ibis.literal("all"))
 
     if order == "strict":
         # Each event is a position in the user's stream; ties are put in funnel order.
@@ -261,12 +253,13 @@ def funnel_users(events: ibis.Table, steps, window="14d", order: str = "ordered"
     a = a.mutate(rn=ibis.row_number().over(best), best_reach=a.furthest.max().over(user),
                  any_open=a.open_.any().over(user))
     a = a.filter(a.rn == 0)
-    return a.select("user_id", segment=a.seg.fill_null(MISSING_SEGMENT), start=a.start, furthest=a.furthest,
+    return a.select("user_id", segment=a.seg.fill_null(MISSING), start=a.start, furthest=a.furthest,
                     in_progress=(a.best_reach < n) & a.any_open,
                     **{f"c_{k}": a[f"c_{k}"] for k in range(1, n + 1)})
 
 
-def funnel(events: ibis.Table, steps, window="14d", order: str = "ordered", exclusions=None,
+@uses_calendar
+def funnel(events: ibis.Table, steps, *, window="14d", order: str = "ordered", exclusions=None,
            segment: str | None = None, as_of=None, timezone: str = "UTC") -> pd.DataFrame:
     """Conversion through a sequence of steps, with windows, exclusions and in-progress users.
 
@@ -319,7 +312,8 @@ def funnel(events: ibis.Table, steps, window="14d", order: str = "ordered", excl
     [{'step': 1, 'event': 'signup', 'users': 2, 'conversion': 1.0}, {'step': 2, 'event': 'project_created', 'users': 1, 'conversion': 0.5}]
     """
     steps = normalize_steps(steps, events)
-    users = funnel_users(events, steps, window, order, exclusions, segment, as_of, timezone)
+    users = funnel_users(events, steps, window=window, order=order, exclusions=exclusions, segment=segment, as_of=as_of,
+                         timezone=timezone)
     n = len(steps)
     aggs = {}
     done = ~users.in_progress
@@ -375,26 +369,6 @@ def biggest_drop(table: pd.DataFrame) -> pd.Series | None:
     return rest.loc[rest["step_conversion"].idxmin()]
 
 
-def describe(table: pd.DataFrame, window=None) -> str:
-    """A sentence on a :func:`funnel` result: overall conversion and the biggest leak, computed."""
-    if table.empty or table["users"].iloc[0] == 0:
-        return "No user entered this funnel in the period."
-    first, last = table.iloc[0], table.iloc[-1]
-    within = f" within {duration_string(parse_duration(window))}" if window is not None else ""
-    text = (f"Of {first['users']:,} users who did **{first['event']}**, {last['users']:,} "
-            f"({last['conversion']:.1%}, 95% CI {last['ci_low']:.1%}-{last['ci_high']:.1%}) reached "
-            f"**{last['event']}**{within}.")
-    leak = biggest_drop(table)
-    if leak is not None:
-        prev = table.loc[table["step"] == leak["step"] - 1, "event"].iloc[0]
-        text += (f" The biggest leak is **{prev} -> {leak['event']}**: only {leak['step_conversion']:.1%} "
-                 f"make that step ({leak['dropped']:,} users lost).")
-    prog = int(table["in_progress"].iloc[0])
-    if prog:
-        text += f" {prog:,} more users are still inside their window and are not counted yet."
-    return text
-
-
 @dataclass
 class ConversionTimes:
     """Distribution of the time to convert: ``quantiles`` (one row: users, mean, p10, p25, median, p75,
@@ -422,7 +396,8 @@ def _hours_label(h: float) -> str:
     return f"{h / 24:g}d"
 
 
-def time_to_convert(events: ibis.Table, from_step, to_step, window="14d", order: str = "ordered",
+@uses_calendar
+def time_to_convert(events: ibis.Table, from_step, to_step, *, window="14d", order: str = "ordered",
                     exclusions=None, as_of=None, timezone: str = "UTC") -> ConversionTimes:
     """How long users take from ``from_step`` to ``to_step`` (a two-step funnel), among users who made it.
 
@@ -435,11 +410,12 @@ def time_to_convert(events: ibis.Table, from_step, to_step, window="14d", order:
     >>> ev = load_events(pd.DataFrame({"user_id": ["a", "a", "b", "b"],
     ...     "timestamp": ["2025-01-01 10:00", "2025-01-01 12:00", "2025-01-01 09:00", "2025-01-02 09:00"],
     ...     "event": ["signup", "project_created"] * 2}))
-    >>> t = time_to_convert(ev, "signup", "project_created", "7d", as_of="2025-02-01")
+    >>> t = time_to_convert(ev, "signup", "project_created", window="7d", as_of="2025-02-01")
     >>> t.quantiles[["users", "median_hours"]].to_dict("records")
     [{'users': 2, 'median_hours': 13.0}]
     """
-    users = funnel_users(events, [from_step, to_step], window, order, exclusions, None, as_of, timezone)
+    users = funnel_users(events, [from_step, to_step], window=window, order=order, exclusions=exclusions, segment=None,
+                         as_of=as_of, timezone=timezone)
     done = users.filter((users.furthest >= 2) & ~users.in_progress)
     hours = seconds_between(done.c_2, done.c_1) / 3600.0
     q = done.aggregate(users=done.count(), mean_hours=hours.mean(),
@@ -465,10 +441,8 @@ def time_to_convert(events: ibis.Table, from_step, to_step, window="14d", order:
                                     "cumulative_share"]])
 
 
-_PERIODS = ("day", "week", "month")
-
-
-def conversion_over_time(events: ibis.Table, steps, window="14d", period: str = "week", order: str = "ordered",
+@uses_calendar
+def conversion_over_time(events: ibis.Table, steps, *, window="14d", period: str = "week", order: str = "ordered",
                          exclusions=None, as_of=None, timezone: str = "UTC",
                          week_start: str = "monday") -> pd.DataFrame:
     """Funnel completion by entry period (the period, in the team's time zone, of the best attempt's
@@ -477,29 +451,24 @@ def conversion_over_time(events: ibis.Table, steps, window="14d", period: str = 
     Returns one row per period: ``period`` (its first day), ``users`` (entered, in-progress excluded),
     ``converted`` (completed every step), ``in_progress``, ``rate``, ``ci_low``, ``ci_high`` (Wilson),
     ``complete`` (True when every window opened in the period has closed by ``as_of``). The rate of an
-    incomplete period is NaN, never a misleadingly low number (DESIGN.md's cohort rule).
+    incomplete period is NaN, never a misleadingly low number (the cohort rule).
 
     >>> import pandas as pd
     >>> from pmplaybook.data import load_events
     >>> ev = load_events(pd.DataFrame({"user_id": ["a", "a", "b"],
     ...     "timestamp": ["2025-01-06 10:00", "2025-01-07 10:00", "2025-01-08 09:00"],
     ...     "event": ["signup", "project_created", "signup"]}))
-    >>> conversion_over_time(ev, ["signup", "project_created"], "7d", as_of="2025-03-01")[["users", "converted", "rate"]].to_dict("records")
+    >>> conversion_over_time(ev, ["signup", "project_created"], window="7d", as_of="2025-03-01")[["users", "converted", "rate"]].to_dict("records")
     [{'users': 2, 'converted': 1, 'rate': 0.5}]
     """
-    if period not in _PERIODS:
-        raise ValueError(f"period must be one of {', '.join(_PERIODS)}, got {period!r}")
+    checks.choice("period", period, PERIODS)
     if week_start not in ("monday", "sunday"):
         raise ValueError(f"week_start must be 'monday' or 'sunday', got {week_start!r}")
     steps = normalize_steps(steps, events)
     n = len(steps)
-    users = funnel_users(events, steps, window, order, exclusions, None, as_of, timezone)
-    local = local_time(users.start, timezone)
-    if period == "week" and week_start == "sunday":
-        p = (local + ibis.interval(days=1)).truncate("W") - ibis.interval(days=1)
-    else:
-        p = local.truncate({"day": "D", "week": "W", "month": "M"}[period])
-    users = users.mutate(period=p.cast("date"))
+    users = funnel_users(events, steps, window=window, order=order, exclusions=exclusions, segment=None, as_of=as_of,
+                         timezone=timezone)
+    users = users.mutate(period=period_start_utc(users.start, period, timezone, week_start).cast("date"))
     out = users.group_by("period").aggregate(
         users=(~users.in_progress).cast("int64").sum(),
         converted=((users.furthest >= n) & ~users.in_progress).cast("int64").sum(),
@@ -507,10 +476,9 @@ def conversion_over_time(events: ibis.Table, steps, window="14d", period: str = 
     ).order_by("period").execute()
     out["period"] = pd.to_datetime(out["period"])
     out = add_wilson(out, "converted", "users")
-    length = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1)}[period]
-    as_of_local = _as_of_local(events, as_of, timezone)
+    as_of_local = resolve_as_of(events, as_of, timezone)[0]
     window_td = pd.Timedelta(parse_duration(window))
-    out["complete"] = (out["period"] + length + window_td) <= as_of_local.normalize()
+    out["complete"] = (period_end(out["period"], period) + window_td) <= as_of_local.normalize()
     out.loc[~out["complete"], ["rate", "ci_low", "ci_high"]] = np.nan
     return out[["period", "users", "converted", "in_progress", "rate", "ci_low", "ci_high", "complete"]]
 

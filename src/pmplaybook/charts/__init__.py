@@ -10,7 +10,29 @@ self-contained interactive charts in the HTML page.
 
 from __future__ import annotations
 
-import altair as alt
+import sys
+
+
+def _import_altair():
+    """Import Altair without jsonschema's IRI grammar.
+
+    jsonschema (which Altair imports) loads ``rfc3987_syntax`` when it is installed (jupyter-events pulls it
+    in), and that package builds a grammar at import: 1.5 s of every kernel start, for an "iri" format
+    check the playbook never uses. The module is marked absent only while jsonschema is first imported,
+    then the mark is taken away again, so nothing else in the process sees a difference.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import altair
+        return altair
+    sys.modules["rfc3987_syntax"] = None
+    try:
+        import altair
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return altair
+
+
+alt = _import_altair()
 
 MIMETYPE = "application/vnd.vegalite.v5+json"
 
@@ -54,3 +76,18 @@ enable()
 def pct_axis(title: str) -> alt.Axis:
     """An axis that shows a 0-1 rate as a percentage."""
     return alt.Axis(format=".0%", title=title)
+
+
+def section_charts(section):
+    """The charts of an AARRR :class:`~pmplaybook.narrative.aarrr.Section`, stacked into one chart (None
+    when the section has none): each ``("<module>.<function>", kwargs)`` entry names a builder of this
+    package."""
+    import importlib
+
+    charts = []
+    for name, kwargs in section.charts:
+        module, function = name.split(".")
+        charts.append(getattr(importlib.import_module(f"{__name__}.{module}"), function)(**kwargs))
+    if not charts:
+        return None
+    return charts[0] if len(charts) == 1 else alt.vconcat(*charts).resolve_scale(color="independent")

@@ -11,8 +11,11 @@ import textwrap
 import altair as alt
 import pandas as pd
 
+from ..core.formatting import format_value
+from ..core.stats import wilson_interval
+from ..narrative.north_star import change_text
+from ..north_star import WEIGHTS
 from . import AMBER, GREEN, GREY, RED, WIDTH, pct_axis
-from ..stats import wilson_interval
 
 BLUE = "#1f77b4"
 
@@ -26,7 +29,6 @@ def _message(text: str, title: str) -> alt.Chart:
 def candidate_scores(scores: pd.DataFrame, title: str = "North Star candidates: score out of 100") -> alt.Chart:
     """Stacked bars of each candidate's weighted points (checklist, leading indicator, sensitivity), the
     vanity penalty drawn below zero, and the total score as a label."""
-    from ..north_star import WEIGHTS
 
     if scores is None or scores.empty:
         return _message("No North Star candidates in the team's params.", title)
@@ -172,7 +174,6 @@ def magic_number_curve(table: pd.DataFrame, action: str, within_days: float, out
 def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, inputs, guardrail") -> alt.LayerChart:
     """The North Star on top, its inputs below, the guardrail to the side (dashed link), each box coloured
     by its trend (green better, red worse, grey flat or n/a) with the current value and change."""
-    from ..north_star import _change_text, _value_text
 
     if tree is None or tree.empty:
         return _message("No metric tree: the params name no North Star candidate and no inputs.", title)
@@ -190,9 +191,9 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
     t["x"] = [pos.get(i, (0, 0))[0] for i in t.index]
     t["y"] = [pos.get(i, (0, 0))[1] for i in t.index]
     t["role_text"] = t["role"].map({"north_star": "NORTH STAR", "input": "INPUT", "guardrail": "GUARDRAIL"})
-    t["value_text"] = [_value_text(r["current"], r["unit"]) if not str(r["note"]).startswith(("skipped", "not comp"))
+    t["value_text"] = [format_value(r["current"], r["unit"]) if not str(r["note"]).startswith(("skipped", "not comp"))
                        else "n/a" for _, r in t.iterrows()]
-    t["change_text"] = [_change_text(r).replace(" vs the previous 4", "") if r["value_text"] != "n/a" else
+    t["change_text"] = [change_text(r).replace(" vs the previous 4", "") if r["value_text"] != "n/a" else
                         str(r["note"]) for _, r in t.iterrows()]
     t["colour"] = t["status"].map({"better": GREEN, "worse": RED}).fillna(GREY)
     edges = []

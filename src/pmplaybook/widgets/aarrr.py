@@ -6,12 +6,15 @@ from __future__ import annotations
 import ipywidgets as w
 
 from .. import funnel as fn
+from ..core.calendar import uses_calendar
 from ..charts import aarrr as charts
+from ..narrative.aarrr import funnel_finding
 from . import markdown, problem, svg
 from . import table as widget_table
 
 
-def funnel_builder(events, steps=None, window: str = "14d", order: str = "ordered", segments=(),
+@uses_calendar
+def funnel_builder(events, steps=None, *, window: str = "14d", order: str = "ordered", segments=(),
                    as_of=None, timezone: str = "UTC") -> w.VBox:
     """A small form (ordered step tags, window, order, exclusions, segment) with a Run button that draws
     :func:`pmplaybook.funnel.funnel` below it. Event names are offered from the data (one distinct query).
@@ -37,7 +40,7 @@ def funnel_builder(events, steps=None, window: str = "14d", order: str = "ordere
             view.value = problem(exc)
             return
         if seg is None:
-            parts = [svg(charts.journey_funnel(table, title="Your funnel")), markdown(fn.describe(table, window_box.value))]
+            parts = [svg(charts.journey_funnel(table, title="Your funnel")), markdown(funnel_finding(table, window_box.value))]
         else:
             parts = [markdown(f"Conversion through each step, by {seg}:")]
         box.table = table  # the last result, for reuse (and tests)

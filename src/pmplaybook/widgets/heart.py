@@ -13,13 +13,14 @@ from . import markdown, problem, svg
 NONE = "(none)"
 
 
-def heart_explorer(ds, params) -> W.VBox:
+def heart_explorer(ds) -> W.VBox:
     """Return a widget with dropdowns for feature (params ``events.features``), workflow (the values of the
     ``workflow`` column among the team's task events) and segment (params ``segments``), and a view
     showing the feature's adoption curve, the workflow's error and completion rates by segment, and
     NPS by segment. Parts the team's data cannot support say so instead of failing."""
+    params = ds.params
     roles = params.events
-    tz, ws = ds.timezone, params.week_start
+    tz, ws = ds.timezone, ds.week_start
     features = [(f.name, f.event) for f in roles.features] or [(NONE, NONE)]
     has_tasks = bool(roles.task_started and roles.task_completed)
     workflows = [NONE]
@@ -38,14 +39,15 @@ def heart_explorer(ds, params) -> W.VBox:
         try:
             if feature.value != NONE:
                 launched = next((f.launched for f in roles.features if f.event == feature.value), None)
-                table = heart.feature_adoption(ds.events, feature.value, launched, "week", tz, ws, ds.as_of)
+                table = heart.feature_adoption(ds.events, feature.value, launched=launched, period="week", timezone=tz, week_start=ws,
+                                               as_of=ds.as_of)
                 parts.append(svg(hcharts.adoption_curve(table, feature=feature.label)))
             else:
                 parts.append(markdown("This team's params name no feature (events.features)."))
             if has_tasks and workflow.value != NONE:
                 ev = ds.events.filter(ds.events.workflow == workflow.value)
-                table = heart.task_success(ev, roles.task_started, roles.task_completed, roles.task_failed,
-                                           "workflow", "week", seg, timezone=tz, week_start=ws, as_of=ds.as_of)
+                table = heart.task_success(ev, roles.task_started, roles.task_completed, roles.task_failed, workflow="workflow",
+                                           period="week", segment=seg, timezone=tz, week_start=ws, as_of=ds.as_of)
                 metric = "error_rate" if roles.task_failed else "completion_rate"
                 parts.append(svg(hcharts.task_success_trend(
                     table, metric, title=f"{workflow.value}: {metric.replace('_', ' ')}" + (f" by {seg}" if seg else ""))))

@@ -8,17 +8,19 @@ import ipywidgets as W
 
 from .. import north_star as ns
 from ..charts import north_star as nsc
+from ..narrative import north_star as story
 from . import markdown, problem, svg
 
 STYLE = {"description_width": "120px"}
 
 
-def north_star_explorer(params, ds, table=None, scores=None, action: str | None = None,
+def north_star_explorer(ds, table=None, scores=None, action: str | None = None,
                         within_days: float = 7) -> W.Tab:
     """Return a two-tab widget: "Candidate" (dropdown of the team's candidates) and "Magic number"
     (action dropdown, window slider, outcome-week slider, largest threshold)."""
+    params = ds.params
     if table is None:
-        table = ns.candidate_table(params, ds)
+        table = ns.candidate_table(ds)
     labels = [(c.label or c.name, c.name) for c in params.north_star.candidates]
     names = sorted(ds.events.select("event").distinct().execute()["event"])
 
@@ -31,7 +33,8 @@ def north_star_explorer(params, ds, table=None, scores=None, action: str | None 
             return
         parts = [svg(nsc.series_vs_spend(table[table["candidate"] == pick.value]))]
         if scores is not None and pick.value in set(scores["candidate"]):
-            parts.append(markdown(scores.set_index("candidate").loc[pick.value, "reason"]))
+            why = dict(zip(scores["candidate"], story.reasons(scores)))
+            parts.append(markdown(why[pick.value]))
         cand_view.value = "".join(parts)
 
     pick.observe(draw_candidate, names="value")
@@ -47,10 +50,10 @@ def north_star_explorer(params, ds, table=None, scores=None, action: str | None 
     def draw_magic(*_):
         try:
             outcome = f"active_week_{week.value}"
-            t = ns.magic_number(ds.events, act.value, days.value, outcome, params.events.signup,
-                                top.value, ds.timezone, ds.as_of)
+            t = ns.magic_number(ds.events, act.value, within_days=days.value, outcome=outcome, signup_event=params.events.signup,
+                                max_threshold=top.value, timezone=ds.timezone, as_of=ds.as_of)
             magic_view.value = (svg(nsc.magic_number_curve(t, act.value, days.value, week.value))
-                                + markdown(ns.magic_number_finding(t, act.value, days.value, outcome)))
+                                + markdown(story.magic_number_finding(t, act.value, days.value, outcome)))
         except Exception as exc:  # noqa: BLE001 - e.g. no complete outcome window: say why, not a traceback
             magic_view.value = problem(exc)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from .. import retention
+from ..core.calendar import uses_calendar
 from ..charts import retention as rcharts
 from . import problem, svg
 
@@ -14,8 +15,9 @@ ANY = "(any event)"
 NONE = "(none)"
 
 
-def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday", segments=(),
-                       cohort_event: str | None = None, as_of=None, periods: int = 12) -> W.VBox:
+@uses_calendar
+def retention_explorer(events, cohort_event: str | None = None, *, segments=(), periods: int = 12,
+                       timezone: str = "UTC", week_start: str = "monday", as_of=None) -> W.VBox:
     """Return a widget: dropdowns for period, mode, windows, cohort / return event and segment, and an
     output area with the cohort heatmap and the retention curve (by segment when one is chosen)."""
     names = sorted(events.select("event").distinct().execute()["event"])
@@ -33,11 +35,10 @@ def retention_explorer(events, timezone: str = "UTC", week_start: str = "monday"
     def redraw(*_):
         try:
             seg = None if segment.value == NONE else segment.value
-            table = retention.cohort_retention(
-                events, period.value, cohort_event=None if cohort.value == ANY else cohort.value,
-                return_event=None if returning.value == ANY else returning.value, mode=mode.value,
-                windows=windows.value, periods=horizon.value, segment=seg, as_of=as_of,
-                week_start=week_start, timezone=timezone)
+            table = retention.cohort_retention(events, period=period.value, cohort_event=None if cohort.value == ANY else cohort.value,
+                                               return_event=None if returning.value == ANY else returning.value,
+                                               mode=mode.value, windows=windows.value, periods=horizon.value,
+                                               segment=seg, as_of=as_of, week_start=week_start, timezone=timezone)
             curve = retention.retention_curve(table)
             if seg is None:
                 heatmap.value = svg(rcharts.cohort_heatmap(table, period=period.value))

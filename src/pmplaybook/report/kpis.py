@@ -3,7 +3,9 @@
 A notebook calls ``kpis.record(...)`` for each headline number it computes. Interactively (``kpi_file``
 empty) the call only returns the row, so the notebook can show it; under the report runner each row is
 appended as a JSON line to ``kpi_file``, from which the runner builds ``summary.json`` and the KPI
-history. The target and red/amber/green status come from the team's params (``kpis:`` section).
+history. Every name must be a KPI of the vocabulary (``pmplaybook.config.vocabulary.KPIS``), which gives its
+default label, unit and direction; the target and red/amber/green status come from the team's params
+(``kpis:`` section).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import TeamParams
+from ..config import TeamParams, check_kpi_name
+from ..config.vocabulary import KPIS
 
 
 class KPIRecorder:
@@ -35,20 +38,22 @@ class KPIRecorder:
 
     def record(self, name: str, value, unit: str = "", label: str = "", higher_is_better: bool | None = None) -> dict:
         """Record one KPI; ``value`` must be a finite number or None (not computable on this data)."""
+        name = check_kpi_name(name)
+        spec = KPIS[name]
         if value is not None:
             value = float(value)
             if not math.isfinite(value):
                 value = None
         kpi = self.params.kpis.get(name) if self.params else None
         if higher_is_better is None:
-            higher_is_better = kpi.higher_is_better if kpi else True
+            higher_is_better = kpi.higher_is_better if kpi else spec["higher_is_better"]
         row = {
             "team": self.params.team if self.params else "",
             "notebook": self.notebook,
             "name": name,
-            "label": label or name.replace("_", " ").capitalize(),
+            "label": label or spec["label"],
             "value": value,
-            "unit": unit or (kpi.unit if kpi else ""),
+            "unit": unit or (kpi.unit if kpi else "") or spec["unit"],
             "target": kpi.target if kpi else None,
             "higher_is_better": higher_is_better,
             "status": kpi.status(value) if kpi else None,

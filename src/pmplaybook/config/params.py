@@ -10,55 +10,75 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-# Paths come from the package location, never from the working directory, so notebooks, papermill
-# workers and the CLI agree wherever they are started.
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parents[1]
-DATA_DIR = PROJECT_DIR / "data"
-PARAMS_DIR = PROJECT_DIR / "params"
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
-REPORTS_DIR = PROJECT_DIR / "reports"
+from ..core.calendar import parse_duration
+from ..core.errors import ParamsError
+from .paths import list_teams, params_path, project_dir
+from .vocabulary import ALIASES, CHECKLIST, HEART, INPUTS, KPIS
+
+# ------------------------------------------------------------------------------ metric names
 
 
-class ParamsError(ValueError):
-    """A params file is missing, unreadable or does not match the model."""
+def _unknown(kind: str, name: str, known) -> ValueError:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ValueError(f"{name!r} is not a {kind} the playbook computes. Fix: {hint}use one of {', '.join(known)}")
 
 
-def parse_duration(value) -> timedelta:
-    """Parse a duration: a pandas-style string (``"15s"``, ``"5min"``, ``"2h"``, ``"14d"``), a
-    ``timedelta``, or a number of days.
+def canonical(name: str) -> str:
+    """A metric name with old aliases replaced (``task_failure_rate`` -> ``task_error_rate``)."""
+    return ALIASES.get(name, name)
 
-    >>> parse_duration("14d"), parse_duration("90min")
-    (datetime.timedelta(days=14), datetime.timedelta(seconds=5400))
+
+def check_kpi_name(name: str) -> str:
+    """The canonical KPI name, or ValueError with "did you mean" (see ``vocabulary.KPIS``)."""
+    name = canonical(name)
+    if name not in KPIS:
+        raise _unknown("KPI", name, KPIS)
+    return name
+
+
+def check_input_name(name: str) -> str:
+    """The canonical input or guardrail name, or ValueError (see ``vocabulary.INPUTS``)."""
+    name = canonical(name)
+    if name not in INPUTS:
+        raise _unknown("metric-tree input", name, INPUTS)
+    return name
+
+
+def check_heart_metric(metric: str) -> str:
+    """The HEART metric written as the vocabulary allows (``vocabulary.HEART``), or ValueError.
+
+    >>> check_heart_metric("week60_retention")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'week60_retention': N must be 1-52 weeks
     """
-    if isinstance(value, timedelta):
-        result = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        result = timedelta(days=value)
-    elif isinstance(value, str):
-        text = value.strip()
-        days = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:d|days?)", text)
-        try:
-            # pandas deprecates the lower-case "d" unit, which everyone writes ("14d")
-            result = timedelta(days=float(days.group(1))) if days else pd.Timedelta(text).to_pytimedelta()
-        except ValueError:
-            raise ValueError(
-                f"cannot read duration {value!r}: write a number and a unit, e.g. '15s', '5min', '2h', '14d'"
-            ) from None
-    else:
-        raise ValueError(f"a duration must be a string such as '14d' or a timedelta, got {value!r}")
-    if result <= timedelta(0):
-        raise ValueError(f"a duration must be positive, got {value!r}")
-    return result
+    text = str(metric)
+    name, _, arg = text.partition(":")
+    name, arg = canonical(name.strip()), arg.strip()
+    retention = re.fullmatch(r"week(\d+)_(active_)?retention", name)
+    spec = HEART.get(f"week<N>_{'active_' if retention.group(2) else ''}retention") if retention else HEART.get(name)
+    if spec is None:
+        raise _unknown("HEART metric", name, HEART)
+    if retention and not 1 <= int(retention.group(1)) <= 52:
+        raise ValueError(f"{text!r}: N must be 1-52 weeks")
+    if spec["argument"] is None and arg:
+        raise ValueError(f"{text!r}: {name} takes nothing after ':'. Fix: write {name!r}")
+    if spec["argument"] == "required" and not arg:
+        raise ValueError(f"{text!r} needs the feature's event, e.g. {spec['example']!r}")
+    if spec["argument"] == "two events":
+        shown, _, accepted = arg.partition(",")
+        if not shown.strip() or not accepted.strip():
+            raise ValueError(f"{text!r} needs two events, e.g. {spec['example']!r}")
+    return f"{name}:{arg}" if arg else name
 
 
 class _Strict(BaseModel):
@@ -141,12 +161,15 @@ class EventRoles(_Strict):
 
 class KPI(_Strict):
     """A KPI target. ``status`` is green when the value meets the target, amber when it misses by no
-    more than ``tolerance`` (relative), red otherwise."""
+    more than ``tolerance`` (relative), red otherwise. ``external: true`` marks a KPI the team tracks
+    outside the playbook (revenue from finance, say): it is named for the metric stack only, so its name
+    need not be one the playbook computes."""
 
     target: float | None = None
     higher_is_better: bool = True
     tolerance: float = Field(0.1, ge=0, le=1)
     unit: str = ""
+    external: bool = False
 
     def status(self, value: float | None) -> str | None:
         if self.target is None or value is None or value != value:
@@ -155,13 +178,6 @@ class KPI(_Strict):
         if gap >= 0:
             return "green"
         return "amber" if abs(gap) <= self.tolerance * abs(self.target) else "red"
-
-
-#: Amplitude's North Star checklist plus PMRead's two tests, each scored 1-5 by the team.
-CHECKLIST = (
-    "customer_value", "strategy", "leading", "actionable", "understandable", "measurable",
-    "not_vanity", "winning_test", "everyone_knows",
-)
 
 
 class NorthStarCandidate(_Strict):
@@ -198,8 +214,13 @@ class NorthStarCandidate(_Strict):
 
 class NorthStar(_Strict):
     candidates: list[NorthStarCandidate] = Field(default_factory=list)
-    inputs: list[str] = Field(default_factory=list)
+    inputs: list[Annotated[str, AfterValidator(check_input_name)]] = Field(default_factory=list)
     guardrail: str | None = None
+
+    @field_validator("guardrail")
+    @classmethod
+    def _guardrail(cls, v):
+        return None if v is None else check_input_name(v)
 
 
 class FunnelStep(_Strict):
@@ -230,6 +251,11 @@ class HeartRow(_Strict):
     signal: str
     metric: str
 
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v):
+        return check_heart_metric(v)
+
 
 class TeamParams(_Strict):
     """The whole params file of one team."""
@@ -248,6 +274,24 @@ class TeamParams(_Strict):
     heart: list[HeartRow] = Field(default_factory=list)
     source_file: str | None = Field(default=None, exclude=True)
 
+    @field_validator("kpis")
+    @classmethod
+    def _kpis(cls, v):
+        out = {}
+        for name, kpi in v.items():
+            if kpi.external:
+                out[name] = kpi
+                continue
+            try:
+                name = check_kpi_name(name)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; or, if the team tracks {name!r} outside the playbook, mark it "
+                                 "'external: true'") from None
+            spec = KPIS[name]  # direction and unit default to the vocabulary's
+            defaults = {k: spec[k] for k in ("higher_is_better", "unit") if k not in kpi.model_fields_set}
+            out[name] = kpi.model_copy(update=defaults)
+        return out
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v):
@@ -260,7 +304,7 @@ class TeamParams(_Strict):
     @property
     def base_dir(self) -> Path:
         """The directory that relative data paths are resolved against (the params file's)."""
-        return Path(self.source_file).parent if self.source_file else PROJECT_DIR
+        return Path(self.source_file).parent if self.source_file else project_dir()
 
     def event_names(self) -> dict[str, str]:
         """Every event name the params mention, keyed by key path (for checking against the data)."""
@@ -304,21 +348,14 @@ def _explain(err: ValidationError, where: str) -> str:
             lines.append(f"  - {key}: unknown key. Fix: {hint}allowed keys here are {', '.join(allowed)}")
         elif e["type"] == "missing":
             lines.append(f"  - {key}: required key is missing. Fix: add it")
+        elif e["type"] == "value_error" and "Fix:" in str(e["ctx"]["error"]):
+            lines.append(f"  - {key}: {e['ctx']['error']}")  # our own message, which names the fix
         else:
             found = e.get("input")
             found_text = "" if isinstance(found, dict) else f" (found {found!r})"
-            lines.append(f"  - {key}: {e['msg']}{found_text}. Fix: correct this value")
+            message = str(e["ctx"]["error"]) if e["type"] == "value_error" else e["msg"]
+            lines.append(f"  - {key}: {message}{found_text}. Fix: correct this value")
     return "\n".join(lines)
-
-
-def params_path(team: str) -> Path:
-    """The params file of a team name, e.g. ``growth`` -> ``params/growth.yaml``."""
-    return PARAMS_DIR / f"{team}.yaml"
-
-
-def list_teams() -> list[str]:
-    """The teams that have a params file, sorted."""
-    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
 
 
 def load_params(team_or_path: str | Path) -> TeamParams:
@@ -352,12 +389,3 @@ def parse_params(raw: dict, where: str = "<params>", source_file: Path | None = 
         return TeamParams.model_validate({**raw, "source_file": str(source_file) if source_file else None})
     except ValidationError as err:
         raise ParamsError(_explain(err, where)) from None
-
-
-def duration_string(td: timedelta) -> str:
-    """A compact display of a duration (``14d``, ``2h``)."""
-    secs = int(td.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if secs % size == 0:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"

@@ -1,7 +1,7 @@
 """The SQL engines behind the playbook: the embedded DuckDB, connections to others, and what ibis leaves
 to each engine.
 
-Every metric is an ibis expression, so it runs on whichever engine holds the events (DESIGN.md, the
+Every metric is an ibis expression, so it runs on whichever engine holds the events (the
 engine rule). Two things ibis does not make portable are kept here, each with one version per engine:
 
 * time zones: :func:`local_time` (a UTC timestamp's wall-clock time in the team's zone) and
@@ -10,7 +10,7 @@ engine rule). Two things ibis does not make portable are kept here, each with on
 * exact durations: :func:`seconds_between` (Spark's ``epoch_seconds`` drops fractions of a second).
 
 And the connections: :func:`backend` (the process's embedded DuckDB), :func:`open_backend` (an ibis URL,
-a SparkSession or an ibis backend) and :func:`spark_session` (``pyspark://`` URLs). ``tests/test_backends.py``
+a SparkSession or an ibis backend) and :func:`spark_session` (``pyspark://`` URLs). The backend test suite
 checks that DuckDB and Spark give the same answers.
 """
 
@@ -25,10 +25,7 @@ from pathlib import Path
 import ibis
 import ibis.expr.datatypes as dt
 
-
-class EngineError(ValueError):
-    """An engine cannot be reached, or cannot do what the playbook needs; the message says the fix."""
-
+from .errors import EngineError
 
 _BACKEND = None
 
@@ -207,6 +204,9 @@ def spark_session(url: str = "pyspark://"):
     if active is not None:
         return active
     conf = {**SPARK_DEFAULTS, **dict(parse_qsl(urlparse(url).query))}
+    # Python workers run this interpreter, not the `python3` on PATH, which may lack the playbook's packages
+    # (PySpark reads the variable when the session starts; a value the user set is kept).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     master = conf.pop("master", None) or conf.pop("spark.master", "local[*]")
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to loopback" warning

@@ -49,3 +49,25 @@ def segment(events: ibis.Table, segment) -> None:
         others = [c for c in events.columns if c not in RESERVED]
         raise ValueError(f"segment={segment!r} names no segment column of the events table. Fix: use one of "
                          f"{', '.join(others) or '(none: the table has no extra columns)'}")
+
+
+def present_events(events: ibis.Table) -> set[str]:
+    """The distinct event names of an events table."""
+    return set(events.select("event").distinct().execute()["event"])
+
+
+def require_event(events: ibis.Table, name: str, argument: str) -> None:
+    """Fail unless event ``name`` occurs in the data, naming the argument and some events that do."""
+    present = present_events(events)
+    if name not in present:
+        raise ValueError(f"{argument}={name!r}: no event of that name in the data (events include: "
+                         f"{', '.join(sorted(present)[:15])}). Fix: correct the event name")
+
+
+def event_list(value, name: str) -> list[str]:
+    """One event name or a non-empty list of names, as a list."""
+    if isinstance(value, str) and value.strip():
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    raise ValueError(f"{name}={value!r}: expected an event name or a non-empty list of event names")

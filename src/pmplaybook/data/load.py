@@ -14,7 +14,7 @@ spend     ``date``, ``channel``, ``amount``
 
 ``timestamp`` is always a timezone-naive timestamp holding **UTC**; periods are cut in a team's time zone
 with :func:`local_time`. Loading never pulls an event table into pandas: files are read by DuckDB, checks
-run as aggregate queries, and what comes back is an ibis table (the engine rule of DESIGN.md).
+run as aggregate queries, and what comes back is an ibis table (the engine rule).
 
 Validation fails with a :class:`DataError` naming the table, column, what was expected and what was
 found, with up to five offending rows. Rows that cannot be used (a null user id, event or timestamp, a
@@ -27,62 +27,29 @@ from __future__ import annotations
 import difflib
 import glob
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-from .config import DATA_DIR, TeamParams
-# The engine helpers are part of the data contract's public face (data.local_time, data.backend, ...)
-from .engines import (UTC_ZONES, EngineError, backend, local_time, naive_utc, open_backend,  # noqa: F401
-                      seconds_between, spark_session, utc_from_local)
+from ..core.engines import backend, naive_utc, utc_from_local
+from ..core.errors import DataError, DataWarning
 
 REQUIRED = {
     "events": ("user_id", "timestamp", "event"),
     "surveys": ("user_id", "timestamp", "survey", "score"),
     "spend": ("date", "channel", "amount"),
 }
+
+
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
 EARLIEST = pd.Timestamp("2000-01-01")
+
+
 MAX_SHOWN = 5
-
-
-class DataError(ValueError):
-    """The data do not meet the contract; the message says where, what and how to fix it."""
-
-
-class DataWarning(UserWarning):
-    """Rows were dropped (with ``invalid="drop"``) or something looks suspicious; the count is given."""
-
-
-@dataclass
-class Dataset:
-    """A team's validated tables, the analysis date and what loading had to say.
-
-    ``as_of`` is the first day *not* covered: periods ending after it are incomplete. By default it is the
-    day after the last event (in the team's time zone).
-    """
-
-    events: ibis.Table
-    surveys: ibis.Table | None = None
-    spend: ibis.Table | None = None
-    timezone: str = "UTC"
-    as_of: pd.Timestamp | None = None
-    notes: list[str] = field(default_factory=list)
-    params: TeamParams | None = None
-
-    def __repr__(self) -> str:
-        parts = [f"events={self.events.count().execute():,} rows"]
-        for name in ("surveys", "spend"):
-            table = getattr(self, name)
-            if table is not None:
-                parts.append(f"{name}={table.count().execute():,} rows")
-        return f"Dataset({', '.join(parts)}, timezone={self.timezone!r}, as_of={self.as_of:%Y-%m-%d})"
-
-
-# --------------------------------------------------------------------------------------------- reading
 
 
 def _read(source, table: str) -> tuple[ibis.Table, str]:
@@ -292,7 +259,7 @@ def load_surveys(source, columns: dict | None = None, timezone: str = "UTC", inv
     >>> load_surveys(raw)
     Traceback (most recent call last):
     ...
-    pmplaybook.data.DataError: surveys DataFrame: column 'score': 1 nps score(s) outside 0-10 ...
+    pmplaybook.core.errors.DataError: surveys DataFrame: column 'score': 1 nps score(s) outside 0-10 ...
     """
     _check_invalid_arg(invalid)
     notes = [] if notes is None else notes
@@ -335,7 +302,7 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
     >>> load_spend(pd.DataFrame({"date": ["2025-03-01"], "channel": ["ads"], "amount": [-5.0]}))
     Traceback (most recent call last):
     ...
-    pmplaybook.data.DataError: spend DataFrame: column 'amount': 1 negative value(s) ...
+    pmplaybook.core.errors.DataError: spend DataFrame: column 'amount': 1 negative value(s) ...
     """
     _check_invalid_arg(invalid)
     notes = [] if notes is None else notes
@@ -359,225 +326,3 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
     checks = {"a null date": t.date.isnull(), "a null channel": t.channel.isnull(),
               "a null amount": t.amount.isnull()}
     return _unusable(t, checks, "spend", where, invalid, notes)
-
-
-# ------------------------------------------------------------------------------------ whole datasets
-
-
-#: Event tables up to this many rows that DuckDB reads from files are copied into DuckDB's own columnar
-#: storage once, after validation: every later query then skips Parquet/CSV decoding (about 4x faster on
-#: the sample). Larger logs stay as file scans so memory stays bounded.
-MATERIALIZE_MAX_ROWS = 10_000_000
-
-
-def materialize(t: ibis.Table, max_rows: int | None = None) -> ibis.Table:
-    """Copy a validated table into the embedded DuckDB when it is small enough (see above).
-
-    Tables on another backend (a warehouse, Spark) are returned unchanged: they stay where they live.
-    """
-    try:
-        if t.get_backend() is not backend():
-            return t
-    except Exception:  # an unbound table: leave it alone
-        return t
-    if int(t.count().execute()) > (MATERIALIZE_MAX_ROWS if max_rows is None else max_rows):
-        return t
-    return backend().create_table(ibis.util.gen_name("validated"), t, temp=True)
-
-
-def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
-    """The day after the last event, in ``timezone``: the first day the data do not cover."""
-    last = events.aggregate(last=local_time(events.timestamp, timezone).max()).execute().iloc[0]["last"]
-    if pd.isna(last):
-        raise DataError("events: the table is empty. Fix: check the source and its filters")
-    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
-
-
-def has_event(events: ibis.Table, name: str | None) -> bool:
-    """True when at least one row has ``event == name`` (False for an empty name)."""
-    return bool(name) and bool(events.filter(events.event == name).limit(1).count().execute())
-
-
-def utc_midnight(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
-    """The naive-UTC instant at which local ``day`` (a naive date) starts in ``timezone``."""
-    if timezone in UTC_ZONES:
-        return day
-    return day.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
-
-
-def resolve_as_of(events: ibis.Table, as_of=None, timezone: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Read an ``as_of`` argument: ``(local day, UTC instant of its midnight)``, both naive.
-
-    ``as_of`` is the first day the analysis does not cover (a date, ``"YYYY-MM-DD"``, or None / "" for the
-    default: the day after the last event in ``timezone``); a timestamp gives an intra-day cut-off. Every metric function reads it through here,
-    so they agree on which periods are complete.
-
-    >>> resolve_as_of(None, "2026-01-01", "Europe/Berlin")
-    (Timestamp('2026-01-01 00:00:00'), Timestamp('2025-12-31 23:00:00'))
-    """
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        local = default_as_of(events, timezone)
-    else:
-        try:
-            local = pd.Timestamp(as_of)
-        except (TypeError, ValueError):
-            raise ValueError(f"as_of={as_of!r} is not a date (as_of must be a date such as '2026-01-01'). "
-                             "Fix: pass 'YYYY-MM-DD' (the first day the analysis does not cover) or None") from None
-        if local.tzinfo is not None:
-            local = local.tz_convert(timezone).tz_localize(None)
-    return local, utc_midnight(local, timezone)
-
-
-def sample(invalid: str = "raise") -> Dataset:
-    """The bundled sample product (``data/``): events, surveys and spend, validated.
-
-    >>> ds = sample()
-    >>> ds.as_of
-    Timestamp('2026-01-01 00:00:00')
-    """
-    notes: list[str] = []
-    events = materialize(load_events(DATA_DIR / "events.parquet", invalid=invalid, notes=notes))
-    return Dataset(
-        events=events,
-        surveys=materialize(load_surveys(DATA_DIR / "surveys.parquet", invalid=invalid, notes=notes)),
-        spend=materialize(load_spend(DATA_DIR / "spend.parquet", invalid=invalid, notes=notes)),
-        as_of=default_as_of(events),
-        notes=notes,
-    )
-
-
-FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".csv.gz", ".json")
-
-
-def _is_file(name: str) -> bool:
-    return name.lower().endswith(FILE_SUFFIXES) or any(ch in name for ch in "*?[") or "/" in name
-
-
-def _database_tables(params: TeamParams, con=None):
-    """Open the params' database (a DuckDB file, an ibis URL, or ``con``) and return a function that
-    fetches a table by name. A name may carry its database (``analytics.events``) or be a file path
-    (``events.parquet``, a glob or a folder), which the backend reads itself: Spark reads Parquet
-    straight from disk or object storage."""
-    source = params.data.source
-    if con is not None or "://" in source:
-        try:
-            con = open_backend(con if con is not None else source)
-        except EngineError as exc:
-            raise DataError(str(exc)) from None
-    else:
-        path = Path(source) if Path(source).is_absolute() else params.base_dir / source
-        if not path.exists():
-            raise DataError(f"data.source: no DuckDB file at {path}. Fix: correct the path")
-        con = ibis.duckdb.connect(str(path), read_only=True)
-        con.raw_sql("SET TimeZone = 'UTC'")
-        con.raw_sql("SET enable_progress_bar = false")
-
-    def table(name: str) -> ibis.Table:
-        if _is_file(name):
-            path = name if "://" in name or Path(name).is_absolute() else str(params.base_dir / name)
-            reader = con.read_csv if ".csv" in name.lower() or ".tsv" in name.lower() else con.read_parquet
-            try:
-                return reader(path, table_name=ibis.util.gen_name("source"))
-            except Exception as exc:
-                raise DataError(f"data: the {con.name} backend cannot read {path!r}: {type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0][:300]}. Fix: check the path, or name a table") from None
-        database, _, short = name.rpartition(".")
-        try:
-            return con.table(short, database=tuple(database.split(".")) if "." in database else database or None)
-        except Exception:
-            try:
-                names = con.list_tables(database=database or None)
-            except Exception:
-                names = []
-            found = ", ".join(sorted(names)[:20]) or "none listed"
-            raise DataError(f"data: no table {name!r} in {source!r} (found: {found}). Fix: name an existing "
-                            "table or view, as database.table if it is not in the default database") from None
-
-    return table
-
-
-def connect(params: TeamParams, invalid: str = "raise", check_events: bool = True, as_of=None,
-            con=None) -> Dataset:
-    """Load a team's tables as its params describe, validated against the contract *and* the params.
-
-    Besides the table checks of :func:`load_events`, every event the params name must occur in the data
-    (a misspelt event would silently give zeros), and every segment column must exist. ``as_of``
-    (a date or "YYYY-MM-DD") overrides the default analysis date, the day after the last event.
-
-    ``con`` (an ibis backend or a SparkSession) makes ``data.events`` / ``surveys`` / ``spend`` name tables
-    or files on that connection instead of ``data.source``: the way to hand the playbook a Spark session
-    that a notebook on a cluster already has. Every metric then runs there.
-
-    >>> from pmplaybook.config import load_params
-    >>> connect(load_params("growth")).events.columns[:3]
-    ('user_id', 'account_id', 'timestamp')
-    """
-    d = params.data
-    notes: list[str] = []
-    if d.source == "sample" and con is None:
-        ds = sample(invalid=invalid)
-        notes = ds.notes
-        events, surveys, spend = ds.events, ds.surveys, ds.spend
-        if d.columns:
-            events = _rename(events, d.columns, "events", "sample")
-    else:
-        if d.source == "files" and con is None:
-            def fetch(name):
-                p = Path(name)
-                return str(p if p.is_absolute() else params.base_dir / p)
-        else:
-            fetch = _database_tables(params, con)
-        where = params.source_file or "params"
-        try:
-            events = materialize(load_events(fetch(d.events), d.columns, invalid=invalid, notes=notes))
-            surveys = materialize(load_surveys(fetch(d.surveys), d.survey_columns, invalid=invalid, notes=notes)) if d.surveys else None
-            spend = materialize(load_spend(fetch(d.spend), d.spend_columns, invalid=invalid, notes=notes)) if d.spend else None
-        except DataError as exc:
-            raise DataError(f"{where}: {exc}") from None
-    if check_events:
-        check_against_params(events, params)
-    as_of = pd.Timestamp(as_of).normalize() if as_of else default_as_of(events, params.timezone)
-    return Dataset(events=events, surveys=surveys, spend=spend, timezone=params.timezone,
-                   as_of=as_of, notes=notes, params=params)
-
-
-def check_against_params(events: ibis.Table, params: TeamParams) -> None:
-    """Fail if an event named in the params never occurs, or a segment column does not exist."""
-    where = params.source_file or f"params of {params.team}"
-    present = set(events.select("event").distinct().execute()["event"])
-    for key, name in params.event_names().items():
-        if name not in present:
-            close = difflib.get_close_matches(name, sorted(present), n=3, cutoff=0.5)
-            hint = f"closest existing events: {', '.join(close)}" if close else \
-                f"existing events include: {', '.join(sorted(present)[:12])}"
-            raise DataError(f"{where}: {key} names event {name!r}, which never occurs in the events table "
-                            f"({hint}). Fix: correct the name in the params")
-    _check_vocabularies(params, where)
-    for i, seg in enumerate(params.segments):
-        if seg not in events.columns:
-            close = difflib.get_close_matches(seg, events.columns, n=3)
-            raise DataError(f"{where}: segments.{i} names column {seg!r}, which the events table lacks "
-                            f"(closest: {', '.join(close) or 'none'}; found: {', '.join(events.columns)}). "
-                            "Fix: name an existing column")
-
-
-def _check_vocabularies(params: TeamParams, where: str) -> None:
-    """The metric names the params use (HEART rows, North Star inputs and guardrail) must be ones the
-    playbook computes: checked here, before any notebook runs, rather than halfway through a report."""
-    from . import heart, north_star
-    from .config import ParamsError
-
-    for i, row in enumerate(params.heart):
-        try:
-            heart.check_metric_name(row.metric, f"heart.{i}.metric")
-        except ValueError as exc:
-            raise ParamsError(f"{where}: {exc}") from None
-    named = [(f"north_star.inputs.{i}", m) for i, m in enumerate(params.north_star.inputs)]
-    if params.north_star.guardrail:
-        named.append(("north_star.guardrail", params.north_star.guardrail))
-    for key, metric in named:
-        if metric not in north_star.INPUT_METRICS:
-            close = difflib.get_close_matches(metric, list(north_star.INPUT_METRICS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ParamsError(f"{where}: {key}: {metric!r} is not a metric the playbook computes{hint}. Fix: use "
-                              f"one of {', '.join(north_star.INPUT_METRICS)}")

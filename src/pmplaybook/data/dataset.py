@@ -1,0 +1,74 @@
+"""The :class:`Dataset`: a team's validated tables, its params and its calendar; and the two small
+table helpers every module shares (:func:`materialize`, :func:`has_event`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import pandas as pd
+
+from ..config import TeamParams
+from ..core.calendar import Calendar
+from ..core.engines import backend
+
+
+@dataclass
+class Dataset:
+    """A team's validated tables, the analysis date and what loading had to say.
+
+    ``as_of`` is the first day *not* covered: periods ending after it are incomplete. By default it is the
+    day after the last event (in the team's time zone).
+    """
+
+    events: ibis.Table
+    surveys: ibis.Table | None = None
+    spend: ibis.Table | None = None
+    timezone: str = "UTC"
+    as_of: pd.Timestamp | None = None
+    notes: list[str] = field(default_factory=list)
+    params: TeamParams | None = None
+
+    @property
+    def week_start(self) -> str:
+        """The team's first day of the week (``monday`` without params)."""
+        return self.params.week_start if self.params is not None else "monday"
+
+    @property
+    def calendar(self) -> Calendar:
+        """The team's :class:`~pmplaybook.core.calendar.Calendar`: time zone, week start and ``as_of``."""
+        return Calendar(self.timezone, self.week_start, self.as_of)
+
+    def __repr__(self) -> str:
+        parts = [f"events={self.events.count().execute():,} rows"]
+        for name in ("surveys", "spend"):
+            table = getattr(self, name)
+            if table is not None:
+                parts.append(f"{name}={table.count().execute():,} rows")
+        return f"Dataset({', '.join(parts)}, timezone={self.timezone!r}, as_of={self.as_of:%Y-%m-%d})"
+
+
+#: Event tables up to this many rows that DuckDB reads from files are copied into DuckDB's own columnar
+#: storage once, after validation: every later query then skips Parquet/CSV decoding (about 4x faster on
+#: the sample). Larger logs stay as file scans so memory stays bounded.
+MATERIALIZE_MAX_ROWS = 10_000_000
+
+
+def materialize(t: ibis.Table, max_rows: int | None = None) -> ibis.Table:
+    """Copy a validated table into the embedded DuckDB when it is small enough (see above).
+
+    Tables on another backend (a warehouse, Spark) are returned unchanged: they stay where they live.
+    """
+    try:
+        if t.get_backend() is not backend():
+            return t
+    except Exception:  # an unbound table: leave it alone
+        return t
+    if int(t.count().execute()) > (MATERIALIZE_MAX_ROWS if max_rows is None else max_rows):
+        return t
+    return backend().create_table(ibis.util.gen_name("validated"), t, temp=True)
+
+
+def has_event(events: ibis.Table, name: str | None) -> bool:
+    """True when at least one row has ``event == name`` (False for an empty name)."""
+    return bool(name) and bool(events.filter(events.event == name).limit(1).count().execute())

@@ -1,0 +1,34 @@
+"""The bundled sample product: a fictional B2B project-management tool over one year (see the data
+dictionary in ``data/README.md`` and the planted findings in ``data/truth.json``)."""
+
+from __future__ import annotations
+
+import json
+
+from ..config.paths import sample_dir
+from ..core.calendar import default_as_of
+from .dataset import Dataset, materialize
+from .load import load_events, load_spend, load_surveys
+
+
+def sample(invalid: str = "raise") -> Dataset:
+    """The bundled sample product (``data/``): events, surveys and spend, validated.
+
+    >>> ds = sample()
+    >>> ds.as_of
+    Timestamp('2026-01-01 00:00:00')
+    """
+    notes: list[str] = []
+    events = materialize(load_events(sample_dir() / "events.parquet", invalid=invalid, notes=notes))
+    return Dataset(
+        events=events,
+        surveys=materialize(load_surveys(sample_dir() / "surveys.parquet", invalid=invalid, notes=notes)),
+        spend=materialize(load_spend(sample_dir() / "spend.parquet", invalid=invalid, notes=notes)),
+        as_of=default_as_of(events),
+        notes=notes,
+    )
+
+
+def truth() -> dict:
+    """The findings planted in the sample product (``data/truth.json``), the ground truth of its tests."""
+    return json.loads((sample_dir() / "truth.json").read_text())

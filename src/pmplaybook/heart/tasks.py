@@ -1,0 +1,377 @@
+"""Task success: attempts paired start -> outcome, completion and error rates, time on task, and
+the release or date where task success changed."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from ..core import checks
+from ..core.calendar import parse_duration, period_start_utc, uses_calendar, utc_midnight
+from ..core.engines import local_time, seconds_between
+from ..core.formatting import MISSING
+from ..core.stats import add_wilson, diff_proportions
+from .happiness import MIN_RESPONSES, _check_period, _window_events
+
+ALL = "(all)"
+
+
+def _check_task_events(started, completed, failed):
+    for arg, value in (("started", started), ("completed", completed)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{arg}={value!r}: task success needs the event names of a task's start and "
+                             "completion (params events.task_started / events.task_completed). Fix: name them, "
+                             "or skip task success for this team")
+    if failed is not None and (not isinstance(failed, str) or not failed):
+        raise ValueError(f"failed={failed!r}: expected an event name or None")
+
+
+@uses_calendar
+def task_attempts(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
+                  workflow: str | None = "workflow", window="1d", segment: str | None = None,
+                  timezone: str = "UTC", as_of=None) -> ibis.Table:
+    """One row per task attempt (a ``started`` event) with its outcome, paired in the backend.
+
+    Events of one user and one workflow are ordered by time (a start before an outcome at the same
+    instant); each start is paired with the **next** event of that user and workflow:
+
+    * a ``completed`` event within ``window`` -> ``outcome = "completed"``, ``seconds`` = time on task;
+    * a ``failed`` event within ``window`` -> ``"failed"`` (``seconds`` = time to the failure);
+    * anything else (another start, an outcome after ``window``, nothing while the window had ended by
+      ``as_of``) -> ``"abandoned"``;
+    * nothing yet while the window is still open at ``as_of`` -> ``"open"`` (left out of rates).
+
+    ``workflow`` names the column telling which task it is (``None``, or a log without that column,
+    treats every attempt as one workflow "(all)"). The segment value is read on the start event.
+
+    Returns
+    -------
+    ibis.Table (unexecuted) with ``user_id``, ``workflow``, ``start_time`` (naive UTC), ``outcome``,
+    ``seconds`` [, ``segment``].
+    """
+    checks.events_table(events)
+    _check_task_events(started, completed, failed)
+    checks.timezone(timezone)
+    checks.segment(events, segment)
+    span = parse_duration(window)
+    names = [started, completed] + ([failed] if failed else [])
+    ev, _, as_of_utc = _window_events(events, as_of, timezone)
+    ev = ev.filter(ev.event.isin(names))
+    has_wf = workflow is not None and workflow in events.columns
+    wf = ev[workflow].cast("string").fill_null(MISSING) if has_wf else ibis.literal(ALL)
+    cols = dict(user_id=ev.user_id, workflow=wf, timestamp=ev.timestamp, event=ev.event,
+                _rank=(ev.event == started).ifelse(0, 1))
+    if segment:
+        cols["segment"] = ev[segment].cast("string").fill_null(MISSING)
+    ev = ev.select(**cols)
+    w = ibis.window(group_by=["user_id", "workflow"], order_by=["timestamp", "_rank"])
+    ev = ev.mutate(_next=ev.event.lead().over(w), _next_t=ev.timestamp.lead().over(w))
+    starts = ev.filter(ev.event == started)
+    seconds = seconds_between(starts._next_t, starts.timestamp)
+    in_window = starts._next_t.notnull() & (seconds <= span.total_seconds())
+    open_ = starts._next.isnull() & (starts.timestamp + ibis.interval(seconds=int(span.total_seconds()))
+                                     > ibis.literal(as_of_utc))
+    outcome = ibis.cases(
+        (in_window & (starts._next == completed), "completed"),
+        (in_window & ((starts._next == failed) if failed else ibis.literal(False)), "failed"),
+        (open_, "open"),
+        else_="abandoned",
+    )
+    keep = ["user_id", "workflow"] + (["segment"] if segment else [])
+    out = starts.select(*keep, start_time=starts.timestamp, outcome=outcome, _s=seconds)
+    ended = out.outcome.isin(["completed", "failed"])
+    return out.select(*keep, "start_time", "outcome", seconds=ended.ifelse(out._s, ibis.null()).cast("float64"))
+
+
+def workflow_problem(events, workflow):
+    if workflow is not None and workflow not in events.columns:
+        return (f"The events table has no {workflow!r} column, so all tasks are treated as one workflow "
+                f"{ALL!r}. Fix: map your workflow column to {workflow!r} in params data.columns.")
+    return None
+
+
+@uses_calendar
+def task_success(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
+                 workflow: str | None = "workflow", period: str | None = None, segment: str | None = None,
+                 window="1d", timezone: str = "UTC", week_start: str = "monday", as_of=None) -> pd.DataFrame:
+    """Task success per workflow (and period, segment): completion rate, error rate and time on task.
+
+    Attempts come from :func:`task_attempts` (each start paired with the user's next outcome of the same
+    workflow within ``window``); attempts still open at ``as_of`` are left out. Per group:
+
+    * ``completion_rate`` = completed / attempts, ``error_rate`` = failed / attempts (Wilson intervals);
+      the rest were abandoned;
+    * ``median_seconds`` / ``p90_seconds``: time on task from start to completion over completed attempts
+      (computed in the backend).
+
+    Usability studies often quote a 78% average completion rate, and a routine step should succeed well
+    above 90%; watch the error rate of each workflow after a release. Counter-metric: time in the app rising
+    while task success falls is a warning (confusion), not engagement (Gupta). Periods are
+    those of the attempt's start.
+
+    Returns
+    -------
+    DataFrame with ``workflow``, [``period``], [``segment``], ``attempts``, ``completed``, ``failed``,
+    ``abandoned``, ``completion_rate``, ``completion_ci_low``, ``completion_ci_high``, ``error_rate``,
+    ``error_ci_low``, ``error_ci_high``, ``median_seconds``, ``p90_seconds``, ``small_sample``.
+
+    Examples
+    --------
+    >>> from pmplaybook.data import load_events
+    >>> ev = load_events(pd.DataFrame({"user_id": ["a", "a", "b", "b"], "workflow": "import",
+    ...     "event": ["start", "done", "start", "fail"],
+    ...     "timestamp": ["2025-03-03 09:00", "2025-03-03 09:02", "2025-03-03 10:00", "2025-03-03 10:01"]}))
+    >>> t = task_success(ev, "start", "done", "fail", as_of="2025-03-10")
+    >>> t[["workflow", "attempts", "completion_rate", "error_rate", "median_seconds"]].to_dict("records")
+    [{'workflow': 'import', 'attempts': 2, 'completion_rate': 0.5, 'error_rate': 0.5, 'median_seconds': 120.0}]
+    """
+    _check_period(period)
+    att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
+                        timezone=timezone, as_of=as_of)
+    att = att.filter(att.outcome != "open")
+    keys = {"workflow": att.workflow}
+    if period:
+        keys["period"] = period_start_utc(att.start_time, period, timezone, week_start)
+    if segment:
+        keys["segment"] = att.segment
+    done = att.outcome == "completed"
+    secs = done.ifelse(att.seconds, ibis.null())
+    out = att.group_by(**keys).aggregate(
+        attempts=att.count(), completed=done.cast("int64").sum(),
+        failed=(att.outcome == "failed").cast("int64").sum(),
+        median_seconds=secs.quantile(0.5), p90_seconds=secs.quantile(0.9)).execute()
+    for c in ("attempts", "completed", "failed"):
+        out[c] = out[c].astype("int64")
+    out["abandoned"] = out["attempts"] - out["completed"] - out["failed"]
+    if period:
+        out["period"] = pd.to_datetime(out["period"])
+    out = out.sort_values(list(keys)).reset_index(drop=True)
+    out = add_wilson(out, "completed", "attempts", rate="completion_rate").rename(
+        columns={"ci_low": "completion_ci_low", "ci_high": "completion_ci_high"})
+    out = add_wilson(out, "failed", "attempts", rate="error_rate").rename(
+        columns={"ci_low": "error_ci_low", "ci_high": "error_ci_high"})
+    out["small_sample"] = out["attempts"] < MIN_RESPONSES
+    for c in ("median_seconds", "p90_seconds"):
+        out[c] = out[c].astype("float64")
+    if out.empty:
+        checks.require_event(events, started, "started")
+    return out[[*keys, "attempts", "completed", "failed", "abandoned", "completion_rate", "completion_ci_low",
+                "completion_ci_high", "error_rate", "error_ci_low", "error_ci_high", "median_seconds",
+                "p90_seconds", "small_sample"]]
+
+
+@uses_calendar
+def task_change(events: ibis.Table, started: str, completed: str, failed: str | None = None, *, date,
+                workflow: str | None = "workflow", segment: str | None = None, span=None, window="1d",
+                timezone: str = "UTC", as_of=None) -> pd.DataFrame:
+    """Task success before and after a date (a release), per workflow [and segment], with significance.
+
+    Before = attempts started in [date - span, date), after = [date, date + span) (local dates; ``span``
+    None = everything on each side). For completion and error rates: the two rates, the difference
+    (after - before) with Newcombe's interval and a z test (:func:`pmplaybook.core.stats.diff_proportions`);
+    ``significant`` when the interval excludes 0. Also the median time on task before and after.
+
+    Returns
+    -------
+    DataFrame with ``workflow``, [``segment``], ``metric`` ("completion_rate" / "error_rate"),
+    ``attempts_before``, ``attempts_after``, ``before``, ``after``, ``diff``, ``ci_low``, ``ci_high``,
+    ``p_value``, ``significant``, ``small_sample``, ``median_seconds_before``, ``median_seconds_after``.
+    """
+    try:
+        day = pd.Timestamp(date).normalize()
+    except (ValueError, TypeError):
+        raise ValueError(f"date={date!r} is not a date. Fix: pass 'YYYY-MM-DD' (e.g. a release date)") from None
+    att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
+                        timezone=timezone, as_of=as_of)
+    att = att.filter(att.outcome != "open")
+    cut = utc_midnight(day, timezone)
+    if span is not None:
+        d = parse_duration(span)
+        att = att.filter((att.start_time >= utc_midnight(day - d, timezone))
+                         & (att.start_time < utc_midnight(day + d, timezone)))
+    keys = ["workflow"] + (["segment"] if segment else [])
+    done = att.outcome == "completed"
+    agg = att.group_by([*keys, (att.start_time >= cut).name("after")]).aggregate(
+        attempts=att.count(), completed=done.cast("int64").sum(),
+        failed=(att.outcome == "failed").cast("int64").sum(),
+        median_seconds=done.ifelse(att.seconds, ibis.null()).quantile(0.5)).execute()
+    rows = []
+    for key, g in agg.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        b = g[~g["after"].astype(bool)]
+        a = g[g["after"].astype(bool)]
+        if b.empty or a.empty:
+            continue
+        b, a = b.iloc[0], a.iloc[0]
+        for metric, col in (("completion_rate", "completed"), ("error_rate", "failed")):
+            r = diff_proportions(int(a[col]), int(a["attempts"]), int(b[col]), int(b["attempts"]))
+            rows.append(dict(zip(keys, key), metric=metric, attempts_before=int(b["attempts"]),
+                             attempts_after=int(a["attempts"]), before=r["p2"], after=r["p1"], diff=r["diff"],
+                             ci_low=r["ci_low"], ci_high=r["ci_high"], p_value=r["p_value"],
+                             significant=r["significant"], small_sample=r["small_sample"],
+                             median_seconds_before=float(b["median_seconds"]),
+                             median_seconds_after=float(a["median_seconds"])))
+    cols = [*keys, "metric", "attempts_before", "attempts_after", "before", "after", "diff", "ci_low", "ci_high",
+            "p_value", "significant", "small_sample", "median_seconds_before", "median_seconds_after"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+@uses_calendar
+def task_shift(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
+               workflow: str | None = "workflow", segment: str | None = None, window="1d", min_weeks: int = 4,
+               timezone: str = "UTC", week_start: str = "monday", as_of=None,
+               alpha: float = 0.001) -> pd.DataFrame:
+    """Find when task success changed: the workflow [x segment value] and date of the largest significant
+    shift in error or completion rate.
+
+    For every workflow (and segment value), weekly attempt counts are split at every week boundary leaving
+    at least ``min_weeks`` weeks on each side; the split whose before/after rates differ most (largest
+    |z| of the two-proportion test) is the candidate change point. Because many splits are tried, a
+    candidate counts as ``significant`` only when its p-value is below ``alpha`` (default 0.001, far
+    stricter than 0.05) **and** the interval of the difference excludes 0. The week found is then refined to
+    the day: within the week before and after it, the daily split with the largest |z|.
+
+    When the log has an ``app_version`` column, ``release`` names the version first seen in that
+    workflow's attempts closest to the change date (the likely culprit).
+
+    Returns
+    -------
+    DataFrame, one row per workflow [x segment] x metric, sorted by |z| descending: ``workflow``,
+    [``segment``], ``metric``, ``date`` (first local day of the "after" side), ``before``, ``after``,
+    ``diff``, ``ci_low``, ``ci_high``, ``z``, ``p_value``, ``significant``, ``attempts_before``,
+    ``attempts_after``, ``release``.
+    """
+    weekly = task_success(events, started, completed, failed, workflow=workflow, period="week", segment=segment, window=window,
+                          timezone=timezone, week_start=week_start, as_of=as_of)
+    daily = task_success(events, started, completed, failed, workflow=workflow, period="day", segment=segment, window=window,
+                         timezone=timezone, week_start=week_start, as_of=as_of)
+    keys = ["workflow"] + (["segment"] if segment else [])
+    metrics = [("error_rate", "failed")] if failed else []
+    metrics.append(("completion_rate", "completed"))
+    rows = []
+    for key, g in weekly.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        g = g.sort_values("period").reset_index(drop=True)
+        if len(g) < 2 * min_weeks:
+            continue
+        d = daily
+        for k, v in zip(keys, key):
+            d = d[d[k] == v]
+        d = d.sort_values("period")
+        for metric, col in metrics:
+            best = _best_split(g["period"], g[col].to_numpy(), g["attempts"].to_numpy(), min_weeks)
+            if best is None:
+                continue
+            week = best
+            near = d[(d["period"] >= week - pd.Timedelta(days=7)) & (d["period"] <= week + pd.Timedelta(days=7))]
+            day = week
+            best_z = -1.0
+            for cand in near["period"]:
+                s_b, n_b = d.loc[d["period"] < cand, col].sum(), d.loc[d["period"] < cand, "attempts"].sum()
+                s_a, n_a = d.loc[d["period"] >= cand, col].sum(), d.loc[d["period"] >= cand, "attempts"].sum()
+                if n_b and n_a:
+                    z = abs(diff_proportions(int(s_a), int(n_a), int(s_b), int(n_b))["z"])
+                    if z > best_z:
+                        best_z, day = z, cand
+            before, after = d[d["period"] < day], d[d["period"] >= day]
+            r = diff_proportions(int(after[col].sum()), int(after["attempts"].sum()),
+                                 int(before[col].sum()), int(before["attempts"].sum()))
+            rows.append(dict(zip(keys, key), metric=metric, date=pd.Timestamp(day), before=r["p2"], after=r["p1"],
+                             diff=r["diff"], ci_low=r["ci_low"], ci_high=r["ci_high"], z=r["z"],
+                             p_value=r["p_value"], significant=bool(r["significant"] and r["p_value"] < alpha),
+                             attempts_before=int(before["attempts"].sum()),
+                             attempts_after=int(after["attempts"].sum())))
+    cols = [*keys, "metric", "date", "before", "after", "diff", "ci_low", "ci_high", "z", "p_value",
+            "significant", "attempts_before", "attempts_after", "release"]
+    out = pd.DataFrame(rows, columns=cols[:-1])
+    out["release"] = None
+    if out.empty:
+        return out[cols]
+    # a completion rate often mirrors the error rate (same |z|): on a tie, name the error rate
+    out["_z"] = out["z"].abs().round(6)
+    out["_m"] = (out["metric"] != "error_rate").astype(int)
+    out = out.sort_values(["_z", "_m"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    if "app_version" in events.columns:
+        out["release"] = [_release_near(events, started, workflow, r, segment, timezone, as_of)
+                          if r["significant"] else None for _, r in out.iterrows()]
+    return out[cols]
+
+
+def _best_split(periods: pd.Series, successes: np.ndarray, n: np.ndarray, min_side: int):
+    best, best_z = None, -1.0
+    cs, cn = np.cumsum(successes), np.cumsum(n)
+    ts, tn = cs[-1], cn[-1]
+    for i in range(min_side, len(n) - min_side + 1):
+        s_b, n_b = cs[i - 1], cn[i - 1]
+        s_a, n_a = ts - s_b, tn - n_b
+        if n_b == 0 or n_a == 0:
+            continue
+        z = abs(diff_proportions(int(s_a), int(n_a), int(s_b), int(n_b))["z"])
+        if z > best_z:
+            best_z, best = z, pd.Timestamp(periods.iloc[i])
+    return best
+
+
+def _release_near(events, started, workflow, row, segment, timezone, as_of):
+    """The app_version first seen (on ``started`` events of the row's workflow/segment) closest to the date."""
+    ev, _, _ = _window_events(events, as_of, timezone)
+    ev = ev.filter((ev.event == started) & ev.app_version.notnull())
+    if workflow is not None and workflow in ev.columns and row["workflow"] != ALL:
+        ev = ev.filter(ev[workflow].cast("string") == row["workflow"])
+    if segment and "segment" in row:
+        ev = ev.filter(ev[segment].cast("string").fill_null(MISSING) == row["segment"])
+    first = ev.group_by(version=ev.app_version.cast("string")).aggregate(
+        first=local_time(ev.timestamp.min(), timezone)).execute()
+    if first.empty:
+        return None
+    first["gap"] = (pd.to_datetime(first["first"]) - pd.Timestamp(row["date"])).abs()
+    return str(first.sort_values("gap").iloc[0]["version"])
+
+
+def task_segment(ds, *, started: str | None = None) -> str | None:
+    """The params segment that best separates task success: the one whose :func:`task_shift` finds the
+    strongest significant change (None when no segment column helps or there are no task events)."""
+    params, events, calendar = ds.params, ds.events, ds.calendar
+    roles = params.events
+    started = started or roles.task_started
+    if not (started and roles.task_completed):
+        return None
+    best, best_z = None, -1.0
+    overall = task_shift(events, started, roles.task_completed, roles.task_failed, calendar=calendar)
+    if len(overall) and overall["significant"].any():
+        best_z = float(overall.loc[overall["significant"], "z"].abs().max())
+    for column in params.segments:
+        if column not in events.columns:
+            continue
+        s = task_shift(events, started, roles.task_completed, roles.task_failed, segment=column, calendar=calendar)
+        if len(s) and s["significant"].any():
+            z = float(s.loc[s["significant"], "z"].abs().max())
+            if z > best_z:
+                best, best_z = column, z
+    return best
+
+
+def top_change(shift: pd.DataFrame | None) -> dict | None:
+    """The strongest significant row of :func:`task_shift` as a dict, or None."""
+    if shift is None or shift.empty or not shift["significant"].any():
+        return None
+    return shift[shift["significant"]].iloc[0].to_dict()
+
+
+def only(events: ibis.Table, change: dict | None, workflow: str = "workflow") -> ibis.Table:
+    """The events of the workflow named in ``change`` (from :func:`top_change`); all events when None or
+    when the log has no workflow column."""
+    if not change or workflow not in events.columns or change.get("workflow") == ALL:
+        return events
+    return events.filter(events[workflow].cast("string") == change["workflow"])
+
+
+def change_view(before_after: pd.DataFrame, change: dict | None) -> pd.DataFrame:
+    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs."""
+    t = before_after
+    if change:
+        t = t[t["workflow"] == change["workflow"]]
+    cols = [c for c in ("workflow", "segment", "metric", "attempts_before", "attempts_after", "before", "after",
+                        "diff", "ci_low", "ci_high", "significant") if c in t.columns]
+    return t[cols].reset_index(drop=True)

@@ -1,0 +1,59 @@
+"""The KPI history: every run's headline KPIs per team, in ``reports/kpi_history.duckdb``, and the change
+since the previous run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import paths
+
+HISTORY_FILE = "kpi_history.duckdb"
+
+
+def _history(out: Path):
+    import duckdb
+
+    con = duckdb.connect(str(out / HISTORY_FILE))
+    con.execute("""CREATE TABLE IF NOT EXISTS kpi_history (
+        as_of DATE, team VARCHAR, notebook VARCHAR, name VARCHAR, label VARCHAR, value DOUBLE,
+        unit VARCHAR, target DOUBLE, higher_is_better BOOLEAN, status VARCHAR)""")
+    return con
+
+
+def record_history(out: Path, as_of: str, team: str, rows: list[dict]) -> list[dict]:
+    """Store a team's KPI rows for ``as_of`` (replacing an earlier run of the same as_of) and return
+    them with ``previous`` and ``change`` (against the latest earlier as_of)."""
+    con = _history(out)
+    try:
+        notebooks_done = sorted({r["notebook"] for r in rows})
+        if notebooks_done:
+            con.execute("DELETE FROM kpi_history WHERE as_of = ? AND team = ? AND notebook IN (SELECT unnest(?))",
+                        [as_of, team, notebooks_done])
+        for r in rows:
+            con.execute("INSERT INTO kpi_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [as_of, team, r["notebook"], r["name"], r["label"], r["value"], r["unit"],
+                         r["target"], r["higher_is_better"], r["status"]])
+        out_rows = []
+        for r in rows:
+            prev = con.execute(
+                "SELECT value FROM kpi_history WHERE team = ? AND notebook = ? AND name = ? AND as_of < ? "
+                "ORDER BY as_of DESC LIMIT 1", [team, r["notebook"], r["name"], as_of]).fetchone()
+            previous = prev[0] if prev else None
+            change = (r["value"] - previous) if (previous is not None and r["value"] is not None) else None
+            out_rows.append({**r, "previous": previous, "change": change})
+        return out_rows
+    finally:
+        con.close()
+
+
+def kpi_history(out: Path | None = None, team: str | None = None) -> pd.DataFrame:
+    """Every recorded KPI value across runs (one row per as_of x team x notebook x KPI)."""
+    out = Path(out or paths.reports_dir())
+    con = _history(out)
+    try:
+        query = "SELECT * FROM kpi_history" + (" WHERE team = ?" if team else "") + " ORDER BY as_of, team, name"
+        return con.execute(query, [team] if team else []).df()
+    finally:
+        con.close()

@@ -1,0 +1,98 @@
+"""The HTML page of an executed notebook: code hidden, outputs sanitised, charts rendered with no network
+(the Vega bundle is inlined once per page)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ..charts import MIMETYPE as CHART_MIMETYPE
+
+_VEGA_BUNDLE: str | None = None
+
+
+def _vega_bundle() -> str:
+    global _VEGA_BUNDLE
+    if _VEGA_BUNDLE is None:
+        import vl_convert
+
+        _VEGA_BUNDLE = vl_convert.javascript_bundle("window.__pmpEmbed = vegaEmbed;")
+    return _VEGA_BUNDLE
+
+
+def _chart_outputs_to_html(nb) -> None:
+    """Replace each Vega-Lite output with a placeholder ``div`` and its spec as inert JSON."""
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            spec = output.get("data", {}).get(CHART_MIMETYPE)
+            if spec is None:
+                continue
+            count += 1
+            # `<` escaped so no string from the data can close the script element.
+            payload = json.dumps(spec, sort_keys=True).replace("<", "\\u003c").replace(">", "\\u003e")
+            output["data"] = {"text/html": (
+                f'<div class="pmp-chart" id="pmp-chart-{count}" data-spec="pmp-spec-{count}"></div>'
+                f'<script type="application/json" id="pmp-spec-{count}">{payload}</script>')}
+            output.setdefault("metadata", {})["pmp_chart"] = True
+
+
+SAFE_TAGS = ["a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details",
+             "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+             "ol", "p", "pre", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+             "tfoot", "th", "thead", "tr", "u", "ul"]
+
+
+SAFE_ATTRIBUTES = {"*": ["class", "id", "title", "align", "colspan", "rowspan"], "a": ["href"],
+                   "img": ["src", "alt", "width", "height"]}
+
+
+def _sanitize_outputs(nb) -> None:
+    """Clean every HTML and Markdown *output*: they may carry text from the data or params.
+
+    nbconvert's own ``sanitize_html`` escapes ordinary tags such as ``<p>`` and ``<h1>``, so the playbook
+    cleans outputs itself with a wider list of harmless tags; scripts, event handlers and ``javascript:``
+    links are removed. Markdown cells are the notebook's own text and are left alone.
+    """
+    import bleach
+    from nbconvert.filters.markdown import markdown2html
+
+    def clean(text: str) -> str:
+        # bleach's strip keeps the *text* of removed elements: drop style/script blocks whole first
+        text = re.sub(r"<(style|script)\b.*?</\1\s*>", "", text, flags=re.S | re.I)
+        return bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                            protocols=["http", "https", "mailto", "data"], strip=True)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data_ = output.get("data", {})
+            if "text/markdown" in data_:
+                data_["text/html"] = clean(markdown2html(data_.pop("text/markdown")))
+            elif "text/html" in data_ and not output.get("metadata", {}).get("pmp_chart"):
+                data_["text/html"] = clean(data_["text/html"])
+            for risky in ("application/javascript", "text/latex"):
+                data_.pop(risky, None)
+
+
+def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> str:
+    """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed)."""
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    _sanitize_outputs(nb)
+    _chart_outputs_to_html(nb)
+    exporter = HTMLExporter(
+        template_name="report",
+        extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+        exclude_input=not failed,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    resources = {"pmp_vega_bundle": _vega_bundle(), "pmp_team": team, "pmp_as_of": as_of,
+                 "pmp_notebook": notebook, "pmp_failed": failed,
+                 "metadata": {"name": f"{notebook} - {team} - {as_of}"}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body

@@ -1,0 +1,101 @@
+"""Each team's ``summary.json`` and the ``reports/index.html`` that lists every run and team."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from ..core.formatting import format_change, format_value
+from .files import atomic_write
+
+STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
+
+
+def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: list[dict]) -> dict:
+    """Write ``summary.json`` for one team and return it."""
+    existing = {}
+    summary_path = team_dir / "summary.json"
+    if summary_path.exists():
+        existing = json.loads(summary_path.read_text())
+    notebooks_state = {n["notebook"]: n for n in existing.get("notebooks", [])}
+    for r in results:
+        notebooks_state[r.notebook] = {
+            "notebook": r.notebook, "ok": r.ok, "error": r.error,
+            "html": f"{r.notebook}.html" if r.ok else f"{r.notebook}.failed.html",
+        }
+    kept = [k for k in existing.get("kpis", []) if k["notebook"] not in {r.notebook for r in results}]
+    summary = {"team": team, "as_of": as_of,
+               "notebooks": sorted(notebooks_state.values(), key=lambda n: n["notebook"]),
+               "kpis": sorted(kept + kpis, key=lambda k: (k["notebook"], k["name"]))}
+    atomic_write(summary_path, json.dumps(summary, indent=2, sort_keys=True, default=str))
+    return summary
+
+
+def _chip(k: dict) -> str:
+    """One KPI as a coloured chip: label, value, change since the previous run, target."""
+    esc = html.escape
+    change = ""
+    if k.get("change") is not None:
+        change = f" ({format_change(k['change'], k['unit'])})"
+    target = f" / target {format_value(k['target'], k['unit'])}" if k.get("target") is not None else ""
+    return (f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
+            f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
+
+
+def write_index(out: Path) -> Path:
+    """``index.html``: every run (newest first) and team, KPI status at a glance, links to reports."""
+    esc = html.escape
+    runs = sorted((p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)),
+                  reverse=True)
+    parts = []
+    for run_dir in runs:
+        parts.append(f"<h2>Data up to {esc(run_dir.name)}</h2>")
+        for summary_path in sorted(run_dir.glob("*/summary.json")):
+            s = json.loads(summary_path.read_text())
+            team = s["team"]
+            links = []
+            for n in s["notebooks"]:
+                href = f"{esc(run_dir.name)}/{esc(summary_path.parent.name)}/{esc(n['html'])}"
+                cls = "ok" if n["ok"] else "failed"
+                tip = "" if n["ok"] else f' title="{esc(n["error"])}"'
+                label = esc(n["notebook"]) + ("" if n["ok"] else " (failed)")
+                links.append(f'<a class="{cls}" href="{href}"{tip}>{label}</a>')
+            # The team's own KPIs (those its params give a target) up front; the other headline figures
+            # the notebooks record fold away, so a stakeholder sees the few numbers that matter first.
+            ranked = sorted(s["kpis"], key=lambda k: (STATUS_ORDER.get(k["status"], 3), k["name"]))
+            primary = "".join(_chip(k) for k in ranked if k.get("target") is not None)
+            others = [_chip(k) for k in ranked if k.get("target") is None]
+            more = (f'<details><summary>{len(others)} more headline figure{"s" * (len(others) != 1)}</summary>'
+                    f'{"".join(others)}</details>'
+                    if others else "")
+            errors = "".join(f'<div class="err">{esc(n["notebook"])}: {esc(n["error"])}</div>'
+                             for n in s["notebooks"] if not n["ok"])
+            parts.append(f'<section><h3>{esc(team)}</h3><div class="links">{" ".join(links)}</div>'
+                         f'<div class="kpis">{primary or ("" if others else "no KPIs recorded")}{more}</div>'
+                         f'{errors}</section>')
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>PM Metrics Playbook reports</title>
+<style>
+body {{ font: 14px/1.5 system-ui, sans-serif; max-width: 1000px; margin: 24px auto; padding: 0 24px; color: #222; }}
+h2 {{ border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }}
+section {{ margin: 12px 0 20px; }} h3 {{ margin: 0 0 4px; }}
+.links a {{ margin-right: 14px; }} a.failed {{ color: #c62828; font-weight: 600; }}
+.kpi {{ display: inline-block; margin: 4px 6px 0 0; padding: 2px 8px; border-radius: 10px; background: #eee; }}
+.kpi.green {{ background: #e3f1e4; border-left: 6px solid #2e7d32; }}
+.kpi.amber {{ background: #fdf3d8; border-left: 6px solid #f9a825; }}
+.kpi.red {{ background: #fbe4e4; border-left: 6px solid #c62828; }}
+.err {{ color: #c62828; font-family: monospace; font-size: 12px; }}
+details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
+</style></head><body>
+<h1>PM Metrics Playbook reports</h1>
+<p>Each run covers the data up to its date (exclusive). KPI chips: green meets the target, amber within
+tolerance, red misses it; the figure in brackets is the change since the previous run. The team's KPIs (the
+ones its params set a target for) come first; the other headline figures of the reports fold away below.</p>
+{''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
+</body></html>
+"""
+    path = out / "index.html"
+    atomic_write(path, page)
+    return path

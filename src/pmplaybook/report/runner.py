@@ -1,0 +1,244 @@
+"""The report runner: every (team, notebook) pair through papermill, offline HTML, KPI history, index.
+
+``pmplaybook run`` calls :func:`run`. For each pair it executes the notebook with the team's params in a
+worker process and writes, under ``reports/<as_of>/<team>/``:
+
+- ``<notebook>.ipynb``: the executed notebook, with papermill's injected-parameters cell;
+- ``<notebook>.html``: code hidden, narrative, tables and charts kept; one self-contained file whose
+  charts render with no network (the Vega bundle is inlined once);
+- ``summary.json``: the team's headline KPIs (recorded by the notebooks through
+  :class:`pmplaybook.report.kpis.KPIRecorder`) with target, status and change since the previous run.
+
+Rows are appended to ``reports/kpi_history.duckdb`` and ``reports/index.html`` lists every run and team.
+A notebook that fails is written as ``<notebook>.failed.ipynb/.html`` (the error, and the failing cell's
+code, visible) and never replaces a good report; the other pairs go on and the command exits non-zero.
+Every file is written to a temporary name and moved into place, so an interrupted run leaves either the
+old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..config import paths
+from .files import atomic_write
+from .history import record_history
+from .html import render_html
+from .index import write_index, write_summary
+from .kpis import read_kpi_file
+
+NOTEBOOK_PARAMETERS = ("team", "params_file", "as_of", "interactive", "kpi_file")
+
+
+KERNEL = "python3"
+
+
+def _kernel_manager_class():
+    """A kernel manager whose ``python3`` kernel is always this interpreter.
+
+    A ``python3`` kernel spec found earlier on the Jupyter path (another environment's, say) would
+    otherwise start a Python without the playbook; the saved notebooks still name ``python3``.
+    """
+    from ipykernel import kernelspec
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    class ThisInterpreter(KernelManager):
+        @property
+        def kernel_spec(self):
+            return KernelSpec(resource_dir=kernelspec.RESOURCES, **kernelspec.get_kernel_dict())
+
+    return ThisInterpreter
+
+
+@dataclass
+class PairResult:
+    team: str
+    notebook: str
+    as_of: str
+    ok: bool
+    error: str = ""
+    seconds: float = 0.0
+    kpis: list = field(default_factory=list)
+
+
+def notebooks(source_dir: Path | None = None) -> list[str]:
+    """The walk-through notebooks (``NN_name.ipynb`` in ``notebooks/``), by stem, in order."""
+    return sorted(p.stem for p in Path(source_dir or paths.notebooks_dir()).glob("[0-9][0-9]_*.ipynb"))
+
+
+def papermill_parameters(notebook_path: Path) -> dict:
+    """The parameters a notebook's ``parameters`` cell declares (name -> papermill's description)."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook_path))
+
+
+def check_parameters(notebook_path: Path, parameters: dict) -> None:
+    """Refuse parameter names that papermill would paste into code unescaped.
+
+    Papermill escapes parameter *values* but writes *names* as they are: a name with a newline would run
+    code. Names must be identifiers that the notebook's ``parameters`` cell declares.
+    """
+    declared = papermill_parameters(notebook_path)
+    for name in parameters:
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise ValueError(f"parameter name {name!r} is not a Python identifier")
+        if name not in declared:
+            raise ValueError(f"{notebook_path.name} declares no parameter {name!r} "
+                             f"(it declares: {', '.join(declared)})")
+
+
+def _make_reproducible(nb) -> None:
+    """Drop wall-clock metadata and random ids so that re-running the same as_of gives the same files."""
+    pm = nb.metadata.get("papermill", {})
+    for key in ("start_time", "end_time", "duration"):
+        pm.pop(key, None)
+    for cell in nb.cells:
+        cpm = cell.metadata.get("papermill", {})
+        for key in ("start_time", "end_time", "duration"):
+            cpm.pop(key, None)
+        cell.metadata.pop("execution", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"  # papermill gives the cells it adds random ids
+
+
+def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: str,
+             source_dir: str | None = None) -> PairResult:
+    """Execute one notebook for one team and write its reports (runs in a worker process)."""
+    import time
+
+    import nbformat
+    import papermill
+
+    started = time.monotonic()
+    team_dir = Path(team_dir)
+    team_dir.mkdir(parents=True, exist_ok=True)
+    source_dir = Path(source_dir or paths.notebooks_dir())
+    source = source_dir / f"{notebook}.ipynb"
+    # a fixed work folder keeps the injected kpi_file path, hence the saved notebook, reproducible
+    work = team_dir / f".{notebook}.work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    kpi_file = work / "kpis.jsonl"
+    parameters = {"team": team, "params_file": params_file, "as_of": as_of, "interactive": False,
+                  "kpi_file": str(kpi_file)}
+    error = ""
+    try:
+        check_parameters(source, parameters)
+        papermill.execute_notebook(
+            str(source), str(work / "out.ipynb"), parameters=parameters, kernel_name=KERNEL,
+            kernel_manager_class=_kernel_manager_class(),
+            progress_bar=False, start_timeout=180, execution_timeout=1200, cwd=str(source_dir),
+        )
+    except papermill.PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue} (cell {exc.cell_index})"
+    except Exception as exc:  # kernel death, timeout, bad parameters: record, don't stop the batch
+        error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    try:
+        out_nb = work / "out.ipynb"
+        if out_nb.exists():
+            nb = nbformat.read(out_nb, as_version=4)
+        else:  # papermill failed before writing anything: a one-cell notebook that says why
+            nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+                f"# {notebook}\n\nThe report could not be produced:\n\n```\n{error}\n```")])
+        _make_reproducible(nb)
+        stem = notebook if not error else f"{notebook}.failed"
+        page = render_html(nb, team, notebook, as_of, failed=error)
+        atomic_write(team_dir / f"{stem}.ipynb", nbformat.writes(nb))
+        atomic_write(team_dir / f"{stem}.html", page)
+        if not error:
+            for stale in (f"{notebook}.failed.ipynb", f"{notebook}.failed.html"):
+                (team_dir / stale).unlink(missing_ok=True)
+        kpis = read_kpi_file(kpi_file) if not error else []
+    except Exception:
+        error = error or traceback.format_exc().strip().splitlines()[-1]
+        kpis = []
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return PairResult(team, notebook, as_of, ok=not error, error=error,
+                      seconds=round(time.monotonic() - started, 1), kpis=kpis)
+
+
+@dataclass
+class RunResult:
+    results: list[PairResult]
+    out: Path
+
+    @property
+    def failed(self) -> list[PairResult]:
+        return [r for r in self.results if not r.ok]
+
+    def summary_line(self) -> str:
+        ok = len(self.results) - len(self.failed)
+        line = f"{ok} of {len(self.results)} reports written to {self.out}"
+        if self.failed:
+            line += "; FAILED: " + ", ".join(f"{r.team}/{r.notebook} ({r.error})" for r in self.failed)
+        return line
+
+
+def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: str | None = None,
+         source_dir: Path | None = None):
+    """Validate every team's params against the model and the data (before any notebook starts) and
+    return the (team, params_file, notebook, as_of) pairs to run."""
+    from .. import data
+
+    teams = teams or paths.list_teams()
+    available = notebooks(source_dir)
+    names = names or available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
+    pairs = []
+    for team in teams:
+        params = config.load_params(team)
+        ds = data.connect(params, as_of=as_of)
+        day = f"{ds.as_of:%Y-%m-%d}"
+        pairs += [(params.team, params.source_file, name, day) for name in names]
+    return pairs
+
+
+def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, source_dir=None) -> RunResult:
+    """Run every (team, notebook) pair and write reports, summaries, KPI history and the index."""
+    from tqdm.auto import tqdm
+
+    out = Path(out or paths.reports_dir())
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = plan(teams, names, as_of, source_dir)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(pairs)))
+    results: list[PairResult] = []
+    bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
+    ctx = multiprocessing.get_context("spawn")  # no fork after DuckDB threads started
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        pending = {pool.submit(run_pair, team, pfile, name, day, str(out / day / team),
+                               str(source_dir) if source_dir else None): (team, name)
+                   for team, pfile, name, day in pairs}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                team, name = pending.pop(fut)
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # a worker process died
+                    results.append(PairResult(team, name, "", ok=False, error=f"worker died: {exc}"))
+            failed = [f"{r.team}/{r.notebook}" for r in results if not r.ok]
+            running = sorted({f"{t}/{n}" for t, n in pending.values()})[:3]
+            bar.set_postfix_str(("failed: " + ", ".join(failed) + "; " if failed else "")
+                                + ("next: " + ", ".join(running) if running else ""))
+            bar.update(len(done))
+    bar.close()
+    for (team, day) in sorted({(r.team, r.as_of) for r in results if r.as_of}):
+        team_results = [r for r in results if r.team == team and r.as_of == day]
+        rows = [k for r in team_results for k in r.kpis]
+        rows = record_history(out, day, team, rows)
+        write_summary(out / day / team, team, day, team_results, rows)
+    write_index(out)
+    results.sort(key=lambda r: (r.team, r.notebook))
+    return RunResult(results, out)

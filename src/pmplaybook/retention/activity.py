@@ -1,0 +1,215 @@
+"""Activity over time: daily, weekly and monthly actives and stickiness (DAU/MAU), growth accounting
+(new / returning / resurrecting / dormant users), and spikes in daily actives checked against retention.
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from ..core import checks
+from ..core.calendar import (
+    PERIODS,
+    days_from_epoch,
+    epoch_day,
+    period_index,
+    period_index_expr,
+    period_start,
+    resolve_as_of,
+    uses_calendar,
+)
+from ..core.engines import local_time
+from ..core.stats import diff_proportions
+from .cohorts import _event_names, _only
+
+
+@uses_calendar
+def stickiness(events: ibis.Table, event=None, *, as_of=None, timezone: str = "UTC") -> pd.DataFrame:
+    """Daily actives and stickiness: DAU, WAU, MAU (28 and 30 days) and DAU/MAU, per local day.
+
+    DAU(d) = distinct users active on day d; WAU(d) = distinct users active in the 7 days ending on d;
+    ``mau_28`` and ``mau_30`` the same over 28 and 30 days; ``dau_mau = dau / mau_28``. 28 days (four whole
+    weeks) is the default because every weekday appears equally often in it, so weekends do not tilt the
+    ratio; ``mau_30`` is there for teams that report calendar-month-like windows. Typical DAU/MAU: 20-30%
+    for B2B tools, 50%+ aimed at by social networks (Koala Feedback); above 20% reads as habit-forming
+    (Gupta).
+
+    Computed in the backend without loops: a user active on day d, whose next active day is n, is counted
+    in the N-day window of every day from d to min(n, d + N) - 1; those stretches never overlap for one
+    user, so summing +1 at d and -1 at min(n, d + N) over users and accumulating along the days gives the
+    exact rolling distinct count.
+
+    Parameters
+    ----------
+    events : ibis.Table; event : name, list or None (any event counts as active); as_of, timezone as in
+        :func:`cohort_retention`.
+
+    Returns
+    -------
+    DataFrame, one row per local day from the first active day to the day before ``as_of``: ``date``,
+    ``dau``, ``wau``, ``mau_28``, ``mau_30``, ``dau_mau``, ``full_window`` (False while the 30-day
+    window reaches before the first day of data, when MAU is understated and DAU/MAU overstated).
+
+    >>> from pmplaybook.data import load_events
+
+    >>> ev = load_events(pd.DataFrame({"user_id": ["a", "b", "a"], "event": ["x"] * 3,
+    ...     "timestamp": ["2025-03-01 10:00", "2025-03-01 11:00", "2025-03-03 10:00"]}))
+    >>> stickiness(ev)[["dau", "wau"]].to_dict("list")
+    {'dau': [2, 0, 1], 'wau': [2, 2, 2]}
+    """
+    checks.events_table(events)
+    checks.timezone(timezone)
+    names = _event_names(event, "event")
+    as_of_local, as_of_utc = resolve_as_of(events, as_of, timezone)
+    ev = _only(events.filter(events.timestamp < as_of_utc), names)
+    days = ev.select("user_id", _d=local_time(ev.timestamp, timezone).date().epoch_days()).distinct()
+    days = days.mutate(_next=days._d.lead().over(group_by="user_id", order_by="_d"))
+    far = days._d + 100_000
+    parts = [days.select(_day=days._d, dau=ibis.literal(1), s7=ibis.literal(1), s28=ibis.literal(1),
+                         s30=ibis.literal(1))]
+    for n in (7, 28, 30):
+        end = ibis.least(days._next.fill_null(far), days._d + n)
+        parts.append(days.select(_day=end, dau=ibis.literal(0),
+                                 **{f"s{m}": ibis.literal(-1 if m == n else 0) for m in (7, 28, 30)}))
+    steps = ibis.union(*parts, distinct=False)
+    daily = steps.group_by("_day").aggregate(dau=steps.dau.sum(), s7=steps.s7.sum(), s28=steps.s28.sum(),
+                                             s30=steps.s30.sum()).execute()
+    columns = ["date", "dau", "wau", "mau_28", "mau_30", "dau_mau", "full_window"]
+    if daily.empty:
+        return pd.DataFrame(columns=columns)
+    first = int(daily["_day"].min())
+    last = epoch_day(as_of_local) - 1
+    daily = daily.set_index("_day").reindex(range(first, max(last, first) + 1), fill_value=0)
+    out = pd.DataFrame({
+        "date": days_from_epoch(daily.index.to_numpy()),
+        "dau": daily["dau"].to_numpy("int64"),
+        "wau": daily["s7"].cumsum().to_numpy("int64"),
+        "mau_28": daily["s28"].cumsum().to_numpy("int64"),
+        "mau_30": daily["s30"].cumsum().to_numpy("int64"),
+    })
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["dau_mau"] = np.where(out["mau_28"] > 0, out["dau"] / out["mau_28"], np.nan)
+    out["full_window"] = (out.index >= 29)
+    return out[columns]
+
+
+def dau_mau(table: pd.DataFrame, *, days: int = 28) -> float:
+    """The average DAU/MAU (28-day MAU) over the last ``days`` days of a :func:`stickiness` table."""
+    tail = table[table["full_window"]].tail(days)
+    return float(tail["dau_mau"].mean()) if len(tail) else float("nan")
+
+
+@uses_calendar
+def lifecycle(events: ibis.Table, event=None, *, period: str = "week", as_of=None, timezone: str = "UTC",
+              week_start: str = "monday") -> pd.DataFrame:
+    """Growth accounting: new, returning, resurrecting and dormant users per period.
+
+    For each period t, among users active (did ``event``, default any) in t:
+
+    - **new**: t is their first active period in the data;
+    - **returning** (Amplitude's "current"): also active in t-1;
+    - **resurrecting** (Amplitude's "resurrected"): not active in t-1 but active in some period before;
+
+    and **dormant** (shown negative): active in t-1 but not in t. This is the lifecycle chart of
+    Amplitude and Mixpanel (Mixpanel labels dormant users as lost). active = new + returning +
+    resurrecting; quick ratio = (new + resurrecting) / dormant (above 1: the active base grows). The
+    first periods of a log count everybody as new (nobody's history is known yet), and the last period
+    is incomplete when ``as_of`` falls inside it (``complete`` False).
+
+    Returns
+    -------
+    DataFrame, one row per period: ``period`` (local start, naive Timestamp), ``new``, ``returning``,
+    ``resurrecting``, ``dormant`` (<= 0), ``active``, ``quick_ratio``, ``complete``.
+
+    >>> from pmplaybook.data import load_events
+
+    >>> ev = load_events(pd.DataFrame({"user_id": ["a", "a", "b", "a"], "event": ["x"] * 4,
+    ...     "timestamp": ["2025-03-03", "2025-03-10", "2025-03-10", "2025-03-24"]}))
+    >>> lifecycle(ev, as_of="2025-03-31")[["new", "returning", "resurrecting", "dormant"]].values.tolist()
+    [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, -2], [0, 0, 1, 0]]
+    """
+    checks.events_table(events)
+    checks.choice("period", period, PERIODS)
+    checks.choice("week_start", week_start, ("monday", "sunday"))
+    checks.timezone(timezone)
+    names = _event_names(event, "event")
+    as_of_local, as_of_utc = resolve_as_of(events, as_of, timezone)
+    ev = _only(events.filter(events.timestamp < as_of_utc), names)
+    up = ev.select("user_id", _p=period_index_expr(local_time(ev.timestamp, timezone), period,
+                                                week_start)).distinct()
+    up = up.mutate(_prev=up._p.lag().over(group_by="user_id", order_by="_p"),
+                   _next=up._p.lead().over(group_by="user_id", order_by="_p"))
+    status = ibis.cases((up._prev.isnull(), "new"), (up._prev == up._p - 1, "returning"),
+                        else_="resurrecting")
+    active = up.group_by([up._p, status.name("_s")]).aggregate(_n=ibis._.count()).execute()
+    gone = up.filter(up._next.isnull() | (up._next > up._p + 1))
+    dormant = gone.group_by(_p=gone._p + 1).aggregate(_n=ibis._.count()).execute()
+    last = period_index(as_of_local - pd.Timedelta(days=1), period, week_start)
+    columns = ["period", "new", "returning", "resurrecting", "dormant", "active", "quick_ratio", "complete"]
+    if active.empty:
+        return pd.DataFrame(columns=columns)
+    wide = active.pivot_table(index="_p", columns="_s", values="_n", aggfunc="sum", fill_value=0)
+    first = int(wide.index.min())
+    wide = wide.reindex(index=range(first, last + 1), columns=["new", "returning", "resurrecting"],
+                        fill_value=0)
+    lost = dormant.set_index("_p")["_n"].reindex(wide.index, fill_value=0)
+    out = pd.DataFrame({"period": period_start(wide.index.to_numpy(), period, week_start)})
+    for col in ("new", "returning", "resurrecting"):
+        out[col] = wide[col].to_numpy("int64")
+    out["dormant"] = -lost.to_numpy("int64")
+    out["active"] = out["new"] + out["returning"] + out["resurrecting"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["quick_ratio"] = np.where(out["dormant"] < 0, (out["new"] + out["resurrecting"]) / -out["dormant"],
+                                      np.nan)
+    ends = period_start(wide.index.to_numpy() + 1, period, week_start)
+    out["complete"] = np.asarray(ends <= as_of_local)
+    return out[columns]
+
+
+def spikes(daily: pd.DataFrame, table: pd.DataFrame, *, at: int = 1, min_lift: float = 0.5,
+           baseline_days: int = 28, top: int = 2) -> pd.DataFrame:
+    """Spikes in daily actives and whether the cohorts that joined during them retained differently.
+
+    A spike day has DAU at least ``1 + min_lift`` times the median DAU of the previous ``baseline_days``
+    days; consecutive spike days form one episode. For each episode (largest first, up to ``top``), the
+    sign-up cohort holding its first day is compared at period ``at`` with the ``neighbours`` cohorts on
+    each side (diff_proportions). A spike of returning users (a holiday, a promotion e-mail) leaves that
+    comparison within noise; a spike of new low-intent users shows up as a cohort that retains worse.
+
+    Returns
+    -------
+    DataFrame: ``start``, ``end``, ``peak``, ``peak_dau``, ``baseline_dau``, ``lift``, ``cohort`` (the one
+    holding the first day), ``around_rate``, ``before_rate``, ``diff``, ``ci_low``, ``ci_high``,
+    ``significant``.
+    """
+    cols = ["start", "end", "peak", "peak_dau", "baseline_dau", "lift", "cohort", "around_rate",
+            "before_rate", "diff", "ci_low", "ci_high", "significant"]
+    d = daily.set_index("date")["dau"].astype("float64")
+    base = d.shift(1).rolling(baseline_days, min_periods=baseline_days).median()
+    ratio = (d / base).dropna()
+    hot = ratio[ratio >= 1 + min_lift]
+    if hot.empty:
+        return pd.DataFrame(columns=cols)
+    episode = (hot.index.to_series().diff() > pd.Timedelta(days=1)).cumsum()
+    cells = table[(table["period"] == at) & table["complete"]]
+    if "segment" in cells.columns:
+        cells = cells.groupby("cohort", as_index=False)[["cohort_size", "retained"]].sum()
+    cohorts = sorted(cells["cohort"].unique())
+    rows = []
+    for _, days in hot.groupby(episode.to_numpy()):
+        peak = days.idxmax()
+        row = {"start": days.index.min(), "end": days.index.max(), "peak": peak, "peak_dau": int(d[peak]),
+               "baseline_dau": float(base[peak]), "lift": float(days.max() - 1)}
+        started = [c for c in cohorts if c <= row["start"]]
+        if started and cohorts.index(started[-1]) >= 5:
+            i = cohorts.index(started[-1])
+            a = cells[cells["cohort"].isin(cohorts[i - 1: i + 2])]
+            b = cells[cells["cohort"].isin(cohorts[i - 5: i - 1])]
+            r = diff_proportions(a["retained"].sum(), a["cohort_size"].sum(), b["retained"].sum(),
+                                 b["cohort_size"].sum())
+            row.update(cohort=cohorts[i], around_rate=r["p1"], before_rate=r["p2"], diff=r["diff"],
+                       ci_low=r["ci_low"], ci_high=r["ci_high"], significant=r["significant"])
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols).sort_values("lift", ascending=False).head(top)
+    return out.reset_index(drop=True)

@@ -1,0 +1,100 @@
+"""One calendar: periods, completeness, as_of and time zones come from pmplaybook.core.calendar, so every
+module puts the same event in the same week."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ev
+
+from pmplaybook import aarrr, funnel, heart, north_star, retention
+from pmplaybook.config import NorthStarCandidate
+from pmplaybook.core.calendar import (Calendar, complete, period_index, period_start, resolve_as_of,
+                                      utc_midnight, uses_calendar)
+
+# Sign-ups (UTC) around a week boundary. In Berlin (UTC+1 in March) 22:30 UTC on Sunday 9 March is still
+# Sunday, 23:30 UTC is already Monday 10 March.
+ROWS = [("d", "2025-03-01 12:00"), ("a", "2025-03-09 22:30"), ("b", "2025-03-09 23:30"), ("c", "2025-03-16 12:00")]
+EVENTS = ev([(u, t, e) for u, t in ROWS for e in ("signup", "task_completed")])
+AS_OF = "2025-03-24"
+# Sign-ups per week start, worked out by hand from the local times above.
+EXPECTED = {
+    ("Europe/Berlin", "monday"): {"2025-02-24": 1, "2025-03-03": 1, "2025-03-10": 2},
+    ("Europe/Berlin", "sunday"): {"2025-02-23": 1, "2025-03-09": 2, "2025-03-16": 1},
+    ("UTC", "monday"): {"2025-02-24": 1, "2025-03-03": 2, "2025-03-10": 1},
+}
+
+
+def _weeks(frame, period_col, count_col) -> dict:
+    f = frame[frame[count_col] > 0]
+    return {f"{pd.Timestamp(p):%Y-%m-%d}": int(n) for p, n in zip(f[period_col], f[count_col])}
+
+
+def _by_module(cal: Calendar) -> dict:
+    cohorts = retention.cohort_retention(EVENTS, "signup", period="week", calendar=cal)
+    cohorts = cohorts[cohorts["period"] == 0]
+    candidate = NorthStarCandidate(name="weekly_signups", event="signup", aggregation="distinct_users")
+    steps = funnel.conversion_over_time(EVENTS, ["signup", "task_completed"], window="1h", period="week",
+                                        calendar=cal)
+    return {
+        "retention.cohort_retention": _weeks(cohorts, "cohort", "cohort_size"),
+        "retention.lifecycle": _weeks(retention.lifecycle(EVENTS, "signup", period="week", calendar=cal),
+                                      "period", "new"),
+        "heart.new_users": _weeks(heart.new_users(EVENTS, "signup", period="week", calendar=cal),
+                                  "period", "new_users"),
+        "heart.engagement": _weeks(heart.engagement(EVENTS, "task_completed", period="week", calendar=cal),
+                                   "period", "active_users"),
+        "north_star.candidate_series": _weeks(north_star.candidate_series(EVENTS, candidate, calendar=cal),
+                                              "period", "value"),
+        "funnel.conversion_over_time": _weeks(steps, "period", "users"),
+        "aarrr.acquisition": _weeks(aarrr.acquisition(EVENTS, None, "signup", None, period="week", calendar=cal),
+                                    "period", "new_users"),
+    }
+
+
+@pytest.mark.parametrize("timezone, week_start", list(EXPECTED))
+def test_every_module_puts_an_event_in_the_same_week(timezone, week_start):
+    expected = EXPECTED[(timezone, week_start)]
+    for module, got in _by_module(Calendar(timezone, week_start, AS_OF)).items():
+        assert got == {week: n for week, n in expected.items() if week in got}, module
+        # a module may leave out the first, partly covered week, never a later one
+        assert set(expected) - set(got) <= {min(expected)}, module
+
+
+def test_period_index_and_start_are_inverse():
+    for period, week_start, day, start in [("week", "monday", "2026-02-25", "2026-02-23"),
+                                           ("week", "sunday", "2026-02-25", "2026-02-22"),
+                                           ("month", "monday", "2026-02-25", "2026-02-01"),
+                                           ("day", "monday", "2026-02-25", "2026-02-25")]:
+        index = period_index(pd.Timestamp(day), period, week_start)
+        assert period_start([index], period, week_start)[0] == pd.Timestamp(start)
+        assert period_index(pd.Timestamp(start), period, week_start) == index
+
+
+def test_completeness_and_as_of():
+    # a week is complete when it ended by as_of, the first day not covered
+    assert list(complete(pd.Series(pd.to_datetime(["2025-03-10", "2025-03-17"])), "week",
+                         pd.Timestamp("2025-03-24"))) == [True, True]
+    assert not complete(pd.Timestamp("2025-03-17"), "week", pd.Timestamp("2025-03-23"))
+    # as_of is a local day; in Berlin it starts at 23:00 UTC the day before (CET)
+    assert resolve_as_of(None, "2025-03-24", "Europe/Berlin") == (pd.Timestamp("2025-03-24"),
+                                                                 pd.Timestamp("2025-03-23 23:00"))
+    assert utc_midnight(pd.Timestamp("2025-07-01"), "Europe/Berlin") == pd.Timestamp("2025-06-30 22:00")
+    # the default as_of is the day after the last event, in the calendar's zone
+    assert Calendar("Europe/Berlin").resolved(EVENTS).as_of == pd.Timestamp("2025-03-17")
+
+
+def test_calendar_refuses_what_it_cannot_use_and_will_not_take_both_forms():
+    with pytest.raises(ValueError, match="not a known time zone"):
+        Calendar("Mars/Olympus")
+    with pytest.raises(ValueError, match="week_start='friday'"):
+        Calendar(week_start="friday")
+
+    @uses_calendar
+    def metric(events, *, timezone="UTC", as_of=None):
+        return timezone, as_of
+
+    assert metric(None, calendar=Calendar("Asia/Tokyo", as_of="2025-01-01")) == ("Asia/Tokyo",
+                                                                                 pd.Timestamp("2025-01-01"))
+    with pytest.raises(TypeError, match="calendar= or timezone=, not both"):
+        metric(None, calendar=Calendar(), timezone="UTC")
