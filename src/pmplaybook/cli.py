@@ -134,6 +134,8 @@ def _validate(args) -> int:
             return 1
         extra = f"; notes: {' | '.join(ds.notes)}" if ds.notes else ""
         print(f"ok {f}: team {params.team}, data up to {ds.as_of:%Y-%m-%d}{extra}")
+        for warning in params.warnings():  # advice, not errors: the exit code stays 0
+            print(f"warning: {f}: {warning}")
     return 0
 
 

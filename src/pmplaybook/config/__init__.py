@@ -4,31 +4,15 @@ only) and where the project and the bundled sample live (:mod:`.paths`)."""
 from ..core.calendar import duration_string, parse_duration
 from ..core.errors import ParamsError
 from . import paths, vocabulary
-from .params import (
-    KPI,
-    ActivationRule,
-    DataSource,
-    EventRoles,
-    Feature,
-    Funnel,
-    FunnelStep,
-    HeartRow,
-    NorthStar,
-    NorthStarCandidate,
-    TeamParams,
-    canonical,
-    check_heart_metric,
-    check_input_name,
-    check_kpi_name,
-    load_params,
-    parse_params,
-)
+from .params import (KPI, ActivationRule, Annotation, DataSource, EventRoles, Feature, Funnel, FunnelStep, HeartRow,
+                     KeyResult, NorthStar, NorthStarCandidate, Objective, TeamParams, canonical, check_heart_metric,
+                     check_input_name, check_kpi_name, load_params, parse_params)
 from .paths import PACKAGE_DIR, list_teams, params_path
 from .vocabulary import CHECKLIST
 
 __all__ = [
-    "KPI", "ActivationRule", "CHECKLIST", "DataSource", "EventRoles", "Feature", "Funnel", "FunnelStep",
-    "HeartRow", "NorthStar", "NorthStarCandidate", "PACKAGE_DIR", "ParamsError", "TeamParams", "canonical",
+    "KPI", "ActivationRule", "Annotation", "CHECKLIST", "DataSource", "EventRoles", "Feature", "Funnel", "FunnelStep",
+    "HeartRow", "KeyResult", "NorthStar", "Objective", "NorthStarCandidate", "PACKAGE_DIR", "ParamsError", "TeamParams", "canonical",
     "check_heart_metric", "check_input_name", "check_kpi_name", "duration_string", "list_teams",
     "load_params", "params_path", "parse_duration", "parse_params", "paths", "vocabulary",
 ]

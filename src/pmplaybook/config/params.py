@@ -2,26 +2,31 @@
 
 A params file says which data a team reads, how its columns are named, which of its events play which
 role (sign-up, activation, core action, ...), which segments to break down by, its KPI targets, its North
-Star candidates, its journey funnel and its HEART goals-signals-metrics. :func:`load_params` reads and
-validates one; any mistake fails with a :class:`ParamsError` naming the file, the key path and the fix.
+Star candidates, its journey funnel, its HEART goals-signals-metrics, and for the weekly KPI review its
+OKRs and the dated events (releases, campaigns, holidays) that explain moves. :func:`load_params` reads
+and validates one; any mistake fails with a :class:`ParamsError` naming the file, the key path and the
+fix. :meth:`TeamParams.warnings` lists what is allowed but unwise (more than five targeted KPIs).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from ..core.calendar import parse_duration
 from ..core.errors import ParamsError
 from .paths import list_teams, params_path, project_dir
-from .vocabulary import ALIASES, CHECKLIST, HEART, INPUTS, KPIS
+from .vocabulary import (ALIASES, CHECKLIST, COUNTER_SUGGESTIONS, HEART, INPUTS, KPIS, MAX_TARGETED_KPIS,
+                         SHARES_ABOVE_ONE)
 
 # ------------------------------------------------------------------------------ metric names
 
@@ -79,6 +84,63 @@ def check_heart_metric(metric: str) -> str:
         if not shown.strip() or not accepted.strip():
             raise ValueError(f"{text!r} needs two events, e.g. {spec['example']!r}")
     return f"{name}:{arg}" if arg else name
+
+
+def share_problem(name: str, unit: str, value: float) -> str | None:
+    """Why ``value`` cannot be a value of the KPI ``name`` whose unit is ``unit``, or None if it can.
+
+    A share is a fraction (0.25 means 25%), so a share KPI's target or baseline must lie between 0 and 1;
+    a value of 25 is a typo for 0.25. Net revenue retention (``vocabulary.SHARES_ABOVE_ONE``) may exceed 1.
+
+    >>> share_problem("activation_rate", "share", 25)  # doctest: +NORMALIZE_WHITESPACE
+    '25 is not possible for activation_rate: it is a share, between 0 and 1 (0.25 means 25%).
+     Fix: write 0.25 if you meant 25%'
+    """
+    if unit != "share":
+        return None
+    above_one = name in SHARES_ABOVE_ONE
+    if value >= 0 and (value <= 1 or above_one):
+        return None
+    limits = "0 or more" if above_one else "between 0 and 1"
+    fix = f"write {value / 100:g} if you meant {value:g}%" if 1 < value <= 100 else f"write a fraction {limits}"
+    return f"{value:g} is not possible for {name}: it is a share, {limits} (0.25 means 25%). Fix: {fix}"
+
+
+class _KeyProblem(ValueError):
+    """A problem found by a validator of a whole section (``kpis``, a key result) that concerns one key
+    below it: ``path`` is that key's path below the section, so the message names the exact key."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = tuple(path)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value) -> dt.date:
+    """A date written ``YYYY-MM-DD`` (YAML reads unquoted ones as dates already); anything else fails.
+
+    Looser parsers read "July 1st" as 1 July of year 1, or a number as seconds since 1970: refused here.
+    """
+    # ValueError, not TypeError, throughout: pydantic reports only ValueError as a problem of the params
+    if isinstance(value, dt.datetime):
+        raise ValueError(  # noqa: TRY004
+            f"{value.isoformat()!r} has a time of day. Fix: write the date only, as YYYY-MM-DD "
+            f"(e.g. '{value:%Y-%m-%d}')")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a day of the calendar. Fix: write a real date as YYYY-MM-DD, "
+                             "e.g. '2025-07-01'") from None
+    raise ValueError(f"{value!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. '2025-07-01' for 1 July 2025")
+
+
+#: A calendar date in params, written ``YYYY-MM-DD``.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 class _Strict(BaseModel):
@@ -163,13 +225,26 @@ class KPI(_Strict):
     """A KPI target. ``status`` is green when the value meets the target, amber when it misses by no
     more than ``tolerance`` (relative), red otherwise. ``external: true`` marks a KPI the team tracks
     outside the playbook (revenue from finance, say): it is named for the metric stack only, so its name
-    need not be one the playbook computes."""
+    need not be one the playbook computes.
+
+    For the weekly review: ``counter`` is the counter-metric to watch beside it (another KPI of the
+    vocabulary, which pushing this one could hurt: activation rate against week-4 retention), ``owner``
+    the person or role who answers for it, and ``leading`` whether the team treats it as a leading
+    indicator (None: decide from the metric stack)."""
 
     target: float | None = None
     higher_is_better: bool = True
     tolerance: float = Field(0.1, ge=0, le=1)
     unit: str = ""
     external: bool = False
+    counter: str | None = None
+    owner: str | None = Field(None, min_length=1)
+    leading: bool | None = None
+
+    @field_validator("counter")
+    @classmethod
+    def _counter(cls, v):
+        return None if v is None else check_kpi_name(v)
 
     def status(self, value: float | None) -> str | None:
         if self.target is None or value is None or value != value:
@@ -257,6 +332,74 @@ class HeartRow(_Strict):
         return check_heart_metric(v)
 
 
+class KeyResult(_Strict):
+    """A key result: move ``kpi`` (a KPI of the vocabulary, listed in the team's ``kpis:`` or not) from
+    ``baseline`` to ``target`` between ``start`` and ``due``."""
+
+    kpi: str
+    baseline: float
+    target: float
+    start: IsoDate
+    due: IsoDate
+    label: str | None = None
+
+    @field_validator("kpi")
+    @classmethod
+    def _kpi(cls, v):
+        return check_kpi_name(v)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        unit = KPIS[self.kpi]["unit"]
+        for key in ("baseline", "target"):
+            problem = share_problem(self.kpi, unit, getattr(self, key))
+            if problem:
+                raise _KeyProblem((key,), problem)
+        if self.target == self.baseline:
+            raise _KeyProblem(("target",), f"the target equals the baseline ({self.baseline:g}), so the key result "
+                                           "asks for no change. Fix: set the value the KPI should reach by 'due'")
+        if self.due <= self.start:
+            raise _KeyProblem(("due",), f"due {self.due} is not after start {self.start}. Fix: set 'due' to a later "
+                                        "date than 'start' (a quarter later is usual)")
+        return self
+
+
+class Objective(_Strict):
+    """An OKR: a qualitative ``objective`` and the measurable key results that say it is met."""
+
+    objective: str = Field(min_length=1)
+    owner: str | None = Field(None, min_length=1)
+    key_results: list[KeyResult]
+
+    @field_validator("key_results")
+    @classmethod
+    def _some(cls, v):
+        if not v:
+            raise ValueError("an objective needs at least one key result. Fix: add one with kpi, baseline, target, "
+                             "start and due, or remove the objective")
+        return v
+
+
+class Annotation(_Strict):
+    """A dated event the review draws on its charts and uses to explain moves: a release, a campaign, a
+    holiday, an incident. ``end`` (inclusive) makes it a period."""
+
+    date: IsoDate
+    label: str = Field(min_length=1)
+    kind: Literal["release", "campaign", "holiday", "incident", "other"] = "other"
+    end: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.date:
+            raise _KeyProblem(("end",), f"end {self.end} is before date {self.date}. Fix: set 'end' on or after "
+                                        "'date', or drop 'end' for a one-day event")
+        return self
+
+
+_NUMBERS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+
+
 class TeamParams(_Strict):
     """The whole params file of one team."""
 
@@ -272,24 +415,39 @@ class TeamParams(_Strict):
     north_star: NorthStar = Field(default_factory=NorthStar)
     funnel: Funnel = Field(default_factory=Funnel)
     heart: list[HeartRow] = Field(default_factory=list)
+    okrs: list[Objective] = Field(default_factory=list)
+    annotations: list[Annotation] = Field(default_factory=list)
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("kpis")
     @classmethod
     def _kpis(cls, v):
         out = {}
-        for name, kpi in v.items():
-            if kpi.external:
-                out[name] = kpi
-                continue
-            try:
-                name = check_kpi_name(name)
-            except ValueError as exc:
-                raise ValueError(f"{exc}; or, if the team tracks {name!r} outside the playbook, mark it "
-                                 "'external: true'") from None
-            spec = KPIS[name]  # direction and unit default to the vocabulary's
-            defaults = {k: spec[k] for k in ("higher_is_better", "unit") if k not in kpi.model_fields_set}
-            out[name] = kpi.model_copy(update=defaults)
+        for written, kpi in v.items():
+            name = written
+            if not kpi.external:
+                try:
+                    name = check_kpi_name(written)
+                except ValueError as exc:
+                    raise ValueError(f"{exc}; or, if the team tracks {written!r} outside the playbook, mark it "
+                                     "'external: true'") from None
+                spec = KPIS[name]  # direction and unit default to the vocabulary's
+                defaults = {k: spec[k] for k in ("higher_is_better", "unit") if k not in kpi.model_fields_set}
+                kpi = kpi.model_copy(update=defaults)
+            if kpi.counter == name:
+                other = COUNTER_SUGGESTIONS.get(name)
+                hint = f"e.g. {other!r}, " if other else ""
+                raise _KeyProblem((written, "counter"),
+                                  f"{kpi.counter!r} is the KPI itself; a counter-metric is another KPI that pushing "
+                                  f"{name} could hurt. Fix: name a different KPI ({hint}see vocabulary.KPIS) or "
+                                  "remove 'counter'")
+            # a computed KPI is a share if the vocabulary says so (whatever unit was written); an external
+            # one if the team says so
+            unit = kpi.unit if kpi.external else KPIS[name]["unit"]
+            problem = None if kpi.target is None else share_problem(name, unit, kpi.target)
+            if problem:
+                raise _KeyProblem((written, "target"), problem)
+            out[name] = kpi
         return out
 
     @field_validator("timezone")
@@ -300,6 +458,23 @@ class TeamParams(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}; use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
         return v
+
+    def targeted_kpis(self) -> list[str]:
+        """The KPIs the weekly review scores against a target: those with a ``target``, not ``external``."""
+        return [name for name, kpi in self.kpis.items() if kpi.target is not None and not kpi.external]
+
+    def warnings(self) -> list[str]:
+        """What the params allow but the field advises against, one sentence each with the fix (empty if
+        nothing). ``pmplaybook validate`` prints them; they do not fail it."""
+        out = []
+        targeted = self.targeted_kpis()
+        if len(targeted) > MAX_TARGETED_KPIS:
+            most = _NUMBERS.get(MAX_TARGETED_KPIS, MAX_TARGETED_KPIS)
+            out.append(f"kpis: {len(targeted)} KPIs have a target ({', '.join(targeted)}). The field's rule is three "
+                       f"to five KPIs per team reviewed weekly: with more, none gets attention. Fix: keep a target "
+                       f"on the {most} that matter most and drop it from the others (they stay listed, without a "
+                       f"status)")
+        return out
 
     @property
     def base_dir(self) -> Path:
@@ -320,13 +495,15 @@ class TeamParams(_Strict):
 
 def _fields_at(model: type[BaseModel], path: tuple) -> list[str]:
     """The allowed keys of the sub-model found at ``path`` (for 'did you mean' hints)."""
-    current = model
+    current, is_key = model, False
     for part in path:
-        if isinstance(part, int) or current is None:
+        if isinstance(part, int) or current is None or is_key:  # a list index, or a key of a mapping (kpis)
+            is_key = False
             continue
         field = current.model_fields.get(part)
         if field is None:
             return []
+        is_key = get_origin(field.annotation) is dict
         current = None
         for candidate in getattr(field.annotation, "__args__", ()) + (field.annotation,):
             inner = getattr(candidate, "__args__", (candidate,))
@@ -340,6 +517,9 @@ def _explain(err: ValidationError, where: str) -> str:
     lines = [f"{where}: the params do not match the model ({err.error_count()} problem(s))"]
     for e in err.errors():
         loc = tuple(e["loc"])
+        error = e.get("ctx", {}).get("error")
+        if isinstance(error, _KeyProblem):  # a section's validator that names the key below it
+            loc += error.path
         key = ".".join(str(p) for p in loc) or "(top level)"
         if e["type"] == "extra_forbidden":
             allowed = [f for f in _fields_at(TeamParams, loc[:-1]) if f != "source_file"]
@@ -376,6 +556,9 @@ def load_params(team_or_path: str | Path) -> TeamParams:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}. Fix: check indentation and quoting") from None
+    except ValueError as exc:  # YAML reads an unquoted 2025-02-30 as a date, and fails
+        raise ParamsError(f"{path}: a value could not be read ({exc}); YAML reads unquoted YYYY-MM-DD as a date. "
+                          f"Fix: check that every date is a real day of the calendar") from None
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys (team:, data:, events: ...), found {type(raw).__name__}")
     return parse_params(raw, where=str(path), source_file=path.resolve())  # kernels run elsewhere

@@ -134,3 +134,39 @@ KPI_KEYWORDS = (
 )
 VANITY_WORDS = ("signup", "sign_up", "page_view", "pageview", "download", "registered", "follower", "impression",
                 "visit")
+
+#: Share KPIs that may rightly exceed 1: net revenue retention of 1.10 means expansion outgrew churn. Every
+#: other KPI of unit ``share`` must have its targets, baselines and key-result targets between 0 and 1.
+SHARES_ABOVE_ONE = ("net_revenue_retention",)
+
+#: A counter-metric to watch beside each KPI (params ``kpis.<name>.counter``): the KPI that pushing this
+#: one hardest could hurt. Suggestions only, quoted in error messages; a team may pick another.
+COUNTER_SUGGESTIONS = {
+    "north_star": "nps",
+    "magic_number_share": "week4_retention",
+    "week4_retention": "nps",
+    "activated_week4_retention": "activation_rate",
+    "dau_mau": "nps",
+    "nps": "week4_retention",
+    "csat": "task_completion_rate",
+    "ces": "task_completion_rate",
+    "five_day_share": "nps",
+    "week4_active_retention": "nps",
+    "feature_adoption": "ai_acceptance_rate",
+    "ai_acceptance_rate": "task_error_rate",
+    "task_completion_rate": "task_error_rate",
+    "task_error_rate": "task_completion_rate",
+    "activation_rate": "week4_retention",
+    "k_factor": "nps",
+    "ltv_cac": "net_revenue_retention",
+    "net_revenue_retention": "csat",
+    "funnel_conversion": "week4_retention",
+}
+
+#: Kinds of dated event a params file may annotate (``annotations.<i>.kind``); the review draws them on
+#: its charts and uses them to explain moves.
+ANNOTATION_KINDS = ("release", "campaign", "holiday", "incident", "other")
+
+#: The field's rule of thumb for a weekly review: three to five targeted KPIs per team. More and none
+#: gets attention, so params with more targeted KPIs get a warning.
+MAX_TARGETED_KPIS = 5

@@ -48,10 +48,21 @@ def record_history(out: Path, as_of: str, team: str, rows: list[dict]) -> list[d
         con.close()
 
 
+COLUMNS = ["as_of", "team", "notebook", "name", "label", "value", "unit", "target", "higher_is_better", "status"]
+
+
 def kpi_history(out: Path | None = None, team: str | None = None) -> pd.DataFrame:
-    """Every recorded KPI value across runs (one row per as_of x team x notebook x KPI)."""
-    out = Path(out or paths.reports_dir())
-    con = _history(out)
+    """Every recorded KPI value across runs (one row per as_of x team x notebook x KPI); empty before the
+    first run, or while a run is writing the history (reading never creates or locks the file)."""
+    import duckdb
+
+    path = Path(out or paths.reports_dir()) / HISTORY_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:  # a runner holds the write lock: the history is being updated
+        return pd.DataFrame(columns=COLUMNS)
     try:
         query = "SELECT * FROM kpi_history" + (" WHERE team = ?" if team else "") + " ORDER BY as_of, team, name"
         return con.execute(query, [team] if team else []).df()
