@@ -102,10 +102,42 @@ def test_null_user_ids_fail_or_are_dropped_and_counted():
     assert t.count().execute() == 2 and "null user_id" in notes[0]
 
 
-def test_implausible_timestamps_are_unusable():
-    frame = events_frame(timestamp=["1970-01-01 00:00:00", "2025-03-02 10:00:00", "2025-03-03 11:00:00"])
-    with pytest.raises(DataError, match="before 2000 or in the future"):
-        load_events(frame)
+def test_history_is_data_and_the_future_is_not():
+    # a purchase log from 1997 loads: there is no fixed date floor
+    old = events_frame(timestamp=["1997-01-01 00:00:00", "1997-03-02 10:00:00", "1998-06-30 11:00:00"])
+    assert load_events(old).count().execute() == 3
+    # a timestamp more than a day ahead of now is refused, with the count and the fix
+    ahead = events_frame(timestamp=["2025-03-01 09:00:00", "2100-01-01 00:00:00", "2025-03-03 11:00:00"])
+    with pytest.raises(DataError, match=r"1 row\(s\) of the events table have a date after .* \(in the future\)"):
+        load_events(ahead)
+    # a team's own floor: rows before valid_from are unusable, dropped and counted on request
+    notes = []
+    with pytest.warns(DataWarning, match="dropped 2 row"):
+        kept = load_events(old, valid_from="1998-01-01", invalid="drop", notes=notes)
+    assert kept.count().execute() == 1 and "before valid_from 1998-01-01" in notes[0]
+
+
+def test_the_same_date_rules_hold_for_surveys_and_spend():
+    surveys = pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["1999-05-01", "2100-01-01"], "survey": ["nps"] * 2,
+                            "score": [9, 10]})
+    with pytest.raises(DataError, match="surveys DataFrame: 1 row.*in the future"):
+        load_surveys(surveys)
+    spend = pd.DataFrame({"date": ["1999-05-01", "2100-01-01"], "channel": ["ads"] * 2, "amount": [5.0, 6.0]})
+    with pytest.raises(DataError, match="spend DataFrame: 1 row.*in the future"):
+        load_spend(spend)
+    assert load_spend(spend.iloc[:1]).count().execute() == 1  # 1999 is history
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-Infinity", float("inf")])
+def test_nan_and_infinite_amounts_are_refused(bad):
+    # text as a CSV holds it ("nan", "inf"), or an infinite float; an empty cell stays a missing value
+    amounts = ["5.0", bad] if isinstance(bad, str) else [5.0, bad]
+    spend = pd.DataFrame({"date": ["2025-03-01", "2025-03-02"], "channel": ["ads"] * 2, "amount": amounts})
+    with pytest.raises(DataError, match=r"(?s)column 'amount': 1 value\(s\) are NaN or infinite.*Fix"):
+        load_spend(spend)
+    revenue = ["49.0", bad, None] if isinstance(bad, str) else [49.0, bad, None]
+    with pytest.raises(DataError, match=r"column 'revenue': 1 value\(s\) are NaN or infinite"):
+        load_events(events_frame(revenue=revenue))
 
 
 def test_survey_scores_outside_their_scale():

@@ -163,6 +163,13 @@ class DataSource(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     survey_columns: dict[str, str] = Field(default_factory=dict)
     spend_columns: dict[str, str] = Field(default_factory=dict)
+    #: The first day whose rows the team trusts (earlier rows are unusable); none by default: history is data.
+    valid_from: dt.date | None = None
+
+    @field_validator("valid_from", mode="before")
+    @classmethod
+    def _valid_from(cls, v):
+        return None if v is None else _iso_date(v)
 
     @model_validator(mode="after")
     def _events_named(self):

@@ -101,9 +101,10 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
             fetch = _database_tables(params, con)
         where = params.source_file or "params"
         try:
-            events = materialize(load_events(fetch(d.events), d.columns, invalid=invalid, notes=notes))
-            surveys = materialize(load_surveys(fetch(d.surveys), d.survey_columns, invalid=invalid, notes=notes)) if d.surveys else None
-            spend = materialize(load_spend(fetch(d.spend), d.spend_columns, invalid=invalid, notes=notes)) if d.spend else None
+            kw = dict(invalid=invalid, notes=notes, valid_from=d.valid_from)
+            events = materialize(load_events(fetch(d.events), d.columns, **kw))
+            surveys = materialize(load_surveys(fetch(d.surveys), d.survey_columns, **kw)) if d.surveys else None
+            spend = materialize(load_spend(fetch(d.spend), d.spend_columns, **kw)) if d.spend else None
         except DataError as exc:
             raise DataError(f"{where}: {exc}") from None
     if check_events:

@@ -18,7 +18,8 @@ run as aggregate queries, and what comes back is an ibis table (the engine rule)
 
 Validation fails with a :class:`DataError` naming the table, column, what was expected and what was
 found, with up to five offending rows. Rows that cannot be used (a null user id, event or timestamp, a
-timestamp before 2000 or in the future) fail the load by default; with ``invalid="drop"`` they are
+timestamp more than a day in the future, or before a ``valid_from`` you set) fail the load by default; with
+``invalid="drop"`` they are
 dropped and *counted*: a :class:`DataWarning` says how many, and :class:`Dataset` keeps the note.
 """
 
@@ -46,7 +47,8 @@ REQUIRED = {
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
-EARLIEST = pd.Timestamp("2000-01-01")
+#: How far past the present a timestamp may lie (clocks and time zones disagree by hours, not by days).
+FUTURE_SLACK = pd.Timedelta(days=1)
 
 
 MAX_SHOWN = 5
@@ -189,7 +191,7 @@ def _check_invalid_arg(invalid: str) -> None:
 
 
 def load_events(source, columns: dict | None = None, timezone: str = "UTC", invalid: str = "raise",
-                notes: list | None = None) -> ibis.Table:
+                notes: list | None = None, valid_from=None) -> ibis.Table:
     """Load and validate an event log.
 
     Parameters
@@ -201,10 +203,13 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
         The zone that timestamps *without* an offset were written in; they are converted to UTC.
         Timestamps with an offset (or a time-zone-aware type) are converted exactly.
     invalid : {"raise", "drop"}
-        What to do with rows that cannot be used (null user id / event / timestamp, a timestamp before
-        2000 or more than a day in the future).
+        What to do with rows that cannot be used (null user id / event / timestamp, a timestamp more than
+        a day in the future or before ``valid_from``).
     notes : list, optional
         Receives a line per kind of dropped row.
+    valid_from : date-like, optional
+        The first day whose rows you trust (a tracking-plan change, a migration); earlier rows are
+        unusable. History is data: without it, data from any year load.
 
     Returns
     -------
@@ -235,20 +240,41 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
             raise DataError(f"{where}: column 'revenue': {n_bad:,} value(s) are not numbers. Examples:"
                             f"{_show(t, rev.isnull() & t.revenue.notnull(), ['user_id', 'event', 'revenue'])}"
                             "\nFix: write plain numbers (e.g. 49.0), no currency signs")
+        _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"])
         t = t.mutate(revenue=rev)
     t = t.mutate(**{c: t[c].cast(kind) for c, kind in casts.items()})
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None) + pd.Timedelta(days=1)
     checks = {
         "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
         "a null event": t.event.isnull() | (t.event.strip() == ""),
         "a null timestamp": t.timestamp.isnull(),
-        "a timestamp before 2000 or in the future": (t.timestamp < EARLIEST) | (t.timestamp > now),
+        **_time_checks(t.timestamp, valid_from),
     }
     return _unusable(t, checks, "events", where, invalid, notes)
 
 
+def _time_checks(ts, valid_from=None) -> dict:
+    """Rows dated more than a day after now, or before ``valid_from`` when one is given."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    future = ts.cast("timestamp") > now + FUTURE_SLACK
+    out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": future}
+    if valid_from is not None and str(valid_from).strip():
+        start = pd.Timestamp(valid_from)
+        out[f"a date before valid_from {start:%Y-%m-%d}"] = ts.cast("timestamp") < start
+    return out
+
+
+def _refuse_not_finite(t: ibis.Table, values: ibis.Value, column: str, where: str, shown: list[str]) -> None:
+    """NaN and infinite amounts are not numbers a sum can use: refuse them with examples."""
+    bad = values.notnull() & (values.isnan() | values.isinf())
+    n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
+    if n_bad:
+        raise DataError(f"{where}: column {column!r}: {n_bad:,} value(s) are NaN or infinite. Examples:"
+                        f"{_show(t.mutate(**{column: values}), bad, shown)}\nFix: leave the cell empty when there "
+                        "is no amount, or write the amount as a plain number")
+
+
 def load_surveys(source, columns: dict | None = None, timezone: str = "UTC", invalid: str = "raise",
-                 notes: list | None = None) -> ibis.Table:
+                 notes: list | None = None, valid_from=None) -> ibis.Table:
     """Load and validate survey responses (``user_id, timestamp, survey, score``).
 
     ``survey`` is ``nps`` (0-10), ``csat`` (1-5) or ``ces`` (1-7), case-insensitive; a score outside its
@@ -290,12 +316,12 @@ def load_surveys(source, columns: dict | None = None, timezone: str = "UTC", inv
                             f"{_show(t, outside, ['user_id', 'survey', 'score'])}\nFix: rescale or remove them")
     t = t.drop("score_raw").mutate(score=t.score.cast("int64"))
     checks = {"a null user_id": t.user_id.isnull(), "a null timestamp": t.timestamp.isnull(),
-              "a null survey or score": t.survey.isnull() | t.score.isnull()}
+              "a null survey or score": t.survey.isnull() | t.score.isnull(), **_time_checks(t.timestamp, valid_from)}
     return _unusable(t, checks, "surveys", where, invalid, notes)
 
 
 def load_spend(source, columns: dict | None = None, invalid: str = "raise",
-               notes: list | None = None) -> ibis.Table:
+               notes: list | None = None, valid_from=None) -> ibis.Table:
     """Load and validate marketing spend (``date, channel, amount`` in the team's currency).
 
     >>> import pandas as pd
@@ -316,6 +342,7 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
     if n_bad:
         raise DataError(f"{where}: column 'amount': {n_bad:,} value(s) are not numbers. Examples:"
                         f"{_show(t, not_number, ['date', 'channel', 'amount'])}\nFix: write plain numbers")
+    _refuse_not_finite(t, amount, "amount", where, ["date", "channel", "amount"])
     t = t.mutate(channel=t.channel.cast("string"), amount=amount)
     negative = t.amount < 0
     n_neg = int(t.aggregate(n=negative.cast("int64").sum()).execute().iloc[0]["n"] or 0)
@@ -324,5 +351,5 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
                         f"Examples:{_show(t, negative, ['date', 'channel', 'amount'])}\n"
                         "Fix: record refunds as a separate table, not as negative spend")
     checks = {"a null date": t.date.isnull(), "a null channel": t.channel.isnull(),
-              "a null amount": t.amount.isnull()}
+              "a null amount": t.amount.isnull(), **_time_checks(t.date, valid_from)}
     return _unusable(t, checks, "spend", where, invalid, notes)
