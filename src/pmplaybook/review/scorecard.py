@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.vocabulary import KPIS
+from ..core.calendar import period_index, period_start
 from ..data import Dataset
 from ..north_star import classify_kpis
 from .limits import process_limits
@@ -271,7 +272,7 @@ def wbr_view(ds: Dataset, name: str) -> dict:
     by_week = weekly.set_index("period")["value"]
     weeks = weekly.tail(6)[["period", "value"]].copy()
     weeks["prior_year_value"] = [by_week.get(p - pd.Timedelta(weeks=52), np.nan) for p in weeks["period"]]
-    month = weekly["period"].dt.to_period("M").dt.start_time
+    month = period_start(period_index(weekly["period"], "month"), "month")
     monthly = pd.DataFrame([{"period": m, **pooled(g, name)} for m, g in weekly.groupby(month)])
     by_month = monthly.set_index("period")["value"]
     months = monthly.tail(12)[["period", "value"]].copy()

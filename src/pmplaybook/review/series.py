@@ -39,7 +39,7 @@ import pandas as pd
 from .. import aarrr, funnel, heart, north_star, retention
 from ..config import check_kpi_name
 from ..config.vocabulary import KPIS
-from ..core.calendar import complete
+from ..core.calendar import complete, period_index, period_start
 from ..core.stats import nps_interval, wilson_interval
 from ..data import Dataset
 
@@ -96,10 +96,7 @@ def _activation(ds, period, segment, cal):
 def _dau_mau(ds, period, segment, cal):
     daily = retention.stickiness(ds.events, calendar=cal)
     daily = daily[daily["full_window"]]
-    starts = daily["date"] if period == "day" else pd.Series(
-        pd.to_datetime(daily["date"]).dt.to_period({"week": "W", "month": "M"}[period]).dt.start_time)
-    if period == "week" and cal.week_start == "sunday":
-        starts = daily["date"] - pd.to_timedelta((daily["date"].dt.dayofweek + 1) % 7, unit="D")
+    starts = period_start(period_index(daily["date"], period, cal.week_start), period, cal.week_start)
     t = daily.assign(period=starts.to_numpy()).groupby("period", as_index=False)[["dau", "mau_28"]].sum()
     return _frame(t, "period", "dau", "mau_28", False)
 
