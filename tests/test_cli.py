@@ -31,3 +31,32 @@ def test_simulate_writes_a_small_product(tmp_path, capsys):
     assert cli.main(["simulate", "--users", "1500", "--seed", "3", "--out", str(tmp_path)]) == 0
     assert {p.name for p in tmp_path.iterdir()} >= {"events.parquet", "surveys.parquet", "spend.parquet", "truth.json"}
     assert "events for 1,500 users" in capsys.readouterr().out
+
+
+def _project_with_two_files_of_one_team(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "params").mkdir()
+    (project / "params" / "growth.yaml").write_text("team: growth\n")
+    (project / "params" / "growth_copy.yaml").write_text("team: growth\n")  # copied, team not renamed
+    monkeypatch.setenv("PMPLAYBOOK_PROJECT", str(project))
+    return project
+
+
+def test_validate_refuses_two_files_of_one_team(tmp_path, monkeypatch, capsys):
+    project = _project_with_two_files_of_one_team(tmp_path, monkeypatch)
+    assert cli.main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert "INVALID" in err and "team 'growth'" in err and "Fix:" in err
+    assert str(project / "params" / "growth.yaml") in err and str(project / "params" / "growth_copy.yaml") in err
+    # naming the files checks them one by one, as before
+    assert cli.main(["validate", str(project / "params" / "growth.yaml")]) == 0
+
+
+def test_run_refuses_two_files_of_one_team(tmp_path, monkeypatch, capsys):
+    project = _project_with_two_files_of_one_team(tmp_path, monkeypatch)
+    assert cli.main(["run", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "team 'growth'" in err and "growth_copy.yaml" in err and str(project / "params" / "growth.yaml") in err
+    assert "Fix:" in err
+    assert not (tmp_path / "r" / "index.html").exists()

@@ -322,3 +322,50 @@ def test_params_survive_a_round_trip():
         params = load_params(path)
         again = parse_params(params.model_dump(exclude_none=True), source_file=Path(params.source_file))
         assert again == params, path
+
+
+def test_a_key_written_twice_is_refused_with_both_lines(tmp_path):
+    f = tmp_path / "twice.yaml"
+    f.write_text("team: twice\n"
+                 "kpis:\n"
+                 "  activation_rate: {target: 0.3}\n"
+                 "events:\n"
+                 "  signup: signup\n"
+                 "kpis:\n"
+                 "  week4_retention: {target: 0.2}\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(f)
+    msg = str(err.value)
+    assert str(f) in msg and "key 'kpis' is written twice (lines 2 and 6)" in msg and "Fix:" in msg
+    f.write_text("team: twice\nevents:\n  signup: signup\n  core_action: task_completed\n  core_action: task_started\n")
+    with pytest.raises(ParamsError, match=r"'events.core_action' is written twice \(lines 4 and 5\)"):
+        load_params(f)
+    f.write_text("team: twice\nfunnel:\n  steps: [signup, {event: payment, where: {plan: team, plan: starter}}]\n")
+    with pytest.raises(ParamsError, match=r"'funnel.steps.1.where.plan' is written twice \(lines 3 and 3\)"):
+        load_params(f)
+    # YAML merge keys may still be overridden: that is what they are for
+    f.write_text("team: twice\nfunnel:\n  steps:\n    - &pay {event: payment, where: {plan: team}}\n"
+                 "    - {<<: *pay, label: paid again}\n")
+    assert load_params(f).funnel.steps[1].label == "paid again"
+
+
+@pytest.mark.parametrize("written", ["July 1st", "2025-07-01 10:00", "01/07/2025", 20250701])
+def test_a_feature_launch_must_be_an_iso_date(tmp_path, written):
+    f = tmp_path / "feat.yaml"
+    f.write_text(f"team: feat\nevents:\n  features:\n    - {{name: AI, event: ai_used, launched: {written!r}}}\n")
+    with pytest.raises(ParamsError) as err:
+        load_params(f)
+    msg = str(err.value)
+    assert "events.features.0.launched" in msg and "YYYY-MM-DD" in msg and "Fix:" in msg
+
+
+def test_a_feature_launch_reads_iso_strings_and_yaml_dates():
+    from datetime import date
+
+    for written in ("'2025-07-01'", "2025-07-01"):
+        import yaml
+
+        raw = yaml.safe_load(f"team: feat\nevents:\n  features:\n    - {{name: AI, event: ai_used, launched: {written}}}\n")
+        assert parse_params(raw).events.features[0].launched == date(2025, 7, 1)
+    assert parse_params({"team": "feat", "events": {"features": [{"name": "AI", "event": "x"}]}}
+                        ).events.features[0].launched is None

@@ -201,7 +201,8 @@ def test_in_progress_users_are_reported_apart():
 
 
 def test_as_of_defaults_to_the_day_after_the_last_event():
-    ev = log([("a", at(0), "A"), ("b", at(4, 12), "A")])
+    # z's B (a step must occur in the data) is before the last event and z never enters the funnel
+    ev = log([("a", at(0), "A"), ("b", at(4, 12), "A"), ("z", at(1), "B")])
     # as_of = day 5 00:00; b's 1d window ends day 5 12:00 -> open
     f = fn.funnel(ev, ["A", "B"], window="1d")
     assert users(f) == [1, 0] and f["in_progress"].tolist() == [1, 0]
@@ -210,7 +211,7 @@ def test_as_of_defaults_to_the_day_after_the_last_event():
 def test_as_of_in_team_time_zone():
     # as_of 2025-01-11 in New York = 2025-01-11 05:00 UTC; an A at 2025-01-10 06:00 UTC with a 1d window
     # ends 2025-01-11 06:00 UTC > 05:00 -> still open.
-    ev = log([("a", at(9, 6), "A")])
+    ev = log([("a", at(9, 6), "A"), ("z", at(0), "B")])  # z never enters the funnel
     ny = fn.funnel(ev, ["A", "B"], window="1d", as_of="2025-01-11", timezone="America/New_York")
     utc = fn.funnel(ev, ["A", "B"], window="1d", as_of="2025-01-11 07:00")
     assert ny["in_progress"].iloc[0] == 1 and utc["in_progress"].iloc[0] == 0
@@ -275,6 +276,63 @@ def test_bad_arguments_fail_clearly(kwargs, message):
     args = {"steps": ["A", "B"], "as_of": AS_OF, **kwargs}
     with pytest.raises(ValueError, match=message):
         fn.funnel(ev, **args)
+
+
+def test_exclusions_given_as_one_string_are_one_event():
+    ev = log([("a", at(0), "A"), ("a", at(0, 1), "cancelled"), ("a", at(0, 2), "B"),
+              ("b", at(0), "A"), ("b", at(0, 2), "B"), ("c", at(0), "c")])  # an event named like a letter
+    as_list = fn.funnel(ev, ["A", "B"], window="1d", exclusions=["cancelled"], as_of=AS_OF)
+    as_text = fn.funnel(ev, ["A", "B"], window="1d", exclusions="cancelled", as_of=AS_OF)
+    assert users(as_text) == users(as_list) == [1, 1]  # a dropped; not read as 'c', 'a', 'n', ...
+    t = fn.time_to_convert(ev, "A", "B", window="1d", exclusions="cancelled", as_of=AS_OF)
+    assert t.quantiles["users"].iloc[0] == 1
+    with pytest.raises(ValueError, match=r"exclusions\[0\] must be an event name"):
+        fn.funnel(ev, ["A", "B"], exclusions=[None], as_of=AS_OF)
+
+
+def test_an_exclusion_that_is_a_step_is_refused():
+    ev = log([("a", at(0), "A"), ("a", at(0, 1), "B")])
+    with pytest.raises(ValueError) as err:
+        fn.funnel(ev, ["A", "B"], window="1d", exclusions=["B"], as_of=AS_OF)
+    msg = str(err.value)
+    assert "exclusions: 'B' is also step 2" in msg and "Fix: remove 'B' from the exclusions" in msg
+    with pytest.raises(ValueError, match="'A' is also step 1"):
+        fn.conversion_over_time(ev, ["A", "B"], window="1d", exclusions="A", as_of=AS_OF)
+
+
+def test_a_step_or_exclusion_missing_from_the_data_names_the_closest_events():
+    ev = log([("a", at(0), "signup"), ("a", at(0, 1), "project_created"), ("a", at(0, 2), "subscription_cancelled")])
+    with pytest.raises(ValueError) as err:
+        fn.funnel(ev, ["signup", "project_create"], window="1d", as_of=AS_OF)
+    msg = str(err.value)
+    assert "steps[1]: event 'project_create' never occurs" in msg
+    assert "closest existing events: project_created" in msg and "Fix:" in msg
+    with pytest.raises(ValueError, match=r"exclusions\[0\]: event 'subscription_canceled' never occurs.*"
+                                         r"subscription_cancelled"):
+        fn.funnel(ev, ["signup", "project_created"], exclusions="subscription_canceled", as_of=AS_OF)
+    with pytest.raises(ValueError, match=r"steps\[0\]: event 'nothing_like_it'.*existing events include"):
+        fn.time_to_convert(ev, "nothing_like_it", "signup", as_of=AS_OF)
+
+
+def test_a_where_value_missing_from_the_data_lists_the_values_that_occur():
+    rows = [("a", at(0), "signup", {"plan": "free"}), ("a", at(0, 1), "payment", {"plan": "team"}),
+            ("b", at(0), "signup", {"plan": "enterprise"}),  # occurs, but not on payment
+            ("b", at(0, 1), "payment", {"plan": "starter"}), ("c", at(0, 1), "payment", {"plan": "starter"})]
+    rows += [(f"u{i}", at(1), "payment", {"plan": f"p{i:02d}"}) for i in range(15)]  # many other values
+    ev = log(rows, plan=None)
+    with pytest.raises(ValueError) as err:
+        fn.funnel(ev, ["signup", {"event": "payment", "where": {"plan": "enterprise"}}], window="1d", as_of=AS_OF)
+    msg = str(err.value)
+    assert "steps[1].where: plan = 'enterprise' never occurs on event 'payment'" in msg
+    assert "'starter', 'p00'" in msg and ", ..." in msg and "Fix:" in msg  # most frequent first, capped
+    assert msg.count("'p") <= 10
+    few = log(rows[:5], plan=None)
+    with pytest.raises(ValueError, match="did you mean 'team'"):
+        fn.funnel(few, ["signup", {"event": "payment", "where": {"plan": "teams"}}], window="1d", as_of=AS_OF)
+    # a value that occurs is fine, and so is a filter on the first step
+    f = fn.funnel(ev, [{"event": "signup", "where": {"plan": "free"}}, {"event": "payment", "where": {"plan": "team"}}],
+                  window="1d", as_of=AS_OF)
+    assert users(f) == [1, 1]
 
 
 # ------------------------------------------------------------------------ time to convert, over time

@@ -125,6 +125,12 @@ def _validate(args) -> int:
         _error(f"no params files in {config.paths.params_dir()}. Fix: add params/<team>.yaml, or name the "
                f"files to check.")
         return 1
+    if not args.files:
+        try:  # every file of the project: also refuses two files of one team
+            config.load_teams()
+        except PlaybookError as exc:
+            print(f"INVALID {exc}", file=sys.stderr)
+            return 1
     for f in files:
         try:
             params = config.load_params(f)

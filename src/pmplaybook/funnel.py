@@ -30,6 +30,10 @@ Semantics (every rule is pinned by a hand-worked test of the funnel test suite):
 * **In progress.** Events on or after ``as_of`` are ignored. A user who has not completed the funnel and
   has an attempt whose window is still open at ``as_of`` is *in progress*: not counted in ``users`` (so
   not counted as dropped) but in the separate ``in_progress`` column, at the furthest step reached so far.
+* **Checked against the data.** A step or exclusion event that never occurs in the events table, and a
+  step's ``where`` value that never occurs on that step's event, are refused with the names (values) that
+  do occur, rather than giving a funnel of zeros; so is an exclusion that is also a step. Each check is
+  one aggregate query (distinct event names; the most frequent values of the filtered column).
 * **Time to convert** from step k-1 to step k is measured between the moments the prefix of steps
   1..k-1 and 1..k were first complete in the best attempt (for ordered and strict funnels simply
   ``t_k - t_(k-1)``), among users (not in progress) who reached step k.
@@ -44,6 +48,7 @@ time of a hand-written DuckDB ASOF-join query (the funnel benchmark).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -135,6 +140,69 @@ def _check(order: str, segment, events: ibis.Table, steps: list[Step]) -> None:
             seen.add((s.event, s.where))
 
 
+#: How many of the values that do occur an error about a ``where`` filter lists.
+_SHOWN_VALUES = 10
+
+
+def _exclusion_list(exclusions, steps: list[Step]) -> list[str]:
+    """``exclusions`` as a list of event names (a single name may be given as a string), refusing one that
+    is also a step of the funnel."""
+    if exclusions is None:
+        return []
+    if isinstance(exclusions, str):  # one event name, not its characters
+        exclusions = [exclusions]
+    if isinstance(exclusions, dict) or not hasattr(exclusions, "__iter__"):
+        raise ValueError(f"exclusions must be a list of event names, e.g. ['subscription_cancelled'], got "
+                         f"{exclusions!r}")
+    out = list(exclusions)
+    for i, name in enumerate(out):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"exclusions[{i}] must be an event name, got {name!r}. Fix: write the name of the "
+                             "event that should drop an attempt, e.g. 'subscription_cancelled'")
+    step_events = [s.event for s in steps]
+    for name in out:
+        if name in step_events:
+            k = step_events.index(name) + 1
+            raise ValueError(f"exclusions: {name!r} is also step {k} of the funnel ({', '.join(step_events)}); "
+                             "an exclusion drops the attempts in which it happens, so it would drop the very "
+                             f"attempts that reach that step. Fix: remove {name!r} from the exclusions (or, if a "
+                             "different event was meant, name that one)")
+    return out
+
+
+def _check_in_data(events: ibis.Table, steps: list[Step], exclusions: list[str]) -> None:
+    """Refuse a step or exclusion event that never occurs in ``events`` and a ``where`` filter whose value
+    never occurs on its step's event: either would give zeros, not an error. One aggregate query for the
+    event names, one per ``where`` condition (at most ``_SHOWN_VALUES + 1`` rows each); no event rows."""
+    present = set(events.select("event").distinct().execute()["event"].dropna())
+    named = [(f"steps[{i}]", s.event) for i, s in enumerate(steps)]
+    named += [(f"exclusions[{i}]", e) for i, e in enumerate(exclusions)]
+    for where, name in named:
+        if name not in present:
+            close = difflib.get_close_matches(name, sorted(present), n=3, cutoff=0.5)
+            hint = (f"closest existing events: {', '.join(close)}" if close else
+                    f"existing events include: {', '.join(sorted(present)[:12]) or 'none (the table is empty)'}")
+            raise ValueError(f"{where}: event {name!r} never occurs in the events table ({hint}). Fix: correct "
+                             "the event name")
+    for i, step in enumerate(steps):
+        rows = events.filter(events.event == step.event)
+        for column, value in step.where:
+            col = rows[column]
+            counts = (rows.filter(col.notnull()).group_by(value_=col).aggregate(n_=ibis._.count()))
+            counts = counts.mutate(hit_=(counts.value_ == value).cast("int8"))
+            top = counts.order_by([ibis.desc("hit_"), ibis.desc("n_"), "value_"]).limit(_SHOWN_VALUES + 1).execute()
+            if len(top) and top["hit_"].iloc[0] == 1:
+                continue
+            values = [v for v in top["value_"].tolist()[:_SHOWN_VALUES]]
+            shown = (", ".join(repr(v) for v in values) + (", ..." if len(top) > _SHOWN_VALUES else "")
+                     if values else f"none: the column is empty on every {step.event!r} event")
+            close = difflib.get_close_matches(str(value), [str(v) for v in values], n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"steps[{i}].where: {column} = {value!r} never occurs on event {step.event!r} "
+                             f"(values found there, most frequent first: {shown}). Fix: {hint}filter on a value "
+                             "that occurs, or drop the filter")
+
+
 def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool,
                 bounds: ibis.Table | None = None) -> ibis.Table:
     """Add to each row of ``left`` the time (column ``name``) of the user's first ``right`` row at or after
@@ -174,11 +242,10 @@ def funnel_users(events: ibis.Table, steps, *, window="14d", order: str = "order
     """
     steps = normalize_steps(steps, events)
     _check(order, segment, events, steps)
-    exclusions = list(exclusions or [])
-    if isinstance(exclusions, str):
-        exclusions = [exclusions]
+    exclusions = _exclusion_list(exclusions, steps)
     window_td = parse_duration(window)
     cutoff = resolve_as_of(events, as_of, timezone)[1]
+    _check_in_data(events, steps, exclusions)
     n = len(steps)
     w = ibis.interval(seconds=int(window_td.total_seconds()))
 
@@ -272,8 +339,9 @@ def funnel(events: ibis.Table, steps, *, window="14d", order: str = "ordered", e
     window : str or timedelta
         Conversion window from each attempt's first event, inclusive (``"14d"``, ``"2h"``...).
     order : {"ordered", "strict", "unordered"}
-    exclusions : list of str, optional
-        Events that drop an attempt when they happen between its steps (see the module docstring).
+    exclusions : list of str or str, optional
+        Events that drop an attempt when they happen between its steps (see the module docstring); one
+        event may be given as a string. An exclusion may not be a step of the funnel.
     segment : str, optional
         A column to break the funnel down by (its value on the attempt's first event).
     as_of : date-like, optional

@@ -6,7 +6,7 @@ from ..core.errors import ParamsError
 from . import paths, vocabulary
 from .params import (KPI, ActivationRule, Annotation, DataSource, EventRoles, Feature, Funnel, FunnelStep, HeartRow,
                      KeyResult, NorthStar, NorthStarCandidate, Objective, TeamParams, canonical, check_heart_metric,
-                     check_input_name, check_kpi_name, load_params, parse_params)
+                     check_input_name, check_kpi_name, load_params, load_teams, parse_params)
 from .paths import PACKAGE_DIR, list_teams, params_path
 from .vocabulary import CHECKLIST
 
@@ -14,7 +14,7 @@ __all__ = [
     "KPI", "ActivationRule", "Annotation", "CHECKLIST", "DataSource", "EventRoles", "Feature", "Funnel", "FunnelStep",
     "HeartRow", "KeyResult", "NorthStar", "Objective", "NorthStarCandidate", "PACKAGE_DIR", "ParamsError", "TeamParams", "canonical",
     "check_heart_metric", "check_input_name", "check_kpi_name", "duration_string", "list_teams",
-    "load_params", "params_path", "parse_duration", "parse_params", "paths", "vocabulary",
+    "load_params", "load_teams", "params_path", "parse_duration", "parse_params", "paths", "vocabulary",
 ]
 
 _PATHS = {"DATA_DIR": paths.sample_dir, "PROJECT_DIR": paths.project_dir, "PARAMS_DIR": paths.params_dir,

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
                       model_validator)
@@ -190,14 +189,8 @@ class ActivationRule(_Strict):
 class Feature(_Strict):
     name: str
     event: str
-    launched: str | None = None  # YYYY-MM-DD
-
-    @field_validator("launched")
-    @classmethod
-    def _date(cls, v):
-        if v is not None:
-            pd.Timestamp(v)
-        return v
+    #: The launch day, written YYYY-MM-DD (a date; "July 1st" or a time of day is refused).
+    launched: IsoDate | None = None
 
 
 class EventRoles(_Strict):
@@ -545,6 +538,50 @@ def _explain(err: ValidationError, where: str) -> str:
     return "\n".join(lines)
 
 
+class _DuplicateKey(Exception):
+    """A key written twice in one mapping of a YAML file (``path``: its key path; lines 1-based)."""
+
+    def __init__(self, path: str, first: int, second: int):
+        super().__init__(path)
+        self.path, self.first, self.second = path, first, second
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (plain YAML keeps the last one
+    silently: a second ``kpis:`` block would replace the first). Keys brought in by a merge (``<<: *x``)
+    may be overridden, as YAML intends."""
+
+    def construct_document(self, node):
+        self._check_unique(node, ())
+        return super().construct_document(node)
+
+    def _check_unique(self, node, path: tuple, seen_nodes=None) -> None:
+        seen_nodes = set() if seen_nodes is None else seen_nodes
+        if id(node) in seen_nodes:  # an alias met again
+            return
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                if isinstance(key_node, yaml.ScalarNode):
+                    try:
+                        key = self.construct_object(key_node, deep=True)  # `1` and `"1"` differ, `yes` is True
+                        hash(key)
+                    except Exception:  # noqa: BLE001 - an odd key: compare its text
+                        key = key_node.value
+                    if key in lines:
+                        raise _DuplicateKey(".".join(str(p) for p in (*path, key)), lines[key],
+                                            key_node.start_mark.line + 1)
+                    lines[key] = key_node.start_mark.line + 1
+                self._check_unique(value_node, (*path, key), seen_nodes)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._check_unique(item, (*path, i), seen_nodes)
+
+
 def load_params(team_or_path: str | Path) -> TeamParams:
     """Read and validate a team's params: a team name (``"growth"``) or a path to a YAML file.
 
@@ -560,7 +597,12 @@ def load_params(team_or_path: str | Path) -> TeamParams:
         # YAML 1.1 turns `yes` into True and `0755` into 493; BaseLoader keeps every scalar a string
         # would be stricter, but the model's types then refuse numbers. Safe loading + pydantic's strict
         # model catches what matters (wrong types are reported with the value found).
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+    except _DuplicateKey as dup:
+        raise ParamsError(f"{path}: key {dup.path!r} is written twice (lines {dup.first} and {dup.second}); YAML "
+                          f"would keep only the second and silently ignore what line {dup.first} says. Fix: keep "
+                          f"one '{dup.path.rsplit('.', 1)[-1]}:', with what both said merged into it, and delete the "
+                          f"other") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}. Fix: check indentation and quoting") from None
     except ValueError as exc:  # YAML reads an unquoted 2025-02-30 as a date, and fails
@@ -569,6 +611,31 @@ def load_params(team_or_path: str | Path) -> TeamParams:
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys (team:, data:, events: ...), found {type(raw).__name__}")
     return parse_params(raw, where=str(path), source_file=path.resolve())  # kernels run elsewhere
+
+
+def load_teams(teams: list[str | Path] | None = None) -> list[TeamParams]:
+    """Read and validate several teams' params (team names or paths; default: every params file of the
+    project, as ``pmplaybook validate`` and ``pmplaybook run`` do), refusing two files of one team.
+
+    Two files with the same ``team:`` would write the same ``reports/<as_of>/<team>/`` folder, each run
+    silently overwriting the other's reports and KPI history. A file named twice is read once.
+    """
+    out: list[TeamParams] = []
+    files: dict[str, str] = {}
+    for name in (teams if teams is not None else list_teams()):
+        params = load_params(name)
+        first = files.get(params.team)
+        if first == params.source_file:
+            continue
+        if first is not None:
+            raise ParamsError(
+                f"{params.source_file}: team {params.team!r} is also the team of {first}: two params files "
+                f"name the same team, and their reports (reports/<as_of>/{params.team}/) would overwrite each "
+                f"other. Fix: give each file a 'team:' of its own (the file's name is usual: "
+                f"{Path(first).stem!r} and {Path(params.source_file).stem!r}), or delete the file that is not wanted")
+        files[params.team] = params.source_file
+        out.append(params)
+    return out
 
 
 def parse_params(raw: dict, where: str = "<params>", source_file: Path | None = None) -> TeamParams:

@@ -190,15 +190,13 @@ def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: 
     return the (team, params_file, notebook, as_of) pairs to run."""
     from .. import data
 
-    teams = teams or paths.list_teams()
     available = notebooks(source_dir)
     names = names or available
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
     pairs = []
-    for team in teams:
-        params = config.load_params(team)
+    for params in config.load_teams(teams or None):  # every team by default; two files of one team refused
         ds = data.connect(params, as_of=as_of)
         day = f"{ds.as_of:%Y-%m-%d}"
         pairs += [(params.team, params.source_file, name, day) for name in names]
