@@ -27,15 +27,23 @@ def _interval(row) -> str:
             f"n = {row['n']:,.0f}")
 
 
+def annotation_between(annotations, first, last, near, kinds=None):
+    """The annotation whose dates overlap ``first`` to ``last`` (of one of ``kinds`` when given), the
+    closest to ``near`` when several do; None when none does. Every sentence that names a likely cause
+    picks it here."""
+    found = []
+    for a in annotations or []:
+        start = pd.Timestamp(a.date)
+        end = pd.Timestamp(a.end) if getattr(a, "end", None) else start
+        if (kinds is None or a.kind in kinds) and start <= pd.Timestamp(last) and end >= pd.Timestamp(first):
+            found.append((min(abs(start - pd.Timestamp(near)), abs(end - pd.Timestamp(near))), a))
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
 def annotation_near(annotations, period: pd.Timestamp, days: int = 7):
     """The params annotation whose dates touch the week starting at ``period`` (or ``days`` before it)."""
-    start, end = pd.Timestamp(period) - pd.Timedelta(days=days), pd.Timestamp(period) + pd.Timedelta(days=6)
-    for a in annotations or []:
-        first = pd.Timestamp(a.date)
-        last = pd.Timestamp(a.end) if getattr(a, "end", None) else first
-        if first <= end and last >= start:
-            return a
-    return None
+    period = pd.Timestamp(period)
+    return annotation_between(annotations, period - pd.Timedelta(days=days), period + pd.Timedelta(days=6), period)
 
 
 def _signal_words(row, annotations) -> str:
@@ -202,9 +210,9 @@ def holiday_finding(ds, annotations=()) -> str:
                                        calendar=ds.calendar)
     lines = []
     for _, r in retention.spikes(daily, table, at=1).iterrows():
-        note = next((a for a in annotations or [] if a.kind in ("campaign", "holiday")
-                     and pd.Timestamp(a.date) <= r["end"] + pd.Timedelta(days=1)
-                     and pd.Timestamp(getattr(a, "end", None) or a.date) >= r["start"] - pd.Timedelta(days=1)), None)
+        one_day = pd.Timedelta(days=1)
+        note = annotation_between(annotations, r["start"] - one_day, r["end"] + one_day, r["start"],
+                                  kinds=("campaign", "holiday"))
         if note is None:
             continue
         head = (f"Daily actives rose {r['lift']:.0%} above their usual level from {r['start']:%d %b} to "
@@ -221,21 +229,10 @@ def holiday_finding(ds, annotations=()) -> str:
     return " ".join(lines)
 
 
-__all__ = ["annotation_near", "counter_finding", "holiday_finding", "okr_finding", "okr_suggestions",
-           "revisit_finding", "boxes_view", "history_view", "okr_view", "scorecard_finding", "scorecard_view", "signal_findings", "year_finding"]
-
-
 def explaining_annotation(annotations, episode):
     """The annotation dated inside an episode's window (``explain_from`` to ``explain_until``) closest to
     the episode's start, if any."""
-    start = pd.Timestamp(episode["start"])
-    inside = []
-    for a in annotations or []:
-        first = pd.Timestamp(a.date)
-        last = pd.Timestamp(a.end) if getattr(a, "end", None) else first
-        if first <= pd.Timestamp(episode["explain_until"]) and last >= pd.Timestamp(episode["explain_from"]):
-            inside.append((min(abs(first - start), abs(last - start)), a))
-    return min(inside, key=lambda pair: pair[0])[1] if inside else None
+    return annotation_between(annotations, episode["explain_from"], episode["explain_until"], episode["start"])
 
 
 def _episode_words(e, unit: str) -> str:
@@ -355,3 +352,8 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
             "note": r["note"] if isinstance(r["note"], str) else "",
         })
     return pd.DataFrame(rows)
+
+
+__all__ = ["annotation_between", "annotation_near", "boxes_view", "counter_finding", "explaining_annotation",
+           "history_view", "holiday_finding", "okr_finding", "okr_suggestions", "okr_view", "revisit_finding",
+           "scorecard_finding", "scorecard_view", "signal_findings", "year_finding"]

@@ -250,7 +250,6 @@ def _kpi_series(ds: Dataset, name: str, period: str, segment: str | None) -> pd.
         raise ValueError(f"{name} cannot be split by segment. Fix: leave segment=None")
     cal = ds.calendar.resolved(ds.events)
     frame = fn(ds, period, segment, cal)
-    if name not in ("north_star",):  # the candidate series already keeps complete periods only
-        frame = frame[np.asarray(complete(frame["period"], period, cal.as_of), dtype=bool)]
+    frame = frame[np.asarray(complete(frame["period"], period, cal.as_of), dtype=bool)]
     frame = frame.sort_values(["period", *(["segment"] if segment else [])]).reset_index(drop=True)
     return finish(frame, name)
