@@ -215,8 +215,8 @@ def holiday_finding(ds, annotations=()) -> str:
                                   kinds=("campaign", "holiday"))
         if note is None:
             continue
-        head = (f"Daily actives rose {r['lift']:.0%} above their usual level from {r['start']:%d %b} to "
-                f"{r['end']:%d %b %Y}, with {note.label} ({note.kind})")
+        head = (f"Daily actives rose up to {r['lift']:.0%} above their usual level (the median of the 28 days "
+                f"before) from {r['start']:%d %b} to {r['end']:%d %b %Y}, with {note.label} ({note.kind})")
         if pd.isna(r["cohort"]):
             lines.append(head + "; no cohort is old enough yet to say whether retention moved with it.")
         elif r["significant"]:
@@ -239,8 +239,10 @@ def _episode_words(e, unit: str) -> str:
     when = (f"the week of {pd.Timestamp(e['start']):%d %b}" if e["start"] == e["end"] else
             f"the weeks of {pd.Timestamp(e['start']):%d %b} to {pd.Timestamp(e['end']):%d %b}")
     kind = "outside its natural limits" if e["kind"] == "outside" else "in a run of eight on one side"
+    worst = (f" ({'at most' if e['direction'] == 'up' else 'at worst'} {format_value(e['extreme'], unit)})"
+             if e["start"] != e["end"] and format_value(e["extreme"], unit) != format_value(e["value"], unit) else "")
     return (f"{when}: {'up' if e['direction'] == 'up' else 'down'} to {format_value(e['value'], unit)} against "
-            f"about {format_value(e['center'], unit)} in the weeks before, {kind}")
+            f"about {format_value(e['center'], unit)} in the weeks before{worst}, {kind}")
 
 
 def year_finding(ds, card: pd.DataFrame, annotations=(), segments=()) -> str:

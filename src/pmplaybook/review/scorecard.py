@@ -299,12 +299,12 @@ def _episodes(values: np.ndarray, periods: list, baseline: int, gap: int) -> lis
         up = value > center
         # signals on one side a few weeks apart are one episode (a release keeps hurting later cohorts)
         if rows and rows[-1]["_up"] == up and i - rows[-1]["_last"] <= gap:
-            rows[-1].update(_last=i, end=periods[i])
-            if abs(value - center) > abs(rows[-1]["value"] - rows[-1]["center"]):
-                rows[-1].update(value=value, center=center)
+            # the episode is read against the baseline before it began; later weeks' baselines hold it
+            rows[-1].update(_last=i, end=periods[i],
+                            extreme=max(rows[-1]["extreme"], value) if up else min(rows[-1]["extreme"], value))
             continue
         rows.append(dict(start=periods[start], end=periods[i], direction="up" if up else "down", kind=kind,
-                         value=value, center=center, _up=up, _last=i))
+                         value=value, center=center, extreme=value, _up=up, _last=i))
     return rows
 
 
@@ -321,8 +321,8 @@ def episodes(ds: Dataset, name: str, *, segment: str | None = None, baseline: in
     Returns
     -------
     DataFrame: ``kpi``, [``segment_column``, ``segment``], ``start``, ``end`` (first and last week),
-    ``direction`` (up / down), ``kind`` (outside / run), ``value`` (the most extreme week's value),
-    ``center`` (its baseline's center), ``better`` (whether the move is in the KPI's good direction),
+    ``direction`` (up / down), ``kind`` (outside / run), ``value`` (the first signalling week's value),
+    ``center`` (the center of the baseline before it), ``extreme`` (the episode's highest or lowest week), ``better`` (whether the move is in the KPI's good direction),
     ``explain_from`` / ``explain_until`` (the days in which an event can have started the episode: its
     first week; for a cohort KPI also the weeks the cohort's users keep acting in; for DAU/MAU also the 28
     days before, which its MAU remembers).
@@ -336,7 +336,7 @@ def episodes(ds: Dataset, name: str, *, segment: str | None = None, baseline: in
         for r in _episodes(g["value"].to_numpy(dtype="float64"), list(g["period"]), baseline, 2 + cohort_weeks):
             rows.append({"kpi": name, **({"segment_column": segment, "segment": value} if segment else {}), **r})
     columns = ["kpi", *(["segment_column", "segment"] if segment else []), "start", "end", "direction", "kind",
-               "value", "center", "_up"]
+               "value", "center", "extreme", "_up"]
     out = pd.DataFrame(rows, columns=columns + ["_last"])
     out["better"] = out["_up"] == KPIS[name]["higher_is_better"]
     # An event explains an episode when it came before the episode's first week ended: for a cohort KPI,
