@@ -159,9 +159,12 @@ class DataSource(_Strict):
     events: str | None = None
     surveys: str | None = None
     spend: str | None = None
+    #: A model's prediction log (one row per prediction), for the AI metrics (``ai`` below).
+    predictions: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     survey_columns: dict[str, str] = Field(default_factory=dict)
     spend_columns: dict[str, str] = Field(default_factory=dict)
+    prediction_columns: dict[str, str] = Field(default_factory=dict)
     #: The first day whose rows the team trusts (earlier rows are unusable); none by default: history is data.
     valid_from: dt.date | None = None
 
@@ -219,6 +222,39 @@ class EventRoles(_Strict):
         for i, f in enumerate(self.features):
             out[f"events.features.{i}.event"] = f.event
         return out
+
+
+class LatencySLO(_Strict):
+    """A latency objective: ``percentile`` of the model's latency at most ``ms`` milliseconds."""
+
+    percentile: float = Field(90, gt=0, lt=100)
+    ms: float = Field(gt=0)
+
+
+class AIParams(_Strict):
+    """How a team reads its model's prediction log (``data.predictions``).
+
+    ``threshold``: the product's threshold, the score at or above which it acts on a prediction (shows the
+    suggestion). ``latency_slo``: the latency objective. ``cost_false_positive`` / ``cost_false_negative``:
+    what one wrong positive (a bad suggestion shown) and one missed positive (a good one withheld) cost, in
+    any common unit, for choosing the threshold by cost. ``segment``: the column to check fairness across.
+    ``reference``: the first and last day of the window that drift is measured against (default: the first
+    four complete weeks of the log)."""
+
+    feature: str = "the model"
+    threshold: float = Field(0.5, gt=0, lt=1)
+    latency_slo: LatencySLO | None = None
+    cost_false_positive: float = Field(1.0, ge=0)
+    cost_false_negative: float = Field(1.0, ge=0)
+    segment: str | None = None
+    reference: tuple[IsoDate, IsoDate] | None = None
+
+    @model_validator(mode="after")
+    def _reference_ordered(self):
+        if self.reference and self.reference[1] < self.reference[0]:
+            raise ValueError(f"reference: the window ends ({self.reference[1]}) before it starts "
+                             f"({self.reference[0]}). Fix: write [first day, last day]")
+        return self
 
 
 class KPI(_Strict):
@@ -417,6 +453,7 @@ class TeamParams(_Strict):
     heart: list[HeartRow] = Field(default_factory=list)
     okrs: list[Objective] = Field(default_factory=list)
     annotations: list[Annotation] = Field(default_factory=list)
+    ai: AIParams = Field(default_factory=AIParams)
     source_file: str | None = Field(default=None, exclude=True)
 
     @field_validator("kpis")

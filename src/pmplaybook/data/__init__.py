@@ -6,12 +6,12 @@ from ..core.engines import backend, local_time, open_backend, seconds_between, s
 from ..core.errors import DataError, DataWarning, EngineError
 from .connect import check_against_params, connect
 from .dataset import Dataset, has_event, materialize
-from .load import REQUIRED, SURVEY_SCALES, load_events, load_spend, load_surveys
+from .load import OUTCOMES, REQUIRED, SURVEY_SCALES, load_events, load_predictions, load_spend, load_surveys
 from .sample import sample, truth
 
 __all__ = [
-    "REQUIRED", "SURVEY_SCALES", "DataError", "DataWarning", "Dataset", "EngineError", "backend",
-    "check_against_params", "connect", "default_as_of", "has_event", "load_events", "load_spend",
+    "OUTCOMES", "REQUIRED", "SURVEY_SCALES", "DataError", "DataWarning", "Dataset", "EngineError", "backend",
+    "check_against_params", "connect", "default_as_of", "has_event", "load_events", "load_predictions", "load_spend",
     "load_surveys", "local_time", "materialize", "open_backend", "resolve_as_of", "sample", "seconds_between",
     "spark_session", "truth", "utc_from_local", "utc_midnight",
 ]

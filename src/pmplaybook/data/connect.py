@@ -15,7 +15,7 @@ from ..core.calendar import default_as_of
 from ..core.engines import open_backend
 from ..core.errors import DataError, EngineError
 from .dataset import Dataset, materialize
-from .load import _rename, load_events, load_spend, load_surveys
+from .load import _rename, load_events, load_predictions, load_spend, load_surveys
 from .sample import sample
 
 FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".csv.gz", ".json")
@@ -76,7 +76,7 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
     (a misspelt event would silently give zeros), and every segment column must exist. ``as_of``
     (a date or "YYYY-MM-DD") overrides the default analysis date, the day after the last event.
 
-    ``con`` (an ibis backend or a SparkSession) makes ``data.events`` / ``surveys`` / ``spend`` name tables
+    ``con`` (an ibis backend or a SparkSession) makes ``data.events`` / ``surveys`` / ``spend`` / ``predictions`` name tables
     or files on that connection instead of ``data.source``: the way to hand the playbook a Spark session
     that a notebook on a cluster already has. Every metric then runs there.
 
@@ -89,7 +89,7 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
     if d.source == "sample" and con is None:
         ds = sample(invalid=invalid)
         notes = ds.notes
-        events, surveys, spend = ds.events, ds.surveys, ds.spend
+        events, surveys, spend, predictions = ds.events, ds.surveys, ds.spend, ds.predictions
         if d.columns:
             events = _rename(events, d.columns, "events", "sample")
     else:
@@ -105,13 +105,15 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
             events = materialize(load_events(fetch(d.events), d.columns, **kw))
             surveys = materialize(load_surveys(fetch(d.surveys), d.survey_columns, **kw)) if d.surveys else None
             spend = materialize(load_spend(fetch(d.spend), d.spend_columns, **kw)) if d.spend else None
+            predictions = materialize(load_predictions(fetch(d.predictions), d.prediction_columns, **kw)) \
+                if d.predictions else None
         except DataError as exc:
             raise DataError(f"{where}: {exc}") from None
     if check_events:
         check_against_params(events, params)
     as_of = pd.Timestamp(as_of).normalize() if as_of else default_as_of(events, params.timezone)
-    return Dataset(events=events, surveys=surveys, spend=spend, timezone=params.timezone,
-                   as_of=as_of, notes=notes, params=params)
+    return Dataset(events=events, surveys=surveys, spend=spend, predictions=predictions,
+                   timezone=params.timezone, as_of=as_of, notes=notes, params=params)
 
 
 def check_against_params(events: ibis.Table, params: TeamParams) -> None:

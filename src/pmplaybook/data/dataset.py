@@ -28,6 +28,7 @@ class Dataset:
     as_of: pd.Timestamp | None = None
     notes: list[str] = field(default_factory=list)
     params: TeamParams | None = None
+    predictions: ibis.Table | None = None
 
     @property
     def week_start(self) -> str:
@@ -41,7 +42,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         parts = [f"events={self.events.count().execute():,} rows"]
-        for name in ("surveys", "spend"):
+        for name in ("surveys", "spend", "predictions"):
             table = getattr(self, name)
             if table is not None:
                 parts.append(f"{name}={table.count().execute():,} rows")

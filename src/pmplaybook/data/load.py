@@ -10,6 +10,10 @@ events    ``user_id``, ``timestamp``, ``event``  ``account_id``, ``session_id``,
 surveys   ``user_id``, ``timestamp``, ``survey``  segment columns
           (nps / csat / ces), ``score``
 spend     ``date``, ``channel``, ``amount``
+predic-   ``prediction_id``, ``user_id``,          ``model``, ``predicted``, ``outcome`` (accepted /
+tions     ``timestamp``, ``score`` (0-1),          edited / rejected / ignored / overridden), and any
+          ``actual`` (bool, null while unknown),   other column as a segment property
+          ``latency_ms``, ``cost``
 ========  =====================================  ==================================================
 
 ``timestamp`` is always a timezone-naive timestamp holding **UTC**; periods are cut in a team's time zone
@@ -41,7 +45,15 @@ REQUIRED = {
     "events": ("user_id", "timestamp", "event"),
     "surveys": ("user_id", "timestamp", "survey", "score"),
     "spend": ("date", "channel", "amount"),
+    "predictions": ("prediction_id", "user_id", "timestamp", "score", "actual", "latency_ms", "cost"),
 }
+
+#: What a shown prediction can lead to (the ``outcome`` column of the predictions table).
+OUTCOMES = ("accepted", "edited", "rejected", "ignored", "overridden")
+
+#: Text that reads as a boolean (case-insensitive); anything else in a boolean column is refused.
+_TRUE_TEXT = ("true", "t", "yes", "y", "1")
+_FALSE_TEXT = ("false", "f", "no", "n", "0")
 
 
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -60,6 +72,13 @@ def _read(source, table: str) -> tuple[ibis.Table, str]:
     if isinstance(source, ibis.Table):
         return source, f"{table} table"
     if isinstance(source, pd.DataFrame):
+        # A column with no value at all, or with values of mixed Python types (True and 2, 3 and "x"), has no
+        # type DuckDB can store: hold it as text, which the checks below then read and report.
+        mixed = [c for c in source.columns if source[c].dtype == object
+                 and len({type(v) for v in source[c] if not pd.isna(v)}) != 1]
+        if mixed:
+            source = source.assign(**{c: source[c].map(lambda v: None if pd.isna(v) else str(v)).astype("string")
+                                      for c in mixed})
         return con.create_table(ibis.util.gen_name(table), source, temp=True), f"{table} DataFrame"
     path = str(source)
     matches = sorted(glob.glob(path)) if any(ch in path for ch in "*?[") else [path]
@@ -353,3 +372,96 @@ def load_spend(source, columns: dict | None = None, invalid: str = "raise",
     checks = {"a null date": t.date.isnull(), "a null channel": t.channel.isnull(),
               "a null amount": t.amount.isnull(), **_time_checks(t.date, valid_from)}
     return _unusable(t, checks, "spend", where, invalid, notes)
+
+
+def _boolean(values: ibis.Value) -> ibis.Value:
+    """A column read as true / false / null: booleans as they are, 0 and 1, and true/false/yes/no text;
+    anything else becomes null here and is refused by the caller (which compares with the raw value)."""
+    dtype = values.type()
+    if dtype.is_boolean():
+        return values
+    if dtype.is_numeric():
+        return ibis.cases((values == 1, True), (values == 0, False), else_=ibis.null("boolean"))
+    text = values.cast("string").strip().lower()
+    return ibis.cases((text.isin(_TRUE_TEXT), True), (text.isin(_FALSE_TEXT), False), else_=ibis.null("boolean"))
+
+
+def load_predictions(source, columns: dict | None = None, timezone: str = "UTC", invalid: str = "raise",
+                     notes: list | None = None, valid_from=None) -> ibis.Table:
+    """Load and validate a model's prediction log: one row per prediction (a model call).
+
+    Columns: ``prediction_id``, ``user_id``, ``timestamp``, ``score`` (the model's confidence, 0-1),
+    ``actual`` (whether the prediction was right: true / false, or null while the label is unknown: labels
+    often arrive late, or for a reviewed sample only), ``latency_ms`` and ``cost`` (currency per
+    prediction); optionally ``model`` (version), ``predicted`` (true when the product's own threshold acted
+    on the prediction, e.g. showed the suggestion), ``outcome`` (what the user did with a shown prediction:
+    accepted / edited / rejected / ignored / overridden) and any segment column.
+
+    Every value check runs in one aggregate query and fails with the column, the count and example rows:
+    a score that is not a number or lies outside 0-1, a label or ``predicted`` that is not boolean
+    (true/false, 1/0, yes/no are read as such), a negative, NaN or infinite latency or cost, an unknown
+    outcome, a prediction id that occurs twice. Rows with a null id, user, timestamp or score, or a
+    timestamp in the future, fail the load (or are dropped and counted with ``invalid="drop"``).
+
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"prediction_id": ["p1"], "user_id": ["u1"], "timestamp": ["2025-03-01"],
+    ...                     "score": [1.2], "actual": [True], "latency_ms": [300], "cost": [0.001]})
+    >>> load_predictions(raw)
+    Traceback (most recent call last):
+    ...
+    pmplaybook.core.errors.DataError: predictions DataFrame: column 'score': 1 value(s) outside 0-1. Examples:...
+    """
+    _check_invalid_arg(invalid)
+    notes = [] if notes is None else notes
+    t, where = _read(source, "predictions")
+    t = _rename(t, columns, "predictions", where)
+    _require(t, "predictions", where, columns)
+    t = _parse_time(t, "timestamp", "predictions", where, timezone, "timestamp")
+    numbers = {c: t[c].try_cast("float64") for c in ("score", "latency_ms", "cost")}
+    flags = {c: _boolean(t[c]) for c in ("actual", "predicted") if c in t.columns}
+    outcome = t.outcome.cast("string").strip().lower() if "outcome" in t.columns else None
+    # One pass over the table: every problem counted at once; examples are fetched only for a failing one.
+    problems: dict[str, tuple[str, ibis.Value, str]] = {}
+    for c, v in numbers.items():
+        problems[f"{c}_text"] = (c, v.isnull() & t[c].notnull(), "not numbers. Fix: write plain numbers")
+        problems[f"{c}_nan"] = (c, v.notnull() & (v.isnan() | v.isinf()),
+                                "NaN or infinite. Fix: leave the cell empty or write a plain number")
+    problems["score_range"] = ("score", (numbers["score"] < 0) | (numbers["score"] > 1),
+                               "outside 0-1. Fix: rescale the model's score to a probability-like 0-1 value")
+    for c in ("latency_ms", "cost"):
+        problems[f"{c}_negative"] = (c, numbers[c] < 0, "negative. Fix: a latency or a cost cannot be below 0")
+    for c, v in flags.items():
+        problems[f"{c}_bool"] = (c, v.isnull() & t[c].notnull(),
+                                 "not true/false. Fix: write true/false (or 1/0); leave the cell empty while a "
+                                 "label is unknown")
+    if outcome is not None:
+        problems["outcome"] = ("outcome", outcome.notnull() & (outcome != "") & ~outcome.isin(OUTCOMES),
+                               f"not one of {', '.join(OUTCOMES)}. Fix: map your outcome names onto these "
+                               "(leave it empty when the prediction was not shown)")
+    counts = t.aggregate(**{k: pred.cast("int64").sum() for k, (_, pred, _) in problems.items()},
+                         ids=t.prediction_id.count(), distinct_ids=t.prediction_id.nunique()).execute().iloc[0]
+    for key, (column, pred, fix) in problems.items():
+        n = int(counts[key] or 0)
+        if n:
+            shown = list(dict.fromkeys(["prediction_id", "user_id", column]))
+            raise DataError(f"{where}: column {column!r}: {n:,} value(s) {fix.split('. Fix: ')[0]}. Examples:"
+                            f"{_show(t, pred, shown)}\nFix: {fix.split('. Fix: ')[1]}")
+    duplicated = int(counts["ids"]) - int(counts["distinct_ids"])
+    if duplicated > 0:
+        dup = t.group_by("prediction_id").aggregate(rows=t.count()).filter(lambda x: x.rows > 1)
+        raise DataError(f"{where}: column 'prediction_id': {duplicated:,} row(s) repeat a prediction id already "
+                        f"seen, so those predictions would be counted twice. Examples:\n{dup.limit(MAX_SHOWN).execute().to_string(index=False)}"
+                        "\nFix: keep one row per prediction (the latest label wins), or name a unique id column")
+    t = t.mutate(prediction_id=t.prediction_id.cast("string"), user_id=t.user_id.cast("string"),
+                 **numbers, **flags, **({"outcome": ibis.ifelse(outcome == "", ibis.null("string"), outcome)}
+                                        if outcome is not None else {}))
+    if "model" in t.columns:
+        t = t.mutate(model=t.model.cast("string"))
+    checks = {
+        "a null prediction_id": t.prediction_id.isnull(),
+        "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
+        "a null timestamp": t.timestamp.isnull(),
+        "a null score": t.score.isnull(),
+        **_time_checks(t.timestamp, valid_from),
+    }
+    return _unusable(t, checks, "predictions", where, invalid, notes)

@@ -8,11 +8,12 @@ import json
 from ..config.paths import sample_dir
 from ..core.calendar import default_as_of
 from .dataset import Dataset, materialize
-from .load import load_events, load_spend, load_surveys
+from .load import load_events, load_predictions, load_spend, load_surveys
 
 
 def sample(invalid: str = "raise") -> Dataset:
-    """The bundled sample product (``data/``): events, surveys and spend, validated.
+    """The bundled sample product (``data/``): events, surveys, spend and the AI assistant's predictions,
+    validated.
 
     >>> ds = sample()
     >>> ds.as_of
@@ -24,6 +25,8 @@ def sample(invalid: str = "raise") -> Dataset:
         events=events,
         surveys=materialize(load_surveys(sample_dir() / "surveys.parquet", invalid=invalid, notes=notes)),
         spend=materialize(load_spend(sample_dir() / "spend.parquet", invalid=invalid, notes=notes)),
+        predictions=materialize(load_predictions(sample_dir() / "predictions.parquet", invalid=invalid, notes=notes))
+        if (sample_dir() / "predictions.parquet").exists() else None,
         as_of=default_as_of(events),
         notes=notes,
     )

@@ -1,0 +1,26 @@
+"""AI product metrics on a model's prediction log (``ds.predictions``, see :func:`pmplaybook.data.load_predictions`).
+
+=================  =====================================================================================
+module             what it measures
+=================  =====================================================================================
+:mod:`.quality`    is the model right: precision, recall and F1 per threshold (:func:`classification`), the
+                   threshold for a goal (:func:`choose_threshold`), and per segment (:func:`fairness`)
+:mod:`.serving`    what serving it takes: latency percentiles (:func:`latency`), cost (:func:`cost`)
+:mod:`.trust`      what users do with it: acceptance, edits, overrides, coverage (:func:`trust`), and what it
+                   goes with in the business outcome (:func:`outcome`)
+:mod:`.drift`      whether its inputs still look like what it was judged on (:func:`drift`, the PSI)
+=================  =====================================================================================
+
+Every function counts in the backend (per threshold, per score bucket, per period, per segment); only
+those aggregates reach pandas (the engine rule).
+"""
+
+from .drift import PSI_READING, drift, psi_reading
+from .quality import DEFAULT_THRESHOLDS, choose_threshold, classification, fairness
+from .serving import cost, latency
+from .trust import TRUST_METRICS, outcome, trust
+
+__all__ = [
+    "DEFAULT_THRESHOLDS", "PSI_READING", "TRUST_METRICS", "choose_threshold", "classification", "cost", "drift",
+    "fairness", "latency", "outcome", "psi_reading", "trust",
+]
