@@ -17,6 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .constants import (
+    AI_INPUT_MODES,
+    AI_MODELS,
+    AI_OUTCOMES,
     CHANNELS,
     COUNTRIES,
     EVENTS,
@@ -30,6 +33,7 @@ from .constants import (
     WORKFLOWS,
 )
 from .ground_truth import _Truth
+from .predictions import _predictions
 from .sim import _run, _Sim
 
 
@@ -43,7 +47,7 @@ def _tables(sim: _Sim) -> dict[str, pa.Table]:
     user_ids = pa.array([f"u{i + 1:0{uw}d}" for i in range(n_users)], pa.large_string())
     acc_ids = pa.array([f"a{i + 1:0{aw}d}" for i in range(len(sim.owner))], pa.large_string())
     return {"events": _events_table(sim, user_ids, acc_ids), "surveys": _surveys_table(sim, user_ids),
-            "spend": _spend_table(sim)}
+            "spend": _spend_table(sim), "predictions": _predictions_table(sim, user_ids, acc_ids)}
 
 
 def _dict_col(idx, names):
@@ -98,6 +102,39 @@ def _surveys_table(sim: _Sim, user_ids) -> pa.Table:
         "platform": _dict_col(sv["platform"], PLATFORMS),
         "country": _dict_col(sim.users.country[sv["user"]], COUNTRIES),
         "plan": _dict_col(sv["plan"], PLANS),
+    })
+
+
+def _predictions_table(sim: _Sim, user_ids, acc_ids) -> pa.Table:
+    """One row per call of the AI assistant's model, sorted by time, then user, then prediction_id."""
+    p = _predictions(sim)
+    n = len(p["t"])
+    numbers = pa.array(np.arange(1, n + 1, dtype=np.int64)).cast(pa.large_string())
+    pw = max(7, len(str(n)))
+    pred_ids = pc.binary_join_element_wise(pa.scalar("p", pa.large_string()), pc.utf8_lpad(numbers, pw, "0"),
+                                           pa.scalar("", pa.large_string()))
+    known = p["actual"] >= 0
+    epoch_us = sim.start.astype("datetime64[us]").astype(np.int64)
+    return pa.table({
+        "prediction_id": pred_ids,
+        "user_id": _dict_col(p["user"], user_ids),
+        "account_id": _dict_col(sim.users.account[p["user"]], acc_ids),
+        "timestamp": _timestamps(sim, p["t"]),
+        "model": _dict_col(p["model"], AI_MODELS),
+        "score": pa.array(p["score"], pa.float64()),
+        "predicted": pa.array(p["predicted"], pa.bool_()),
+        "actual": pa.array(p["actual"] == 1, pa.bool_(), mask=~known),
+        "labelled_at": pa.array(p["labelled_t"] * 1_000_000 + epoch_us, pa.timestamp("us", tz="UTC"), mask=~known),
+        "outcome": _dict_col(p["outcome"], AI_OUTCOMES),
+        "latency_ms": pa.array(p["latency_ms"], pa.float64()),
+        "input_tokens": pa.array(p["input_tokens"], pa.int64()),
+        "output_tokens": pa.array(p["output_tokens"], pa.int64()),
+        "cost": pa.array(p["cost"], pa.float64()),
+        "input_mode": _dict_col(p["dictated"].astype(np.int64), AI_INPUT_MODES),
+        "platform": _dict_col(p["platform"], PLATFORMS),
+        "country": _dict_col(sim.users.country[p["user"]], COUNTRIES),
+        "plan": _dict_col(p["plan"], PLANS),
+        "app_version": _dict_col(p["version"], VERSIONS),
     })
 
 
