@@ -1,7 +1,7 @@
 """The public entry points: :func:`simulate`, :func:`truth`, :func:`write_sample`, and the Arrow tables.
 
-:func:`_tables` turns a finished run's integer-coded arrays into the ``events``, ``surveys`` and
-``spend`` tables (strings, UTC timestamps, nulls); :func:`write_sample` writes them as Parquet with
+:func:`_tables` turns a finished run's integer-coded arrays into the ``events``, ``surveys``, ``spend``
+and ``predictions`` tables (strings, UTC timestamps, nulls); :func:`write_sample` writes them as Parquet with
 settings fixed so that the same seed gives the same bytes.
 """
 
@@ -38,7 +38,7 @@ from .sim import _run, _Sim
 
 
 def _tables(sim: _Sim) -> dict[str, pa.Table]:
-    """The ``events``, ``surveys`` and ``spend`` tables of a finished run."""
+    """The ``events``, ``surveys``, ``spend`` and ``predictions`` tables of a finished run."""
     n_users = len(sim.users)
     uw = max(6, len(str(n_users)))
     aw = max(5, len(str(len(sim.owner))))
@@ -183,15 +183,19 @@ def simulate(users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED, start: str = "2
     dict of str to pandas.DataFrame
         ``"events"`` (one row per event: ``user_id, account_id, timestamp, event, session_id, platform,
         country, plan, channel, revenue, workflow, inviter_id, app_version``), ``"surveys"``
-        (``user_id, timestamp, survey, score, platform, country, plan``) and ``"spend"``
-        (``date, channel, amount``). Timestamps are time-zone-aware UTC; rows are sorted by
-        (timestamp, user_id, event). :func:`truth` gives the planted and realised figures.
+        (``user_id, timestamp, survey, score, platform, country, plan``), ``"spend"``
+        (``date, channel, amount``) and ``"predictions"`` (the AI assistant's model calls:
+        ``prediction_id, user_id, account_id, timestamp, model, score, predicted, actual, labelled_at,
+        outcome, latency_ms, input_tokens, output_tokens, cost, input_mode, platform, country, plan,
+        app_version``). Timestamps are time-zone-aware UTC; event rows are sorted by
+        (timestamp, user_id, event), prediction rows by (timestamp, user_id, prediction_id).
+        :func:`truth` gives the planted and realised figures.
 
     Examples
     --------
     >>> tables = simulate(users=300, seed=1)
     >>> sorted(tables)
-    ['events', 'spend', 'surveys']
+    ['events', 'predictions', 'spend', 'surveys']
     >>> tables["events"]["user_id"].nunique()
     300
     >>> bool(tables["events"].groupby("user_id")["event"].first().eq("signup").all())
@@ -215,7 +219,8 @@ def truth(users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED, start: str = "2025
         JSON-ready: ``seed``, ``users``, ``accounts``, ``start``, ``end``, ``days``, ``row_counts``, one
         key per planted finding (``magic_number``, ``cheap_cac_channel``, ``holiday_spike``,
         ``campaign_cohort``, ``release_collapse``, ``vanity_candidate``, ``activated_plateau``,
-        ``task_success_release``, ``nps_segment``, ``ai_assistant``) and ``revenue``.
+        ``task_success_release``, ``nps_segment``, ``ai_assistant``), ``revenue`` and ``ai`` (the
+        prediction log).
 
     Examples
     --------
@@ -231,7 +236,8 @@ ROW_GROUP_SIZE = 1 << 20
 
 
 def write_sample(out_dir, users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED) -> dict:
-    """Simulate and write ``events.parquet``, ``surveys.parquet``, ``spend.parquet`` and ``truth.json``.
+    """Simulate and write ``events.parquet``, ``surveys.parquet``, ``spend.parquet``,
+    ``predictions.parquet`` and ``truth.json``.
 
     The files are byte-for-byte the same for the same ``users`` and ``seed`` (with the same numpy and
     pyarrow versions): one seeded generator, rows in a fixed order, zstd compression with a fixed
@@ -255,7 +261,7 @@ def write_sample(out_dir, users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED) ->
     >>> with tempfile.TemporaryDirectory() as d:
     ...     t = write_sample(d, users=300, seed=1)
     ...     sorted(os.listdir(d))
-    ['events.parquet', 'spend.parquet', 'surveys.parquet', 'truth.json']
+    ['events.parquet', 'predictions.parquet', 'spend.parquet', 'surveys.parquet', 'truth.json']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,9 @@ class _Sim(_UsersMixin, _ActivityMixin, _BillingMixin, _SurveysMixin):
 
     After :meth:`run`: ``users`` (final :class:`~.users._Users`, numbered by sign-up time), ``owner``
     (account -> owner user), ``sess`` (sessions: user, start ``t``, ``platform``, ``version``, ...),
-    ``n_sessions``, ``ev`` (event columns in final row order), ``surveys``, ``spend`` (per paid channel
-    and day), ``spike`` (realised spike figures or None) and the plan timeline (``plan_a``, ``plan_t``,
+    ``n_sessions``, ``ev`` (event columns in final row order; ``ev["ai"]`` numbers the AI suggestions
+    inside their session, so an outcome row links to its shown row by (session, number)), ``surveys``,
+    ``spend`` (per paid channel and day), ``spike`` (realised spike figures or None) and the plan timeline (``plan_a``, ``plan_t``,
     ``plan_p``). Times are integer seconds from 00:00 UTC of ``start``.
     """
 
