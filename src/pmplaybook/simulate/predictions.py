@@ -101,10 +101,8 @@ def _predictions(sim) -> dict:
     j = _within(n_hid)                               # 0 = the one just before the shown call
     gap = 3 + np.floor(_lognormal(rng, 40.0, 1.0, len(owner))).astype(np.int64)
     # Seconds from the shown call back to hidden call j: the sum of its group's gaps 0..j.
-    csum = np.cumsum(gap)
-    start = np.cumsum(n_hid) - n_hid
-    back = csum - np.repeat(csum[start] - gap[start], n_hid) if len(gap) else gap
-    del csum
+    csum = np.concatenate([[0], np.cumsum(gap)])
+    back = csum[1:] - np.repeat(csum[np.cumsum(n_hid) - n_hid], n_hid)
     t_shown = ev["t"][shown].astype(np.int64)
     sess_start = np.zeros(int(ev["sess"].max()) + 1 if len(ev["sess"]) else 1, np.int64)
     ss = code == E["session_start"]
