@@ -19,7 +19,7 @@ import pytest
 from pmplaybook import simulate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = ("events.parquet", "surveys.parquet", "spend.parquet", "truth.json")
+FILES = ("events.parquet", "surveys.parquet", "spend.parquet", "predictions.parquet", "truth.json")
 END = pd.Timestamp("2026-01-01", tz="UTC")
 DAY = pd.Timedelta(days=1)
 WEEK_S = 7 * 86_400
@@ -47,6 +47,11 @@ def surveys():
 @pytest.fixture(scope="module")
 def spend():
     return pd.read_parquet(DATA / "spend.parquet")
+
+
+@pytest.fixture(scope="module")
+def predictions():
+    return pd.read_parquet(DATA / "predictions.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +107,7 @@ def test_regenerating_the_sample_gives_the_same_bytes(tmp_path):
     assert sha256(tmp_path / "truth.json") == sha256(DATA / "truth.json")
     writer = pq.read_metadata(DATA / "events.parquet").created_by
     same_writer = writer == pq.read_metadata(tmp_path / "events.parquet").created_by
-    for name in FILES[:3]:
+    for name in FILES[:4]:
         if same_writer:
             assert sha256(tmp_path / name) == sha256(DATA / name), f"{name} differs from the committed sample"
         else:  # another pyarrow writes other bytes; the content must still be identical
@@ -130,12 +135,18 @@ def test_arrow_schemas():
         ("country", s), ("plan", s)])
     assert pq.read_schema(DATA / "spend.parquet") == pa.schema([
         ("date", pa.date32()), ("channel", s), ("amount", pa.float64())])
+    assert pq.read_schema(DATA / "predictions.parquet") == pa.schema([
+        ("prediction_id", s), ("user_id", s), ("account_id", s), ("timestamp", ts), ("model", s),
+        ("score", pa.float64()), ("predicted", pa.bool_()), ("actual", pa.bool_()), ("labelled_at", ts),
+        ("outcome", s), ("latency_ms", pa.float64()), ("input_tokens", pa.int64()), ("output_tokens", pa.int64()),
+        ("cost", pa.float64()), ("input_mode", s), ("platform", s), ("country", s), ("plan", s),
+        ("app_version", s)])
 
 
-def test_sizes_and_row_counts(events, surveys, spend, truth):
+def test_sizes_and_row_counts(events, surveys, spend, predictions, truth):
     assert truth["users"] == events["user_id"].nunique() == 20_000
     assert truth["row_counts"] == {"events": len(events), "surveys": len(surveys), "spend": len(spend),
-                                   "sessions": events["session_id"].nunique()}
+                                   "sessions": events["session_id"].nunique(), "predictions": len(predictions)}
     assert 1_000_000 <= len(events) <= 2_500_000
     assert 1_000 <= len(surveys) <= 10_000
     assert (truth["seed"], truth["start"], truth["end"]) == (7, "2025-01-01", "2025-12-31")
@@ -453,6 +464,153 @@ def test_mrr_dynamics(events, truth):
     per_month = pay.groupby(pay["timestamp"].dt.strftime("%Y-%m"))["revenue"].sum()
     assert truth["revenue"]["monthly_revenue"] == pytest.approx(per_month.round(2).to_dict())
     assert per_month.is_monotonic_increasing
+
+
+# ------------------------------------------------------------------------- the prediction log
+
+
+def test_prediction_log_contract(predictions, events):
+    p = predictions
+    keys = p[["timestamp", "user_id", "prediction_id"]]
+    assert keys.equals(keys.sort_values(["timestamp", "user_id", "prediction_id"], kind="stable"))
+    assert p["prediction_id"].is_unique and p["prediction_id"].str.fullmatch(r"p\d{7}").all()
+    assert p["timestamp"].min() >= pd.Timestamp("2025-07-01", tz="UTC") and p["timestamp"].max() < END
+    assert p["predicted"].equals(p["score"] >= 0.5)
+    assert p["score"].between(0, 1).all() and (p["score"] == p["score"].round(3)).all()
+    assert p["outcome"].isna().equals(~p["predicted"])
+    assert set(p["outcome"].dropna()) == {"accepted", "edited", "rejected", "overridden", "ignored"}
+    assert p["actual"].isna().equals(p["labelled_at"].isna())
+    known = p["labelled_at"].notna()
+    assert (p.loc[known, "labelled_at"] > p.loc[known, "timestamp"]).all() and (p["labelled_at"].dropna() < END).all()
+    assert ((p.loc[known, "labelled_at"] - p.loc[known, "timestamp"]) <= 30 * DAY).all()
+    assert set(p["model"]) == {"assist-1", "assist-2"} and set(p["input_mode"]) == {"typed", "dictated"}
+    assert (p["model"] == "assist-2").equals(p["timestamp"] >= pd.Timestamp("2025-10-06", tz="UTC"))
+    assert (p["latency_ms"] > 0).all() and (p["input_tokens"] > 0).all() and (p["output_tokens"] > 0).all()
+    price = p["model"].map({"assist-1": (3e-6, 15e-6), "assist-2": (1e-6, 5e-6)})
+    cost = p["input_tokens"] * price.str[0] + p["output_tokens"] * price.str[1]
+    assert np.allclose(p["cost"], cost, atol=6e-7)
+    dictated = p["input_mode"] == "dictated"
+    assert (p.loc[dictated, "platform"] != "web").all() and (p.loc[dictated, "app_version"] == "5.2").all()
+    # each call belongs to a user with those segment values in the event log
+    shown_ev = events[events["event"] == "ai_suggestion_shown"]
+    cols = ["user_id", "account_id", "timestamp", "platform", "country", "plan", "app_version"]
+    a = p.loc[p["predicted"], cols].reset_index(drop=True)
+    b = shown_ev[cols].sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
+    assert a.sort_values(cols).reset_index(drop=True).equals(b.sort_values(cols).reset_index(drop=True))
+    # hidden calls come from sessions of users who saw a suggestion, before the end of the data
+    assert p.loc[~p["predicted"], "user_id"].isin(set(shown_ev["user_id"])).all()
+
+
+def test_prediction_log_links_to_events(predictions, events, truth):
+    t = truth["ai"]
+    counts = events["event"].value_counts()
+    out = predictions["outcome"].value_counts()
+    assert t["shown"] == int(predictions["predicted"].sum()) == counts["ai_suggestion_shown"]
+    assert t["outcomes"]["accepted"] == out["accepted"] == counts["ai_suggestion_accepted"]
+    assert t["outcomes"]["edited"] == out["edited"] == counts["ai_suggestion_edited"]
+    assert t["outcomes"] == {k: int(v) for k, v in out.items()}
+    # per session, the calls with an outcome event match the outcome events of that session
+    ev = events[events["event"].isin(["ai_suggestion_accepted", "ai_suggestion_edited"])]
+    ev_per_user = ev.groupby(["user_id", ev["event"].str.removeprefix("ai_suggestion_")]).size()
+    pr = predictions[predictions["outcome"].isin(["accepted", "edited"])]
+    pr_per_user = pr.groupby(["user_id", "outcome"]).size()
+    assert ev_per_user.rename_axis(["user_id", "outcome"]).sort_index().equals(pr_per_user.sort_index())
+    # an outcome event follows its shown call (same user) within 3 minutes
+    shown_t = predictions.loc[predictions["predicted"]].groupby("user_id")["timestamp"].min()
+    assert (ev["timestamp"] >= ev["user_id"].map(shown_t)).all()
+    assert t["rows"] == len(predictions) and t["hidden"] == int((~predictions["predicted"]).sum())
+    assert t["coverage"] == rate(t["shown"], t["rows"])
+    assert 0.65 <= t["coverage"] <= 0.75
+    n_shown = t["shown"]
+    assert t["acceptance_rate"] == rate(out["accepted"], n_shown)
+    assert t["edit_rate"] == rate(out["edited"], n_shown)
+    assert t["override_rate"] == rate(out["overridden"], n_shown)
+    assert 0.03 <= t["override_rate"] <= 0.08
+
+
+def quality(frame, th=0.5):
+    k = frame[frame["actual"].notna()]
+    pred, pos = k["score"] >= th, k["actual"].astype(bool)
+    tp, fp, fn = int((pred & pos).sum()), int((pred & ~pos).sum()), int((~pred & pos).sum())
+    return {"precision": rate(tp, tp + fp), "recall": rate(tp, tp + fn), "f1": rate(2 * tp, 2 * tp + fp + fn),
+            "labelled": len(k), "tp": tp, "fp": fp, "fn": fn, "tn": len(k) - tp - fp - fn}
+
+
+def test_prediction_quality_and_model_versions(predictions, truth):
+    t = truth["ai"]
+    p = predictions
+    assert t["quality_at_threshold"]["all"] == quality(p)
+    for model in ("assist-1", "assist-2"):
+        part = p[p["model"] == model]
+        assert t["quality_at_threshold"][model] == quality(part)
+        de = part["country"] == "DE"
+        assert t["precision_by_model_country"][model] == {"DE": quality(part[de])["precision"],
+                                                          "other": quality(part[~de])["precision"]}
+        lat = part["latency_ms"].to_numpy()
+        for q in (50, 90, 99):
+            assert t["latency_ms"][model][f"p{q}"] == pytest.approx(np.percentile(lat, q), abs=1e-3)
+        assert t["cost_by_model"][model]["cost_per_1000_calls"] == pytest.approx(
+            1000 * part["cost"].sum() / len(part), abs=1e-6)
+        assert t["latency_ms"][model]["p99"] > 3 * t["latency_ms"][model]["p50"]    # cold-start tail
+    for th, prec in t["precision_by_threshold"].items():
+        assert prec == quality(p, float(th))["precision"]
+    assert t["cost_per_accepted"] == rate(p["cost"].sum(), int((p["outcome"] == "accepted").sum()))
+    q = t["quality_at_threshold"]["all"]
+    assert 0.6 <= q["precision"] <= 0.7 and 0.8 <= q["recall"] <= 0.9
+    precs = list(t["precision_by_threshold"].values())
+    assert precs == sorted(precs) and precs[-1] > precs[0] + 0.2        # precision rises with the threshold
+    # assist-2: faster and cheaper ...
+    assert t["latency_ms"]["assist-2"]["p50"] < 0.7 * t["latency_ms"]["assist-1"]["p50"]
+    assert t["cost_by_model"]["assist-2"]["cost_per_1000_calls"] < 0.5 * t["cost_by_model"]["assist-1"]["cost_per_1000_calls"]
+    # ... but less precise for German users, and only for them
+    pc = t["precision_by_model_country"]
+    assert pc["assist-1"]["DE"] - pc["assist-2"]["DE"] > 0.10
+    assert abs(pc["assist-2"]["other"] - pc["assist-1"]["other"]) < 0.03
+    assert t["de_precision_drop"] == pytest.approx(pc["assist-1"]["DE"] - pc["assist-2"]["DE"], abs=1e-6)
+
+
+def test_late_labels(predictions, truth):
+    t = truth["ai"]
+    p = predictions
+    month = p["timestamp"].dt.strftime("%Y-%m")
+    known = p["actual"].notna()
+    assert t["labelled"] == int(known.sum())
+    for m, row in t["labelled_by_month"].items():
+        assert (row["calls"], row["labelled"]) == (int((month == m).sum()), int((known & (month == m)).sum()))
+        assert row["share"] == rate(row["labelled"], row["calls"])
+    shares = {m: r["share"] for m, r in t["labelled_by_month"].items()}
+    early = np.mean([shares[m] for m in ("2025-07", "2025-08", "2025-09", "2025-10")])
+    assert 0.25 <= early <= 0.35
+    assert shares["2025-12"] < 0.8 * early
+    last_week = p["timestamp"] >= END - 7 * DAY
+    assert known[last_week].mean() < 0.3 * early           # the last week is barely labelled
+
+
+def psi(ref, cur):
+    edges = np.quantile(ref, np.arange(1, 10) / 10)
+    e = np.maximum(np.bincount(np.searchsorted(edges, ref, side="right"), minlength=10) / len(ref), 1e-4)
+    a = np.maximum(np.bincount(np.searchsorted(edges, cur, side="right"), minlength=10) / len(cur), 1e-4)
+    return float(((a - e) * np.log(a / e)).sum())
+
+
+def test_input_drift(predictions, truth):
+    t = truth["ai"]["input_drift"]
+    p = predictions
+    ref = p["timestamp"].between(pd.Timestamp(t["reference"][0], tz="UTC"), pd.Timestamp(t["reference"][1], tz="UTC"),
+                                 inclusive="left")
+    cur = p["timestamp"].between(pd.Timestamp(t["current"][0], tz="UTC"), pd.Timestamp(t["current"][1], tz="UTC"),
+                                 inclusive="left")
+    mobile = p["platform"] != "web"
+    for name, seg in (("mobile", mobile), ("all", pd.Series(True, index=p.index))):
+        x = p["input_tokens"].to_numpy()
+        assert t[name]["psi"] == pytest.approx(psi(x[ref & seg], x[cur & seg]), abs=1e-6), name
+    assert (t["reference"], truth["ai"]["drift_date"]) == (["2025-10-20", "2025-11-17"], "2025-11-17")
+    assert t["mobile"]["psi"] > 0.25 and t["all"]["psi"] > 0.1
+    # the drift is the dictated segment: typed prompts did not move
+    typed = p["input_mode"] == "typed"
+    x = p["input_tokens"].to_numpy()
+    assert psi(x[ref & mobile & typed], x[cur & mobile & typed]) < 0.05
+    assert not (ref & (p["input_mode"] == "dictated")).any()
 
 
 # ----------------------------------------------------------------------------------- speed

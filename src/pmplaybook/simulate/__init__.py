@@ -26,7 +26,13 @@ Things happen to Taskfolio during 2025 that the notebooks teach a PM to find (th
 9. NPS detractors concentrate on the free plan;
 10. adoption of the AI assistant grows month by month; about half its suggestions are accepted as is.
 
-:func:`simulate` returns the three tables as pandas DataFrames, :func:`write_sample` writes them as
+The AI assistant also leaves a *prediction log* (one row per call of its model): model ``assist-2``
+(from 2025-10-06) is faster and cheaper but less precise for German users, review labels arrive days
+late (the last weeks have few), and mobile 5.2 (2025-11-17) brings dictated prompts that shift the
+model's input (drift).
+
+:func:`simulate` returns the four tables (``events``, ``surveys``, ``spend``, ``predictions``) as pandas
+DataFrames, :func:`write_sample` writes them as
 Parquet with ``truth.json`` (the planted parameters and the figures realised in the generated data, see
 ``data/README.md`` for their exact definitions), and :func:`truth` returns that dictionary.
 
@@ -43,7 +49,8 @@ activity. Nothing here imports the metric modules: the truth is computed from th
 The modules, in the order a run uses them: ``constants`` (vocabulary, planted dates, behaviour tables),
 ``draws`` (random helpers), ``sim`` (the run and its two phases), ``users`` (acquisition, first week,
 fate, invitees), ``activity`` (sessions and their events, the year-end spike), ``billing``,
-``surveys``, ``ground_truth`` (the realised figures) and ``output`` (tables, Parquet, the public
+``surveys``, ``predictions`` (the AI prediction log, drawn after the run from its own random stream),
+``ground_truth`` (the realised figures) and ``output`` (tables, Parquet, the public
 functions). They import only the standard library, numpy, pandas and pyarrow.
 """
 

@@ -164,8 +164,14 @@ class _ActivityMixin:
         ev_wf = [np.full(len(first_s), -1), np.full(len(inv_first), -1), np.full(n_s, -1),
                  np.full(len(body_sess), -1), wf_code, wf_code[wf_out >= 0], np.full(len(ai_sess), -1),
                  np.full(int((ai_out >= 0).sum()), -1)]
+        # AI rows carry the suggestion's number inside its session, so an outcome row links to its shown
+        # row by (session, number); -1 on every other row. No random draw: the sample does not change.
+        ai_k = _within(np.bincount(ai_sess, minlength=n_s))
+        ev_ai = [np.full(len(first_s) + len(inv_first) + n_s + len(body_sess) + len(wf_sess)
+                         + int((wf_out >= 0).sum()), -1), ai_k, ai_k[ai_out >= 0]]
         return dict(sess=np.concatenate(ev_sess), off=np.concatenate(ev_off),
-                    code=np.concatenate(ev_code).astype(np.int64), wf=np.concatenate(ev_wf).astype(np.int64))
+                    code=np.concatenate(ev_code).astype(np.int64), wf=np.concatenate(ev_wf).astype(np.int64),
+                    ai=np.concatenate(ev_ai).astype(np.int64))
 
     def _body_units(self, users: _Users, lu, s: dict):
         """Single events (tasks, invites, comments, projects): session index and event code of each.
@@ -294,7 +300,7 @@ class _ActivityMixin:
         sess = new_index[ev["sess"][keep]]
         out = {"t": ev_t[keep].astype(np.int32), "user": s["user"][sess].astype(np.int32),
                "code": ev["code"][keep].astype(np.int8), "wf": ev["wf"][keep].astype(np.int8),
-               "sess": sess.astype(np.int32)}
+               "sess": sess.astype(np.int32), "ai": ev["ai"][keep].astype(np.int8)}
         inv = out["code"] == E["invite_sent"]
         return s, out, (out["user"][inv].astype(np.int64), out["t"][inv].astype(np.int64))
 

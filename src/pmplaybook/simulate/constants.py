@@ -152,3 +152,36 @@ NPS_PAID = np.array([0.5, 0.5, 0.5, 0.5, 1, 1.5, 2, 11, 17, 30, 35], float)
 CSAT_FREE = np.array([6, 9, 20, 38, 27], float)
 CSAT_PAID = np.array([2, 4, 12, 40, 42], float)
 CES_W = np.array([3, 5, 8, 14, 24, 28, 18], float)
+
+# The AI assistant's prediction log (``predictions.parquet``): one row per model call, drawn after the run
+# from its own random stream, so the event log does not change. Outcomes of shown suggestions without an
+# accepted / edited event: rejected, overridden (the user typed their own answer), ignored.
+AI_THRESHOLD = 0.5                                    # the product shows a suggestion when score >= this
+AI_REST_OUTCOMES = ("rejected", "overridden", "ignored")
+AI_REST_P = (0.35, 0.15, 0.50)
+AI_OUTCOMES = ("accepted", "edited", *AI_REST_OUTCOMES)
+AI_TRUE_P = (0.88, 0.62, 0.22, 0.30, 0.45)            # P(the suggestion fits | outcome), shown calls
+AI_DE_TRUE_FACTOR = 0.70                              # ... times this for DE users under assist-2
+AI_HIDDEN_P = 0.70                                    # hidden calls before a shown one: geometric(0.7) - 1
+AI_HIDDEN_TRUE_P = 0.30
+AI_REVIEW_P = 0.30                                    # share of calls sent to human review
+AI_LABEL_MEDIAN_DAYS = 6.0                            # review delay: log-normal, capped at 30 days
+AI_LABEL_SIGMA = 0.7
+AI_LABEL_MAX_DAYS = 30
+AI_MODELS = ("assist-1", "assist-2")
+AI_MODEL_FROM = (181, 278)                            # 2025-07-01 (launch), Monday 2025-10-06
+AI_LATENCY_MEDIAN_MS = (850.0, 480.0)
+AI_LATENCY_SIGMA = 0.35
+AI_SLOW_P = 0.03                                      # cold starts: x4 to x8
+AI_PRICE_IN = (3.0, 1.0)                              # USD per million input tokens
+AI_PRICE_OUT = (15.0, 5.0)                            # USD per million output tokens
+AI_INPUT_MEDIAN = 420.0                               # typed prompt tokens (log-normal)
+AI_INPUT_SIGMA = 0.25
+AI_DICTATED_FACTOR = 2.75                             # dictated prompts are this much longer
+AI_INPUT_MODES = ("typed", "dictated")
+AI_DICTATED_P = 0.6                                   # share of mobile 5.2+ calls that are dictated
+AI_DRIFT_VERSION = "5.2"                              # mobile 5.2: 2025-11-17 (day 320)
+AI_OUTPUT_MEDIAN = 75.0
+AI_OUTPUT_SIGMA = 0.3
+AI_PSI_REFERENCE = (292, 320)                         # the 4 complete weeks before the drift: Oct 20 - Nov 17
+AI_PSI_CURRENT = (334, 365)                           # December

@@ -11,7 +11,40 @@ import math
 
 import numpy as np
 
-from .constants import CHANNELS, DAY, PAID_CHANNELS, PLAN_PRICES, PLANS, PLATFORMS, WEEK, WORKFLOWS, C, E, P
+from .constants import (
+    AI_DE_TRUE_FACTOR,
+    AI_DICTATED_FACTOR,
+    AI_DICTATED_P,
+    AI_DRIFT_VERSION,
+    AI_HIDDEN_TRUE_P,
+    AI_LABEL_MAX_DAYS,
+    AI_LABEL_MEDIAN_DAYS,
+    AI_LATENCY_MEDIAN_MS,
+    AI_MODEL_FROM,
+    AI_MODELS,
+    AI_OUTCOMES,
+    AI_PRICE_IN,
+    AI_PRICE_OUT,
+    AI_PSI_CURRENT,
+    AI_PSI_REFERENCE,
+    AI_REVIEW_P,
+    AI_THRESHOLD,
+    AI_TRUE_P,
+    CHANNELS,
+    COUNTRIES,
+    DAY,
+    PAID_CHANNELS,
+    PLAN_PRICES,
+    PLANS,
+    PLATFORMS,
+    RELEASES,
+    WEEK,
+    WORKFLOWS,
+    C,
+    E,
+    P,
+)
+from .predictions import _predictions
 from .sim import _Sim
 
 
@@ -32,6 +65,11 @@ def _ratio(a, b):
     if a is None or b is None or not np.isfinite(a) or not np.isfinite(b) or b == 0:
         return None
     return _r(a / b)
+
+
+def _diff(a, b):
+    """a - b, or None when either is missing."""
+    return None if a is None or b is None else _r(a - b)
 
 
 def _mean(x):
@@ -291,6 +329,107 @@ class _Truth:
                 "adoption_first_week": weeks[0]["adoption"], "adoption_last_week": weeks[-1]["adoption"],
                 "weekly_adoption": weeks}
 
+    def ai(self):
+        """The prediction log (``predictions.parquet``): coverage, quality over known labels, the model
+        versions, late labels, cost and the input drift."""
+        sim = self.sim
+        p = _predictions(sim)
+        n = len(p["t"])
+        planted = {
+            "launch_date": self.date(P.ai_launch), "threshold": AI_THRESHOLD,
+            "models": {name: {"from_date": self.date(AI_MODEL_FROM[i]), "latency_median_ms": AI_LATENCY_MEDIAN_MS[i],
+                              "price_input_per_million": AI_PRICE_IN[i], "price_output_per_million": AI_PRICE_OUT[i]}
+                       for i, name in enumerate(AI_MODELS)},
+            "rollout_date": self.date(AI_MODEL_FROM[1]), "drift_date": self.date(min(
+                off for plat in ("ios", "android") for off, v in RELEASES[plat] if v == AI_DRIFT_VERSION)),
+            "drift_segment": {"platform": ["ios", "android"], "app_version_from": AI_DRIFT_VERSION,
+                              "dictated_share": AI_DICTATED_P, "dictated_length_factor": AI_DICTATED_FACTOR},
+            "p_true_by_outcome": dict(zip(AI_OUTCOMES, AI_TRUE_P)), "p_true_hidden": AI_HIDDEN_TRUE_P,
+            "de_assist2_true_factor": AI_DE_TRUE_FACTOR, "review_share": AI_REVIEW_P,
+            "label_delay_median_days": AI_LABEL_MEDIAN_DAYS, "label_delay_max_days": AI_LABEL_MAX_DAYS,
+        }
+        if n == 0:
+            return {**planted, "planted": False, "rows": 0}
+        shown = p["predicted"]
+        n_shown = int(shown.sum())
+        out = p["outcome"]
+        counts = {name: int((out == i).sum()) for i, name in enumerate(AI_OUTCOMES)}
+        known = p["actual"] >= 0
+        pos = p["actual"] == 1
+        month = (sim.start.astype("datetime64[s]") + p["t"].astype("timedelta64[s]")).astype("datetime64[M]")
+        months = np.unique(month)
+        by_month = {str(m): {"calls": int((month == m).sum()), "labelled": int((known & (month == m)).sum()),
+                             "share": _rate(int((known & (month == m)).sum()), int((month == m).sum()))}
+                    for m in months}
+
+        def quality(mask, th=AI_THRESHOLD):
+            m = mask & known
+            pred = p["score"] >= th
+            tp, fp = int((m & pred & pos).sum()), int((m & pred & ~pos).sum())
+            fn, tn = int((m & ~pred & pos).sum()), int((m & ~pred & ~pos).sum())
+            prec, rec = _rate(tp, tp + fp), _rate(tp, tp + fn)
+            f1 = _rate(2 * tp, 2 * tp + fp + fn)
+            return {"labelled": tp + fp + fn + tn, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": prec,
+                    "recall": rec, "f1": f1}
+
+        every = np.ones(n, bool)
+        de = sim.users.country[p["user"]] == COUNTRIES.index("DE")
+        by_model = {name: quality(p["model"] == i) for i, name in enumerate(AI_MODELS)}
+        by_country = {name: {"DE": quality((p["model"] == i) & de), "other": quality((p["model"] == i) & ~de)}
+                      for i, name in enumerate(AI_MODELS)}
+        lat = {name: {f"p{q}": _r(np.percentile(p["latency_ms"][p["model"] == i], q), 3) for q in (50, 90, 99)}
+               if (p["model"] == i).any() else None for i, name in enumerate(AI_MODELS)}
+        cost = {}
+        for i, name in enumerate(AI_MODELS):
+            m = p["model"] == i
+            cost[name] = {"calls": int(m.sum()), "cost": _r(p["cost"][m].sum()),
+                          "cost_per_1000_calls": _rate(1000 * p["cost"][m].sum(), int(m.sum()))}
+        b2 = by_country[AI_MODELS[1]]
+        b1 = by_country[AI_MODELS[0]]
+        return {
+            **planted,
+            "rows": n, "shown": n_shown, "hidden": n - n_shown, "coverage": _rate(n_shown, n),
+            "outcomes": counts,
+            "acceptance_rate": _rate(counts["accepted"], n_shown), "edit_rate": _rate(counts["edited"], n_shown),
+            "override_rate": _rate(counts["overridden"], n_shown), "reject_rate": _rate(counts["rejected"], n_shown),
+            "ignore_rate": _rate(counts["ignored"], n_shown),
+            "labelled": int(known.sum()), "labelled_by_month": by_month,
+            "quality_at_threshold": {"all": quality(every), **by_model},
+            "precision_by_threshold": {f"{th:.1f}": quality(every, th)["precision"]
+                                       for th in (0.5, 0.6, 0.7, 0.8, 0.9)},
+            "precision_by_model_country": {m: {g: r["precision"] for g, r in v.items()}
+                                           for m, v in by_country.items()},
+            "quality_by_model_country": by_country,
+            "de_precision_drop": _diff(b1["DE"]["precision"], b2["DE"]["precision"]),
+            "other_precision_change": _diff(b2["other"]["precision"], b1["other"]["precision"]),
+            "latency_ms": lat, "cost_by_model": cost, "total_cost": _r(p["cost"].sum()),
+            "cost_per_accepted": _rate(p["cost"].sum(), counts["accepted"]),
+            "input_drift": self._psi(p),
+        }
+
+    def _psi(self, p):
+        """PSI of input_tokens, December against the 4 complete weeks before the mobile 5.2 release."""
+        sim = self.sim
+        (r0, r1), (c0, c1) = AI_PSI_REFERENCE, AI_PSI_CURRENT
+        ref = (p["t"] >= r0 * DAY) & (p["t"] < r1 * DAY)
+        cur = (p["t"] >= c0 * DAY) & (p["t"] < min(c1, sim.days) * DAY)
+        mobile = p["platform"] > 0
+        result = {"reference": [self.date(r0), self.date(r1)], "current": [self.date(c0), self.date(c1)],
+                  "bins": "10 bins cut at the deciles of the reference (numpy quantile, linear); bin of x = number "
+                          "of cuts <= x; shares floored at 0.0001"}
+        for name, seg in (("mobile", mobile), ("all", np.ones(len(mobile), bool))):
+            x_ref, x_cur = p["input_tokens"][ref & seg], p["input_tokens"][cur & seg]
+            if not len(x_ref) or not len(x_cur):
+                result[name] = None
+                continue
+            edges = np.quantile(x_ref, np.arange(1, 10) / 10)
+            e = np.maximum(np.bincount(np.searchsorted(edges, x_ref, side="right"), minlength=10) / len(x_ref), 1e-4)
+            a = np.maximum(np.bincount(np.searchsorted(edges, x_cur, side="right"), minlength=10) / len(x_cur), 1e-4)
+            result[name] = {"psi": _r(((a - e) * np.log(a / e)).sum()), "edges": [_r(v) for v in edges],
+                            "reference_calls": int(len(x_ref)), "current_calls": int(len(x_cur)),
+                            "current_dictated_share": _rate(int(p["dictated"][cur & seg].sum()), int(len(x_cur)))}
+        return result
+
     def holiday_spike(self):
         sim = self.sim
         d0, nd = sim.spike_day, P.spike_days
@@ -417,7 +556,7 @@ class _Truth:
             "end": sim.date_of(sim.days - 1), "days": sim.days,
             "row_counts": {"events": int(len(self.t)), "surveys": int(len(sim.surveys["t"])),
                            "spend": int(sum((v > 0).sum() for v in sim.spend.values())),
-                           "sessions": int(sim.n_sessions)},
+                           "sessions": int(sim.n_sessions), "predictions": int(len(_predictions(sim)["t"]))},
             "definitions": "see data/README.md, section 'Truth: how each figure is computed'",
             "magic_number": self.magic_number(),
             "cheap_cac_channel": self.unit_economics(),
@@ -430,4 +569,5 @@ class _Truth:
             "nps_segment": self.nps_segment(),
             "ai_assistant": self.ai_assistant(),
             "revenue": self.revenue(),
+            "ai": self.ai(),
         }

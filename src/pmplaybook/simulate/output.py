@@ -1,7 +1,7 @@
 """The public entry points: :func:`simulate`, :func:`truth`, :func:`write_sample`, and the Arrow tables.
 
-:func:`_tables` turns a finished run's integer-coded arrays into the ``events``, ``surveys`` and
-``spend`` tables (strings, UTC timestamps, nulls); :func:`write_sample` writes them as Parquet with
+:func:`_tables` turns a finished run's integer-coded arrays into the ``events``, ``surveys``, ``spend``
+and ``predictions`` tables (strings, UTC timestamps, nulls); :func:`write_sample` writes them as Parquet with
 settings fixed so that the same seed gives the same bytes.
 """
 
@@ -17,6 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .constants import (
+    AI_INPUT_MODES,
+    AI_MODELS,
+    AI_OUTCOMES,
     CHANNELS,
     COUNTRIES,
     EVENTS,
@@ -30,11 +33,12 @@ from .constants import (
     WORKFLOWS,
 )
 from .ground_truth import _Truth
+from .predictions import _predictions
 from .sim import _run, _Sim
 
 
 def _tables(sim: _Sim) -> dict[str, pa.Table]:
-    """The ``events``, ``surveys`` and ``spend`` tables of a finished run."""
+    """The ``events``, ``surveys``, ``spend`` and ``predictions`` tables of a finished run."""
     n_users = len(sim.users)
     uw = max(6, len(str(n_users)))
     aw = max(5, len(str(len(sim.owner))))
@@ -43,7 +47,7 @@ def _tables(sim: _Sim) -> dict[str, pa.Table]:
     user_ids = pa.array([f"u{i + 1:0{uw}d}" for i in range(n_users)], pa.large_string())
     acc_ids = pa.array([f"a{i + 1:0{aw}d}" for i in range(len(sim.owner))], pa.large_string())
     return {"events": _events_table(sim, user_ids, acc_ids), "surveys": _surveys_table(sim, user_ids),
-            "spend": _spend_table(sim)}
+            "spend": _spend_table(sim), "predictions": _predictions_table(sim, user_ids, acc_ids)}
 
 
 def _dict_col(idx, names):
@@ -101,6 +105,39 @@ def _surveys_table(sim: _Sim, user_ids) -> pa.Table:
     })
 
 
+def _predictions_table(sim: _Sim, user_ids, acc_ids) -> pa.Table:
+    """One row per call of the AI assistant's model, sorted by time, then user, then prediction_id."""
+    p = _predictions(sim)
+    n = len(p["t"])
+    numbers = pa.array(np.arange(1, n + 1, dtype=np.int64)).cast(pa.large_string())
+    pw = max(7, len(str(n)))
+    pred_ids = pc.binary_join_element_wise(pa.scalar("p", pa.large_string()), pc.utf8_lpad(numbers, pw, "0"),
+                                           pa.scalar("", pa.large_string()))
+    known = p["actual"] >= 0
+    epoch_us = sim.start.astype("datetime64[us]").astype(np.int64)
+    return pa.table({
+        "prediction_id": pred_ids,
+        "user_id": _dict_col(p["user"], user_ids),
+        "account_id": _dict_col(sim.users.account[p["user"]], acc_ids),
+        "timestamp": _timestamps(sim, p["t"]),
+        "model": _dict_col(p["model"], AI_MODELS),
+        "score": pa.array(p["score"], pa.float64()),
+        "predicted": pa.array(p["predicted"], pa.bool_()),
+        "actual": pa.array(p["actual"] == 1, pa.bool_(), mask=~known),
+        "labelled_at": pa.array(p["labelled_t"] * 1_000_000 + epoch_us, pa.timestamp("us", tz="UTC"), mask=~known),
+        "outcome": _dict_col(p["outcome"], AI_OUTCOMES),
+        "latency_ms": pa.array(p["latency_ms"], pa.float64()),
+        "input_tokens": pa.array(p["input_tokens"], pa.int64()),
+        "output_tokens": pa.array(p["output_tokens"], pa.int64()),
+        "cost": pa.array(p["cost"], pa.float64()),
+        "input_mode": _dict_col(p["dictated"].astype(np.int64), AI_INPUT_MODES),
+        "platform": _dict_col(p["platform"], PLATFORMS),
+        "country": _dict_col(sim.users.country[p["user"]], COUNTRIES),
+        "plan": _dict_col(p["plan"], PLANS),
+        "app_version": _dict_col(p["version"], VERSIONS),
+    })
+
+
 def _spend_table(sim: _Sim) -> pa.Table:
     """One row per day and paid channel with spend, sorted by date, then channel name."""
     dates, chans, amounts = [], [], []
@@ -146,15 +183,19 @@ def simulate(users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED, start: str = "2
     dict of str to pandas.DataFrame
         ``"events"`` (one row per event: ``user_id, account_id, timestamp, event, session_id, platform,
         country, plan, channel, revenue, workflow, inviter_id, app_version``), ``"surveys"``
-        (``user_id, timestamp, survey, score, platform, country, plan``) and ``"spend"``
-        (``date, channel, amount``). Timestamps are time-zone-aware UTC; rows are sorted by
-        (timestamp, user_id, event). :func:`truth` gives the planted and realised figures.
+        (``user_id, timestamp, survey, score, platform, country, plan``), ``"spend"``
+        (``date, channel, amount``) and ``"predictions"`` (the AI assistant's model calls:
+        ``prediction_id, user_id, account_id, timestamp, model, score, predicted, actual, labelled_at,
+        outcome, latency_ms, input_tokens, output_tokens, cost, input_mode, platform, country, plan,
+        app_version``). Timestamps are time-zone-aware UTC; event rows are sorted by
+        (timestamp, user_id, event), prediction rows by (timestamp, user_id, prediction_id).
+        :func:`truth` gives the planted and realised figures.
 
     Examples
     --------
     >>> tables = simulate(users=300, seed=1)
     >>> sorted(tables)
-    ['events', 'spend', 'surveys']
+    ['events', 'predictions', 'spend', 'surveys']
     >>> tables["events"]["user_id"].nunique()
     300
     >>> bool(tables["events"].groupby("user_id")["event"].first().eq("signup").all())
@@ -178,7 +219,8 @@ def truth(users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED, start: str = "2025
         JSON-ready: ``seed``, ``users``, ``accounts``, ``start``, ``end``, ``days``, ``row_counts``, one
         key per planted finding (``magic_number``, ``cheap_cac_channel``, ``holiday_spike``,
         ``campaign_cohort``, ``release_collapse``, ``vanity_candidate``, ``activated_plateau``,
-        ``task_success_release``, ``nps_segment``, ``ai_assistant``) and ``revenue``.
+        ``task_success_release``, ``nps_segment``, ``ai_assistant``), ``revenue`` and ``ai`` (the
+        prediction log).
 
     Examples
     --------
@@ -194,7 +236,8 @@ ROW_GROUP_SIZE = 1 << 20
 
 
 def write_sample(out_dir, users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED) -> dict:
-    """Simulate and write ``events.parquet``, ``surveys.parquet``, ``spend.parquet`` and ``truth.json``.
+    """Simulate and write ``events.parquet``, ``surveys.parquet``, ``spend.parquet``,
+    ``predictions.parquet`` and ``truth.json``.
 
     The files are byte-for-byte the same for the same ``users`` and ``seed`` (with the same numpy and
     pyarrow versions): one seeded generator, rows in a fixed order, zstd compression with a fixed
@@ -218,7 +261,7 @@ def write_sample(out_dir, users: int = SAMPLE_USERS, seed: int = SAMPLE_SEED) ->
     >>> with tempfile.TemporaryDirectory() as d:
     ...     t = write_sample(d, users=300, seed=1)
     ...     sorted(os.listdir(d))
-    ['events.parquet', 'spend.parquet', 'surveys.parquet', 'truth.json']
+    ['events.parquet', 'predictions.parquet', 'spend.parquet', 'surveys.parquet', 'truth.json']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -32,8 +32,9 @@ class _Sim(_UsersMixin, _ActivityMixin, _BillingMixin, _SurveysMixin):
 
     After :meth:`run`: ``users`` (final :class:`~.users._Users`, numbered by sign-up time), ``owner``
     (account -> owner user), ``sess`` (sessions: user, start ``t``, ``platform``, ``version``, ...),
-    ``n_sessions``, ``ev`` (event columns in final row order), ``surveys``, ``spend`` (per paid channel
-    and day), ``spike`` (realised spike figures or None) and the plan timeline (``plan_a``, ``plan_t``,
+    ``n_sessions``, ``ev`` (event columns in final row order; ``ev["ai"]`` numbers the AI suggestions
+    inside their session, so an outcome row links to its shown row by (session, number)), ``surveys``,
+    ``spend`` (per paid channel and day), ``spike`` (realised spike figures or None) and the plan timeline (``plan_a``, ``plan_t``,
     ``plan_p``). Times are integer seconds from 00:00 UTC of ``start``.
     """
 
@@ -163,7 +164,7 @@ class _Sim(_UsersMixin, _ActivityMixin, _BillingMixin, _SurveysMixin):
         # Base events (in sessions); rows of dropped users get user -1 and sort to the end.
         base_user = new_of_old.astype(np.int32)[ev["user"]]
         base = {"t": ev["t"], "user": base_user, "code": ev["code"], "wf": ev["wf"],
-                "sess": sess_map.astype(np.int32)[ev["sess"]]}
+                "sess": sess_map.astype(np.int32)[ev["sess"]], "ai": ev["ai"]}
         del ev
         dropped = base_user < 0
         n_drop = int(dropped.sum())
@@ -185,7 +186,7 @@ class _Sim(_UsersMixin, _ActivityMixin, _BillingMixin, _SurveysMixin):
         xi = o[from_x] - nb
         out = {"t": _gather(base, x, o, "t", 0, np.int64), "user": _gather(base, x, o, "user", 0, np.int64),
                "code": _gather(base, x, o, "code", 0, np.int8), "wf": _gather(base, x, o, "wf", -1, np.int8),
-               "sess": _gather(base, x, o, "sess", -1, np.int64)}
+               "sess": _gather(base, x, o, "sess", -1, np.int64), "ai": _gather(base, x, o, "ai", -1, np.int8)}
         del base
         out["revenue"] = np.full(len(o), np.nan)
         out["revenue"][from_x] = x["revenue"][xi]
