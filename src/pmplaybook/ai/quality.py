@@ -204,8 +204,9 @@ def fairness(predictions: ibis.Table, segment, threshold: float = 0.5, *, min_la
     For each value of ``segment`` (a column, or a list of columns for their combinations), the counts at
     the threshold give precision and recall with Wilson intervals, and the gap to all *other* segments
     together with its 95% interval (Newcombe's difference of two proportions). A segment is ``flagged``
-    when a gap's interval excludes zero and the segment has at least ``min_labels`` labelled rows: it is
-    served differently by more than the noise of its sample.
+    when it is served *worse*: a gap's whole interval lies below zero, and the segment has at least
+    ``min_labels`` labelled rows. (A segment served better is not flagged: when one segment is much worse,
+    every other one looks better than "the rest", which includes it.)
 
     Returns
     -------
@@ -236,7 +237,6 @@ def fairness(predictions: ibis.Table, segment, threshold: float = 0.5, *, min_la
         out[f"{metric}_gap"] = [g["diff"] for g in gaps]
         out[f"{metric}_gap_low"] = [g["ci_low"] for g in gaps]
         out[f"{metric}_gap_high"] = [g["ci_high"] for g in gaps]
-        out[f"_{metric}_significant"] = [g["significant"] for g in gaps]
-    out["flagged"] = (out["n"] >= min_labels) & (out["_precision_significant"] | out["_recall_significant"])
-    out = out.drop(columns=["_precision_significant", "_recall_significant"])
+    worse = (out["precision_gap_high"] < 0) | (out["recall_gap_high"] < 0)
+    out["flagged"] = (out["n"] >= min_labels) & worse
     return out.sort_values(["precision_gap", *keys], ignore_index=True)
