@@ -152,7 +152,7 @@ def test_cost_per_thousand_and_per_accepted_suggestion():
                       outcome=["accepted", "edited", "rejected", None]))
     row = out.iloc[0]
     assert row.cost == pytest.approx(0.01) and row.cost_per_1k == pytest.approx(2.5)  # 1000 * 0.01 / 4
-    assert row.accepted == 2 and row.cost_per_accepted == pytest.approx(0.005)  # every call's cost / 2 kept
+    assert row.accepted == 1 and row.cost_per_accepted == pytest.approx(0.01)  # every call's cost / 1 accepted
 
 
 # ------------------------------------------------------------------------------------ trust
@@ -250,3 +250,75 @@ def test_load_predictions_reads_booleans_and_refuses_repeated_ids():
         load_predictions(frame(prediction_id=["p1", "p1"]))
     with pytest.raises(DataError, match="no required column latency_ms"):
         load_predictions(frame().drop(columns="latency_ms"))
+
+
+# ------------------------------------------------------------------------------------ the planted truths
+
+@pytest.fixture(scope="module")
+def sample():
+    from pmplaybook.data import sample as load_sample, truth
+
+    return load_sample().predictions, truth()["ai"]
+
+
+def test_quality_per_model_is_the_planted_truth(sample):
+    preds, truth = sample
+    by = ai.classification(preds, thresholds=[truth["threshold"]], segment="model").set_index("model")
+    whole = ai.classification(preds, thresholds=[truth["threshold"]]).iloc[0]
+    for name, row in [("all", whole), ("assist-1", by.loc["assist-1"]), ("assist-2", by.loc["assist-2"])]:
+        t = truth["quality_at_threshold"][name]
+        assert (row.tp, row.fp, row.fn, row.tn, row.n) == (t["tp"], t["fp"], t["fn"], t["tn"], t["labelled"]), name
+        for k in ("precision", "recall", "f1"):
+            assert row[k] == pytest.approx(t[k], abs=5e-7), (name, k)
+    curve = ai.classification(preds, thresholds=[0.5, 0.6, 0.7, 0.8, 0.9]).set_index("threshold")
+    for cut, value in truth["precision_by_threshold"].items():
+        assert curve.loc[float(cut), "precision"] == pytest.approx(value, abs=5e-7)
+
+
+def test_fairness_finds_the_german_drop_under_the_new_model(sample):
+    preds, truth = sample
+    new = ai.fairness(preds.filter(preds.model == "assist-2"), "country").set_index("country")
+    old = ai.fairness(preds.filter(preds.model == "assist-1"), "country").set_index("country")
+    assert new.flagged.loc[lambda f: f].index.tolist() == ["DE"]  # the one group served worse
+    assert not old.flagged.any()  # it was not, under assist-1
+    assert new.loc["DE", "precision"] == pytest.approx(truth["precision_by_model_country"]["assist-2"]["DE"], abs=5e-7)
+    assert old.loc["DE", "precision"] == pytest.approx(truth["precision_by_model_country"]["assist-1"]["DE"], abs=5e-7)
+
+
+def test_latency_cost_and_trust_are_the_planted_truth(sample):
+    preds, truth = sample
+    lat = ai.latency(preds, segment="model").set_index("model")
+    cost = ai.cost(preds, segment="model").set_index("model")
+    for model in ("assist-1", "assist-2"):
+        for p in ("p50", "p90", "p99"):
+            assert lat.loc[model, p] == pytest.approx(truth["latency_ms"][model][p], abs=1e-3), (model, p)
+        assert cost.loc[model, "cost_per_1k"] == pytest.approx(truth["cost_by_model"][model]["cost_per_1000_calls"], abs=1e-6)
+    total = ai.cost(preds).iloc[0]
+    assert total.cost == pytest.approx(truth["total_cost"], abs=1e-5)
+    assert total.cost_per_accepted == pytest.approx(truth["cost_per_accepted"], abs=1e-6)
+    rates = ai.trust(preds).set_index("metric")["rate"]
+    assert rates["coverage"] == pytest.approx(truth["coverage"], abs=5e-7)
+    assert rates["acceptance_without_edits"] == pytest.approx(truth["acceptance_rate"], abs=5e-7)
+    assert rates["edit_rate"] == pytest.approx(truth["edit_rate"], abs=5e-7)
+    assert rates["override_rate"] == pytest.approx(truth["override_rate"], abs=5e-7)
+
+
+def test_drift_finds_the_planted_input_shift(sample):
+    preds, truth = sample
+    drift = truth["input_drift"]
+    first, after = drift["reference"]
+    reference = (first, str((pd.Timestamp(after) - pd.Timedelta(days=1)).date()))  # truth's end is exclusive
+    mobile = preds.mutate(mobile=preds.platform.isin(["ios", "android"]).ifelse("mobile", "web"))
+    overall = ai.drift(preds, "input_tokens", period="month", reference=reference)
+    assert overall.attrs["edges"] == drift["all"]["edges"]
+    assert overall.set_index("period").loc["2025-12-01", "psi"] == pytest.approx(drift["all"]["psi"], abs=5e-6)
+    split = ai.drift(mobile, "input_tokens", period="month", reference=reference, segment="mobile")
+    december = split[split.period == "2025-12-01"].set_index("mobile")
+    assert december.loc["mobile", "psi"] > 0.25 and december.loc["web", "psi"] < 0.1
+
+
+def test_labels_arrive_late(sample):
+    preds, truth = sample
+    cov = ai.label_coverage(preds).set_index("period")
+    for month, t in truth["labelled_by_month"].items():
+        assert cov.loc[f"{month}-01", "labelled"] == t["labelled"] and cov.loc[f"{month}-01", "predictions"] == t["calls"]

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pmplaybook import aarrr, config, data, funnel, heart, north_star, registry, retention
+from pmplaybook import aarrr, ai, config, data, funnel, heart, north_star, registry, retention
 from pmplaybook.narrative import aarrr as aarrr_story, north_star as ns_story
 
 #: About 2.3% of the sample's users (md5 is the same everywhere, so the slice is too).
@@ -31,7 +31,7 @@ USER_SLICE = "md5(user_id) < '06'"
 def slice_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("slice")
     con = data.backend()
-    for name in ("events", "surveys"):
+    for name in ("events", "surveys", "predictions"):
         con.raw_sql(f"COPY (SELECT * FROM '{config.DATA_DIR / name}.parquet' WHERE {USER_SLICE} "
                     f"ORDER BY user_id, timestamp) TO '{out / name}.parquet' (FORMAT parquet)")
     con.raw_sql(f"COPY (SELECT * FROM '{config.DATA_DIR}/spend.parquet') TO '{out}/spend.parquet' (FORMAT parquet)")
@@ -53,7 +53,8 @@ def team_params(team: str, slice_dir) -> config.TeamParams:
     """A team's params with its data pointed at the Parquet slice."""
     raw = config.load_params(team).model_dump(exclude_none=True)
     raw["data"] = {"source": "files", "events": str(slice_dir / "events.parquet"),
-                   "surveys": str(slice_dir / "surveys.parquet"), "spend": str(slice_dir / "spend.parquet")}
+                   "surveys": str(slice_dir / "surveys.parquet"), "spend": str(slice_dir / "spend.parquet"),
+                   "predictions": str(slice_dir / "predictions.parquet")}
     return config.parse_params(raw, where=f"{team} (slice)")
 
 
@@ -71,7 +72,8 @@ def datasets(slice_dir, spark):
         pair = []
         for ds in loaded.values():
             data.check_against_params(ds.events, params)
-            pair.append(data.Dataset(events=ds.events, surveys=ds.surveys, spend=ds.spend, params=params,
+            pair.append(data.Dataset(events=ds.events, surveys=ds.surveys, spend=ds.spend, predictions=ds.predictions,
+                                     params=params,
                                      timezone=params.timezone, as_of=data.default_as_of(ds.events, params.timezone)))
         out[team] = tuple(pair)
     return out
@@ -218,6 +220,16 @@ CASES = [
     ("magic_number", "collaboration", lambda ds: ns_story.magic_number_for(ds)),
     ("metric_tree", "onboarding", lambda ds: registry.metric_tree(ds)),
     ("reference_series", "growth", lambda ds: north_star.reference_series(ds.events, ds.spend, **_kw(ds))),
+    # AI metrics, on the slice's predictions
+    ("ai_classification", "growth", lambda ds: ai.classification(ds.predictions, segment="model", **_kw(ds))),
+    ("ai_fairness", "growth", lambda ds: ai.fairness(ds.predictions, "platform", **_kw(ds))),
+    ("ai_latency_week", "collaboration", lambda ds: ai.latency(ds.predictions, period="week", slo=(90, 1000), **_kw(ds))),
+    ("ai_cost_month", "onboarding", lambda ds: ai.cost(ds.predictions, period="month", segment="model", **_kw(ds))),
+    ("ai_trust_week", "collaboration", lambda ds: ai.trust(ds.predictions, period="week", **_kw(ds))),
+    ("ai_drift", "growth", lambda ds: ai.drift(ds.predictions, "input_tokens", segment="input_mode",
+                                               reference=ds.params.ai.reference, **_kw(ds))),
+    ("ai_outcome", "growth", lambda ds: ai.outcome(ds.events, ds.predictions, **_kw(ds))),
+    ("ai_label_coverage", "onboarding", lambda ds: ai.label_coverage(ds.predictions, **_kw(ds))),
 ]
 
 
@@ -232,7 +244,7 @@ def test_same_result_on_duckdb_and_spark(datasets, case):
 def test_both_backends_load_the_same_slice(datasets):
     on_duckdb, on_spark = datasets["growth"]
     assert on_duckdb.as_of == on_spark.as_of
-    for name in ("events", "surveys", "spend"):
+    for name in ("events", "surveys", "spend", "predictions"):
         a, b = getattr(on_duckdb, name), getattr(on_spark, name)
         kinds = lambda t: {c: type(v).__name__ for c, v in t.schema().items()}  # noqa: E731 (scale may differ)
         assert kinds(a) == kinds(b), name

@@ -63,7 +63,7 @@ import pyarrow as pa
 import pytest
 
 import pmplaybook
-from pmplaybook import aarrr, config, data, funnel, heart, north_star as ns, registry, retention
+from pmplaybook import aarrr, ai, config, data, funnel, heart, north_star as ns, registry, retention
 from pmplaybook.narrative import aarrr as aarrr_story, heart as heart_story, north_star as ns_story
 
 PACKAGE_DIR = Path(pmplaybook.__file__).resolve().parent
@@ -461,6 +461,24 @@ CASES = [
     ("north_star.unit_outcomes-capped", "growth", _units_capped, None),
     ("north_star.metric_tree", "growth", lambda p, ds: registry.metric_tree(ds), None),
     ("north_star.magic_number_for", "growth", lambda p, ds: ns_story.magic_number_for(ds), None),
+    # 06_ai_metrics: every count over the 127,431 predictions stays in the backend
+    ("ai.classification-fine", "growth",
+     lambda p, ds: ai.classification(ds.predictions, thresholds=[k / 100 for k in range(101)], calendar=ds.calendar), None),
+    ("ai.classification-segment", "growth",
+     lambda p, ds: ai.classification(ds.predictions, segment=["model", "country"], calendar=ds.calendar), None),
+    ("ai.fairness", "growth", lambda p, ds: ai.fairness(ds.predictions, "country", calendar=ds.calendar), None),
+    ("ai.latency-week-berlin", "collaboration",
+     lambda p, ds: ai.latency(ds.predictions, period="week", segment="model", slo=p.ai.latency_slo, calendar=ds.calendar),
+     None),
+    ("ai.cost-week", "growth", lambda p, ds: ai.cost(ds.predictions, period="week", calendar=ds.calendar), None),
+    ("ai.trust-week", "growth", lambda p, ds: ai.trust(ds.predictions, period="week", segment="platform", calendar=ds.calendar),
+     None),
+    ("ai.drift-segment", "growth",
+     lambda p, ds: ai.drift(ds.predictions, "input_tokens", segment="input_mode", reference=p.ai.reference,
+                            calendar=ds.calendar), None),
+    ("ai.outcome", "growth", lambda p, ds: ai.outcome(ds.events, ds.predictions, calendar=ds.calendar), None),
+    ("ai.headline_kpis", "growth",
+     lambda p, ds: ai.headline_kpis(ds.predictions, p.ai.threshold, "2025-12-01", "2025-12-29", p.ai.latency_slo), None),
 ]
 
 
@@ -561,7 +579,7 @@ def test_guard_is_removed_on_exit():
 
 # Metric modules: the DuckDB connection object (backend.con) is a C extension the counter cannot wrap, so
 # the one bypass left is checked in the source instead.
-METRIC_MODULES = (retention, funnel, aarrr, heart, ns)
+METRIC_MODULES = (retention, funnel, aarrr, heart, ns, ai)
 BYPASSES = ("import duckdb", ".con.", ".con)", "raw_sql(", "read_parquet(", "read_csv(")
 
 

@@ -9,18 +9,23 @@ module             what it measures
 :mod:`.trust`      what users do with it: acceptance, edits, overrides, coverage (:func:`trust`), and what it
                    goes with in the business outcome (:func:`outcome`)
 :mod:`.drift`      whether its inputs still look like what it was judged on (:func:`drift`, the PSI)
+(headline)         :func:`overview` of a log, :func:`headline_kpis` on a recent window
+(helpers)          :func:`recent_window` (the last complete weeks, for headline KPIs), :func:`between`,
+                   :func:`label_coverage` (late labels), :func:`versions` (model versions in the log)
 =================  =====================================================================================
 
 Every function counts in the backend (per threshold, per score bucket, per period, per segment); only
 those aggregates reach pandas (the engine rule).
 """
 
+from ._common import between, recent_window
 from .drift import PSI_READING, drift, psi_reading
-from .quality import DEFAULT_THRESHOLDS, choose_threshold, classification, fairness
-from .serving import cost, latency
+from .headline import headline_kpis, overview
+from .quality import DEFAULT_THRESHOLDS, choose_threshold, classification, fairness, label_coverage
+from .serving import cost, latency, versions
 from .trust import TRUST_METRICS, outcome, trust
 
 __all__ = [
-    "DEFAULT_THRESHOLDS", "PSI_READING", "TRUST_METRICS", "choose_threshold", "classification", "cost", "drift",
-    "fairness", "latency", "outcome", "psi_reading", "trust",
+    "DEFAULT_THRESHOLDS", "PSI_READING", "TRUST_METRICS", "between", "choose_threshold", "classification", "cost",
+    "drift", "fairness", "headline_kpis", "label_coverage", "latency", "outcome", "overview", "psi_reading", "recent_window", "trust", "versions",
 ]

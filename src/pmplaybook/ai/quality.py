@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..core.calendar import uses_calendar
 from ..core.stats import diff_proportions, wilson_interval
-from ._common import check_predictions, segments, window
+from ._common import check_predictions, segments, window, with_period
 
 #: Thresholds :func:`classification` reports by default: 0, 0.05, ..., 1 (the whole score range).
 DEFAULT_THRESHOLDS = tuple(round(x / 20, 2) for x in range(21))
@@ -198,21 +198,25 @@ def choose_threshold(table, *, min_precision: float | None = None, min_recall: f
 
 @uses_calendar
 def fairness(predictions: ibis.Table, segment, threshold: float = 0.5, *, min_labels: int = 30,
-             timezone: str = "UTC", as_of=None) -> pd.DataFrame:
+             confidence: float = 0.95, timezone: str = "UTC", as_of=None) -> pd.DataFrame:
     """Precision and recall per segment at ``threshold``, each against the rest of the log.
 
     For each value of ``segment`` (a column, or a list of columns for their combinations), the counts at
     the threshold give precision and recall with Wilson intervals, and the gap to all *other* segments
-    together with its 95% interval (Newcombe's difference of two proportions). A segment is ``flagged``
-    when it is served *worse*: a gap's whole interval lies below zero, and the segment has at least
-    ``min_labels`` labelled rows. (A segment served better is not flagged: when one segment is much worse,
+    together with its interval (Newcombe's difference of two proportions). A segment is ``flagged`` when
+    it is served *worse*: a gap's whole interval lies below zero, and the segment has at least
+    ``min_labels`` labelled rows. Many groups are compared at once (each on precision and on recall), so the
+    gaps' intervals are Bonferroni-adjusted: at ``1 - (1 - confidence) / (2 x groups)`` each, so that the
+    chance of flagging any group by noise alone stays below ``1 - confidence`` (with 8 countries, 99.7%
+    intervals). The per-segment precision and recall intervals are plain 95% Wilson intervals. (A segment served better is not flagged: when one segment is much worse,
     every other one looks better than "the rest", which includes it.)
 
     Returns
     -------
     DataFrame with the segment column(s), ``n`` (labelled rows), ``tp, fp, fn``, ``precision`` and
     ``recall`` with ``_low`` / ``_high``, ``precision_gap`` and ``recall_gap`` (segment minus rest) with
-    ``_low`` / ``_high``, and ``flagged``; sorted by ``precision_gap``, worst first.
+    ``_low`` / ``_high`` (adjusted, see above), and ``flagged``; sorted by ``precision_gap``, worst first.
+    ``attrs["gap_confidence"]`` holds the adjusted level.
     """
     check_predictions(predictions, "quality", segment)
     keys = segments(segment)
@@ -229,14 +233,32 @@ def fairness(predictions: ibis.Table, segment, threshold: float = 0.5, *, min_la
               .execute())
     out = _rates(counts.copy())
     total = counts[["tp", "fp", "fn"]].sum()
+    adjusted = 1 - (1 - confidence) / (2 * max(len(counts), 1))
     for metric, miss in {"precision": "fp", "recall": "fn"}.items():
         gaps = []
         for _, row in counts.iterrows():
             rest_tp, rest_miss = total["tp"] - row["tp"], total[miss] - row[miss]
-            gaps.append(diff_proportions(row["tp"], row["tp"] + row[miss], rest_tp, rest_tp + rest_miss))
+            gaps.append(diff_proportions(row["tp"], row["tp"] + row[miss], rest_tp, rest_tp + rest_miss, adjusted))
         out[f"{metric}_gap"] = [g["diff"] for g in gaps]
         out[f"{metric}_gap_low"] = [g["ci_low"] for g in gaps]
         out[f"{metric}_gap_high"] = [g["ci_high"] for g in gaps]
     worse = (out["precision_gap_high"] < 0) | (out["recall_gap_high"] < 0)
     out["flagged"] = (out["n"] >= min_labels) & worse
+    out.attrs["gap_confidence"] = adjusted
     return out.sort_values(["precision_gap", *keys], ignore_index=True)
+
+
+@uses_calendar
+def label_coverage(predictions: ibis.Table, period: str = "month", *, timezone: str = "UTC",
+                   week_start: str = "monday", as_of=None) -> pd.DataFrame:
+    """How many predictions have a known label, per period: ``period, predictions, labelled, share``.
+
+    Labels come late (a reviewer's verdict, a user's later action) or for a sample only, so the most recent
+    periods rest on the fewest labels: read their precision and recall with that in mind.
+    """
+    check_predictions(predictions, "quality")
+    t, by = with_period(window(predictions, timezone, as_of), period, timezone, week_start)
+    out = (t.group_by(by).aggregate(predictions=t.count(), labelled=t.actual.notnull().cast("int64").sum())
+           .execute().sort_values("period", ignore_index=True))
+    out["share"] = out["labelled"] / out["predictions"]
+    return out

@@ -90,10 +90,10 @@ def cost(predictions: ibis.Table, period: str | None = None, *, segment=None, ti
          week_start: str = "monday", as_of=None) -> pd.DataFrame:
     """What the model costs: in all, per 1,000 predictions, and per accepted suggestion.
 
-    ``cost_per_1k = 1000 * cost / predictions`` (the unit the field quotes). ``accepted`` counts shown
-    predictions the user kept, as they were or after editing (``outcome`` accepted or edited), and
-    ``cost_per_accepted = cost / accepted``: every call's cost, useful or not, carried by the suggestions
-    that were used: what one useful suggestion really costs. NaN when the log has no ``outcome``.
+    ``cost_per_1k = 1000 * cost / predictions`` (the unit the field quotes). ``accepted`` counts the
+    predictions whose ``outcome`` is ``accepted`` (taken as they were), and ``cost_per_accepted = cost /
+    accepted``: every call's cost, useful or not, carried by the accepted suggestions: what one accepted
+    suggestion really costs. NaN when the log has no ``outcome``.
 
     Returns
     -------
@@ -104,9 +104,9 @@ def cost(predictions: ibis.Table, period: str | None = None, *, segment=None, ti
     t = window(predictions, timezone, as_of)
     t, by = with_period(t, period, timezone, week_start)
     t = t.mutate(**{k: t[k].cast("string") for k in keys})
-    kept = (t.outcome.isin(["accepted", "edited"]).fill_null(False).cast("int64").sum()
+    accepted = ((t.outcome == "accepted").fill_null(False).cast("int64").sum()
             if "outcome" in t.columns else ibis.null("int64"))
-    metrics = dict(predictions=t.count(), cost=t.cost.sum(), accepted=kept)
+    metrics = dict(predictions=t.count(), cost=t.cost.sum(), accepted=accepted)
     frame = (t.group_by([*by, *keys]).aggregate(**metrics) if by or keys else t.aggregate(**metrics)).execute()
     if by or keys:
         frame = frame.sort_values([*by, *keys], ignore_index=True)
@@ -117,3 +117,14 @@ def cost(predictions: ibis.Table, period: str | None = None, *, segment=None, ti
     out = frame[[*by, *keys, "predictions", "cost", "cost_per_1k", "accepted", "cost_per_accepted"]].copy()
     out["predictions"] = out["predictions"].astype("int64")
     return _mark_complete(out, period, timezone, as_of)
+
+
+def versions(predictions: ibis.Table, column: str = "model") -> pd.DataFrame:
+    """The model versions of the log in order of first use: ``model, predictions, first, last`` (UTC
+    timestamps of the first and last prediction). Empty when the log has no ``model`` column."""
+    if column not in predictions.columns:
+        return pd.DataFrame(columns=["model", "predictions", "first", "last"])
+    t = predictions.filter(predictions[column].notnull())
+    out = t.group_by(model=t[column].cast("string")).aggregate(
+        predictions=t.count(), first=t.timestamp.min(), last=t.timestamp.max()).execute()
+    return out.sort_values("first", ignore_index=True)

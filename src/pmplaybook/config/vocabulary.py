@@ -40,6 +40,18 @@ KPIS = {
                                   notebook="04_aarrr"),
     "funnel_conversion": dict(label="Journey funnel conversion", unit="share", higher_is_better=True,
                               notebook="04_aarrr"),
+    "ai_precision": dict(label="AI precision at the product threshold", unit="share", higher_is_better=True,
+                         notebook="06_ai_metrics"),
+    "ai_recall": dict(label="AI recall at the product threshold", unit="share", higher_is_better=True,
+                      notebook="06_ai_metrics"),
+    "ai_latency_p90": dict(label="AI latency, 90th percentile", unit="ms", higher_is_better=False,
+                           notebook="06_ai_metrics"),
+    "ai_cost_per_1k": dict(label="AI cost per 1,000 predictions", unit="USD", higher_is_better=False,
+                           notebook="06_ai_metrics"),
+    "ai_acceptance_without_edits": dict(label="AI suggestions accepted without edits", unit="share",
+                                        higher_is_better=True, notebook="06_ai_metrics"),
+    "ai_coverage": dict(label="AI coverage (predictions answered)", unit="share", higher_is_better=True,
+                        notebook="06_ai_metrics"),
 }
 
 #: Input and guardrail metrics of the North Star's metric tree (params ``north_star.inputs`` and

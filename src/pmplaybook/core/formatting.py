@@ -68,7 +68,12 @@ def format_duration(seconds) -> str:
 
 def format_value(value, unit: str) -> str:
     """A value by its unit: shares as percentages, NPS points signed, seconds as a duration, counts with
-    thousands separators, ratios with two decimals."""
+    thousands separators, ratios with two decimals, milliseconds whole, dollars with cents (four decimals
+    below a dollar: a model's cost per call or per 1,000 calls is often cents).
+
+    >>> format_value(801.6, "ms"), format_value(0.906, "USD"), format_value(184.28, "USD")
+    ('802 ms', '$0.9060', '$184.28')
+    """
     if is_missing(value):
         return NOT_AVAILABLE
     value = float(value)
@@ -78,6 +83,10 @@ def format_value(value, unit: str) -> str:
         return f"{value:+.0f}" if round(value) != 0 else "0"
     if unit == "seconds":
         return format_duration(value)
+    if unit == "ms":
+        return f"{value:,.0f} ms"
+    if unit == "USD":
+        return f"${value:,.2f}" if abs(value) >= 0.995 or value == 0 else f"${value:,.4f}"
     if unit in ("ratio",) or unit.startswith("mean score"):
         return f"{value:.2f}"
     if unit in ("count", "users", "accounts", "users per week") or abs(value) >= 100:

@@ -36,8 +36,16 @@ class KPIRecorder:
         self.params = params
         self.rows: list[dict] = []
 
-    def record(self, name: str, value, unit: str = "", label: str = "", higher_is_better: bool | None = None) -> dict:
-        """Record one KPI; ``value`` must be a finite number or None (not computable on this data)."""
+    def record(self, name: str, value, unit: str = "", label: str = "", higher_is_better: bool | None = None,
+               **measured) -> dict:
+        """Record one KPI; ``value`` must be a finite number or None (not computable on this data).
+
+        ``measured`` may add what the value rests on: ``window_start`` and ``window_end`` (dates), ``n``
+        (the units counted) and ``ci_low`` / ``ci_high`` (its 95% interval); they are kept in the row."""
+        unknown = set(measured) - {"window_start", "window_end", "n", "ci_low", "ci_high"}
+        if unknown:
+            raise TypeError(f"record(): unknown keyword(s) {', '.join(sorted(unknown))}; use window_start, "
+                            "window_end, n, ci_low, ci_high")
         name = check_kpi_name(name)
         spec = KPIS[name]
         if value is not None:
@@ -58,6 +66,11 @@ class KPIRecorder:
             "higher_is_better": higher_is_better,
             "status": kpi.status(value) if kpi else None,
         }
+        for key, v in measured.items():
+            if key in ("window_start", "window_end"):
+                row[key] = None if v is None else str(pd.Timestamp(v).date())
+            else:
+                row[key] = None if v is None or not math.isfinite(float(v)) else (int(v) if key == "n" else float(v))
         self.rows = [r for r in self.rows if r["name"] != name] + [row]
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)

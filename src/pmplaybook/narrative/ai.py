@@ -1,0 +1,327 @@
+"""AI product metrics in words: each sentence computed from a table of :mod:`pmplaybook.ai`, and switching
+with it (a finding that the data do not show is not written).
+
+Money is written "USD 0.91", not with a dollar sign, so that no Markdown renderer reads it as a formula.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..ai import TRUST_METRICS, psi_reading
+from ..core.formatting import format_pct, format_points, is_missing
+from ..core.stats import diff_proportions
+
+TRUST_LABELS = {
+    "acceptance_without_edits": "accepted without edits",
+    "edit_rate": "edited before use",
+    "override_rate": "replaced by the user's own answer",
+    "human_in_the_loop": "fixed or replaced by a person",
+    "rejection_rate": "dismissed",
+    "coverage": "coverage (the model gave an answer)",
+}
+
+
+def money(value: float) -> str:
+    """``USD 0.91``, or four decimals below one cent."""
+    if is_missing(value):
+        return "n/a"
+    return f"USD {value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"USD {value:,.4f}"
+
+
+def _interval(low, high, digits: int = 0) -> str:
+    return f"{format_pct(low, digits)}-{format_pct(high, digits)}"
+
+
+def _points(low, high, digits: int = 1) -> str:
+    """An interval of a difference of shares: ``-3.0 to -0.6 points``."""
+    return f"{100 * low:+.{digits}f} to {100 * high:+.{digits}f} points"
+
+
+def _at(classification: pd.DataFrame, threshold: float) -> pd.Series:
+    rows = classification[(classification["threshold"] - threshold).abs() < 1e-9]
+    if rows.empty:
+        raise ValueError(f"the classification table has no row for threshold {threshold}: compute it with "
+                         f"thresholds=[..., {threshold}, ...]")
+    return rows.iloc[0]
+
+
+def log_summary(overview: dict | None, versions: pd.DataFrame | None, feature: str = "the model") -> str:
+    """What the prediction log holds, from :func:`pmplaybook.ai.overview` and :func:`pmplaybook.ai.versions`."""
+    if overview is None:
+        return ("This team's data have no prediction log (params `data.predictions`): there is nothing to measure "
+                "here. Name the log of your model's predictions to use this notebook.")
+    n = int(overview["predictions"])
+    text = (f"The log holds **{n:,} predictions** of {feature} for {int(overview['users']):,} users, from "
+            f"{pd.Timestamp(overview['first']):%d %b %Y} to {pd.Timestamp(overview['last']):%d %b %Y}.")
+    if overview.get("shown") is not None:
+        text += f" The product acted on {format_pct(overview['shown'] / n)} of them (shown)."
+    text += f" {format_pct(overview['labelled'] / n)} have a known label (right or wrong)."
+    if versions is not None and len(versions) > 1:
+        steps = ", then ".join(f"{r.model} from {pd.Timestamp(r.first):%d %b %Y}" for r in versions.itertuples())
+        text += f" Model versions: {steps}."
+    return text
+
+
+def headline_note(rows: dict[str, dict]) -> str:
+    """The window the headline KPIs were read on (from :func:`pmplaybook.ai.headline_kpis`)."""
+    if not rows:
+        return ""
+    first = next(iter(rows.values()))
+    start, end = first["window_start"], first["window_end"]
+    last = pd.Timestamp(end) - pd.Timedelta(days=1)
+    return f"Read on {pd.Timestamp(start):%d %b} to {last:%d %b %Y} (the last four complete weeks)."
+
+
+def exercise_answers(at_threshold: pd.Series, by_precision: dict, total_cost: pd.DataFrame) -> str:
+    """The answers of the notebook's exercises, computed from the same tables."""
+    r, c = at_threshold, total_cost.iloc[0]
+    one = (f"1. Precision = TP / (TP + FP) = {int(r.tp):,} / ({int(r.tp):,} + {int(r.fp):,}) = {format_pct(r.precision, 1)}; "
+           f"recall = TP / (TP + FN) = {int(r.tp):,} / ({int(r.tp):,} + {int(r.fn):,}) = {format_pct(r.recall, 1)}.")
+    two = (f"2. {by_precision['threshold']:.2f}: precision {format_pct(by_precision['precision'], 1)}, and it still shows "
+           f"{format_pct(by_precision['recall'], 1)} of the good suggestions." if by_precision["met"] else
+           "2. No threshold reaches 80% precision on these labels.")
+    three = (f"3. The cost per call ({money(c.cost / c.predictions)}) spreads the cost over all {int(c.predictions):,} "
+             f"calls; the cost per accepted suggestion ({money(c.cost_per_accepted)}) spreads the same cost over the "
+             f"{int(c.accepted):,} suggestions accepted, so it is {c.predictions / c.accepted:.1f} times as high: calls "
+             "below the threshold and suggestions edited, dismissed or ignored cost as much as the accepted ones."
+             if c.accepted else "3. No suggestion was accepted: the cost per accepted suggestion is undefined.")
+    return "\n\n".join([one, two, three])
+
+
+def quality_finding(classification: pd.DataFrame, threshold: float, feature: str = "the model",
+                    predictions: int | None = None) -> str:
+    """Precision, recall and F1 at the product's threshold, with intervals and what they rest on."""
+    if classification.empty or classification["n"].max() == 0:
+        return f"No prediction of {feature} has a known label yet: precision and recall cannot be measured."
+    row = _at(classification, threshold)
+    base = (f" ({format_pct(row.n / predictions)} of all {predictions:,} predictions; the others have no label yet)"
+            if predictions else "")
+    return (f"At the product's threshold of {threshold:.2f}, **{format_pct(row.precision)}** of what {feature} "
+            f"showed was right (precision, 95% interval {_interval(row.precision_low, row.precision_high)}), and it "
+            f"showed **{format_pct(row.recall)}** of the cases where it would have been right (recall, "
+            f"{_interval(row.recall_low, row.recall_high)}); F1 {row.f1:.2f}. Measured on {int(row.n):,} predictions with "
+            f"a known label{base}.")
+
+
+def threshold_choice(choice: dict, current: float | None = None, feature: str = "the model",
+                     unit: str = "suggestion") -> str:
+    """The threshold :func:`pmplaybook.ai.choose_threshold` picked, and the trade-off it makes, in words."""
+    goal, t = choice["goal"], choice["threshold"]
+    if goal == "min_precision":
+        want = f"at least {format_pct(choice['target'])} of shown {unit}s right"
+    elif goal == "min_recall":
+        want = f"at least {format_pct(choice['target'])} of the right {unit}s shown"
+    else:
+        want = (f"the least cost when a wrong {unit} shown costs {choice['cost_false_positive']:g} and a right one "
+                f"withheld costs {choice['cost_false_negative']:g}")
+    if not choice["met"]:
+        best = "precision" if goal == "min_precision" else "recall"
+        return (f"No threshold gives {want}: the best {best} {feature} reaches is {format_pct(choice[best])}, "
+                f"at {t:.2f}.")
+    text = (f"For {want}, use a threshold of **{t:.2f}**: {feature} then answers in {format_pct(choice['flagged'])} "
+            f"of labelled cases, {format_pct(choice['precision'])} of its {unit}s are right and it finds "
+            f"{format_pct(choice['recall'])} of the right ones.")
+    if current is not None and abs(t - current) > 1e-9:
+        direction = ("fewer wrong " + unit + "s, at the price of missing more good ones" if t > current
+                     else "more of the good " + unit + "s, at the price of more wrong ones")
+        text += f" Against today's {current:.2f}, that shows {direction}."
+    elif current is not None:
+        text += " That is the threshold the product uses today."
+    return text
+
+
+def model_change(by_model: pd.DataFrame, threshold: float, latency: pd.DataFrame, cost: pd.DataFrame,
+                 versions: pd.DataFrame, latency_column: str = "p90") -> str:
+    """What the newest model version changed against the one before: speed, cost and precision."""
+    if len(versions) < 2:
+        return "The log holds one model version: there is no change of model to compare."
+    old, new = versions["model"].iloc[-2], versions["model"].iloc[-1]
+    since = pd.Timestamp(versions["first"].iloc[-1]).strftime("%d %b %Y")
+    lat = latency.set_index("model")[latency_column]
+    per_1k = cost.set_index("model")["cost_per_1k"]
+    a, b = _at(by_model[by_model["model"] == old], threshold), _at(by_model[by_model["model"] == new], threshold)
+    speed = "faster" if lat[new] < lat[old] else "slower"
+    price = "cheaper" if per_1k[new] < per_1k[old] else "dearer"
+    diff = diff_proportions(b.tp, b.tp + b.fp, a.tp, a.tp + a.fp)
+    if diff["significant"]:
+        quality = (f"its precision is {format_pct(b.precision)} against {format_pct(a.precision)} "
+                   f"({format_points(diff['diff'])}, 95% interval {_points(diff['ci_low'], diff['ci_high'])}: more "
+                   "than noise)")
+    else:
+        quality = (f"its precision, {format_pct(b.precision)} against {format_pct(a.precision)}, is within the "
+                   f"noise of the two samples (95% interval {_points(diff['ci_low'], diff['ci_high'])})")
+    return (f"**{new}** (from {since}) is {speed} than {old}: {latency_column} latency {lat[new]:,.0f} ms against "
+            f"{lat[old]:,.0f} ms; {price}: {money(per_1k[new])} against {money(per_1k[old])} per 1,000 predictions; "
+            f"and overall {quality}. An overall figure can hide a group: the per-segment check below looks.")
+
+
+def fairness_finding(fair: pd.DataFrame, segment: str, model: str | None = None,
+                     before: pd.DataFrame | None = None, model_before: str | None = None) -> str:
+    """The segments served worse than the rest by more than their noise (``flagged``), and, when the same
+    check under the previous model is given, whether the gap is new."""
+    under = f" under {model}" if model else ""
+    if fair.empty:
+        return f"No labelled predictions{under} to compare across {segment}."
+    flagged = fair[fair["flagged"]]
+    if flagged.empty:
+        return (f"No {segment}{under} is served worse than the others by more than its noise: precision and "
+                "recall are level across groups as far as these labels can tell.")
+    parts = []
+    for _, row in flagged.iterrows():
+        name = row[segment]
+        text = f"for {segment} **{name}** precision is {format_pct(row.precision)} ({_interval(row.precision_low, row.precision_high)})"
+        if row.precision_gap_high < 0:
+            text += (f", {100 * -row.precision_gap:.0f} points below the others ({fair.attrs.get('gap_confidence', 0.95):.1%} interval "
+                     f"{100 * -row.precision_gap_high:.0f} to {100 * -row.precision_gap_low:.0f})")
+        if row.recall_gap_high < 0:
+            text += f", and recall {100 * -row.recall_gap:.0f} points below"
+        if before is not None and name in set(before[segment]):
+            old = before.set_index(segment).loc[name]
+            was = ("was already served worse" if old.flagged else
+                   "was level with the others" if old.precision_gap_low <= 0 <= old.precision_gap_high else
+                   "was not worse than the others")
+            text += f"; under {model_before or 'the previous model'} it {was}, at {format_pct(old.precision)}"
+        parts.append(text)
+    return (f"Served worse than its noise explains{under}: " + "; ".join(parts) + ". Look at examples from "
+            "this group before the next release: a model can be better on average and worse for one group.")
+
+
+def latency_finding(weekly: pd.DataFrame, slo=None) -> str:
+    """The last complete week's latency percentiles, the slow tail, and the SLO over recent weeks."""
+    done = weekly[weekly["complete"]] if "complete" in weekly.columns else weekly
+    if done.empty:
+        return "No complete week of predictions yet: latency is not measured."
+    last = done.iloc[-1]
+    text = (f"In the week of {pd.Timestamp(last.period):%d %b %Y} half the calls took at most **{last.p50:,.0f} ms** "
+            f"(p50), one in ten more than {last.p90:,.0f} ms (p90) and one in a hundred more than {last.p99:,.0f} ms "
+            f"(p99): the slowest 1% wait {last.p99 / last.p50:.1f} times as long as the typical call.")
+    if slo is not None and "within_slo" in done.columns:
+        recent = done.tail(8)
+        met = int(recent["within_slo"].sum())
+        level, ms = (slo.percentile, slo.ms) if hasattr(slo, "percentile") else slo
+        text += f" The SLO (p{level:g} at most {ms:,.0f} ms) held in {met} of the last {len(recent)} complete weeks"
+        missed = done.index[~done["within_slo"]]
+        if met == len(recent) and len(missed):
+            after = done.loc[missed[-1]:].iloc[1]  # the first week after the last miss
+            text += f", and in every week since the week of {pd.Timestamp(after.period):%d %b %Y}"
+        elif not len(missed):
+            text += ", as in every week before"
+        text += "."
+    return text
+
+
+def cost_finding(total: pd.DataFrame, weekly: pd.DataFrame | None = None) -> str:
+    """What the model cost in all, per 1,000 predictions and per accepted suggestion."""
+    row = total.iloc[0]
+    text = (f"{int(row.predictions):,} predictions cost **{money(row.cost)}**: {money(row.cost_per_1k)} per 1,000 "
+            "predictions")
+    if not is_missing(row.cost_per_accepted):
+        text += (f", and {money(row.cost_per_accepted)} per accepted suggestion ({row.accepted:,.0f} accepted): every "
+                 "call's cost, useful or not, carried by the ones accepted")
+    text += "."
+    if weekly is not None and "complete" in weekly.columns:
+        done = weekly[weekly["complete"]]
+        if len(done) >= 2:
+            first, last = done.iloc[0], done.iloc[-1]
+            text += (f" Per 1,000 predictions it went from {money(first.cost_per_1k)} in the week of "
+                     f"{pd.Timestamp(first.period):%d %b} to {money(last.cost_per_1k)} in the week of "
+                     f"{pd.Timestamp(last.period):%d %b %Y}.")
+    return text
+
+
+def _pooled(part: pd.DataFrame) -> tuple[int, int]:
+    return int(part["count"].sum()), int(part["n"].sum())
+
+
+def trust_finding(weekly: pd.DataFrame, weeks: int = 4) -> str:
+    """Acceptance without edits and the human-in-the-loop rate over the last ``weeks`` complete weeks,
+    against the ``weeks`` before, each change read against its noise."""
+    done = weekly[weekly["complete"]] if "complete" in weekly.columns else weekly
+    periods = sorted(done["period"].unique())
+    if len(periods) < 2 * weeks:
+        return f"Fewer than {2 * weeks} complete weeks of shown suggestions: no trend of trust yet."
+    recent, before = periods[-weeks:], periods[-2 * weeks:-weeks]
+    parts = []
+    for metric in ("acceptance_without_edits", "human_in_the_loop", "coverage"):
+        rows = done[done["metric"] == metric]
+        k1, n1 = _pooled(rows[rows["period"].isin(recent)])
+        k0, n0 = _pooled(rows[rows["period"].isin(before)])
+        d = diff_proportions(k1, n1, k0, n0)
+        move = (f"{'up' if d['diff'] > 0 else 'down'} from {format_pct(d['p2'])}, more than noise" if d["significant"]
+                else f"{format_pct(d['p2'])} before, a change within noise")
+        parts.append(f"{TRUST_LABELS[metric]} **{format_pct(d['p1'])}** ({move})")
+    return (f"Over the last {weeks} complete weeks, against the {weeks} before: " + "; ".join(parts) + ". Acceptance "
+            "without edits is the field's proxy for trust: a suggestion taken as it is saved the user's time.")
+
+
+def drift_finding(drift: pd.DataFrame, column: str, segment: str | None = None) -> str:
+    """The latest complete period's PSI (per segment when split) and when it first crossed 0.25."""
+    done = drift[drift["complete"] & ~drift["in_reference"]]
+    if done.empty:
+        return f"No complete period after the reference window: no drift of {column} to read yet."
+    first, last = drift.attrs.get("reference", (None, None))
+    ref = f" against {pd.Timestamp(first):%d %b}-{pd.Timestamp(last):%d %b %Y}" if first is not None else ""
+    groups = done.groupby(segment, sort=True) if segment else [(None, done)]
+    parts, worst, new = [], 0.0, []
+    latest_period = done["period"].max()
+    for name, part in groups:
+        latest = part.iloc[-1]
+        who = f"{segment} {name}: " if segment else ""
+        if is_missing(latest.psi):  # no row of this group in the reference window: it is new
+            share = latest.n / done.loc[done["period"] == latest_period, "n"].sum()
+            new.append(name)
+            parts.append(f"{who}absent from the reference window, now {format_pct(share)} of the calls "
+                         f"(n = {int(latest.n):,})")
+            continue
+        worst = max(worst, latest.psi)
+        since = ""
+        if latest.psi > 0.25:
+            below = part.index[part["psi"] <= 0.25]
+            start = part.loc[below[-1]:].iloc[1] if len(below) else part.iloc[0]  # the run above 0.25 up to now
+            since = f", above 0.25 since the week of {pd.Timestamp(start.period):%d %b %Y}"
+        parts.append(f"{who}PSI {latest.psi:.2f} ({psi_reading(latest.psi)}{since}; n = {int(latest.n):,})")
+    verdict = ("The inputs no longer look like the ones the model was judged on: check its precision on the new "
+               "inputs before trusting the old figures." if worst > 0.25 else
+               "A moderate shift: watch it." if worst >= 0.1 else "The inputs look like the reference.")
+    if new:
+        verdict = (f"The model now serves {segment} {', '.join(map(str, new))}, which it was not judged on: measure its "
+                   "precision there as soon as labels arrive. " + (verdict if worst >= 0.1 else
+                                                                     "The groups it knew look as they did."))
+    return (f"Drift of {column} in the latest complete week{ref}: " + "; ".join(parts) + f". {verdict}")
+
+
+def outcome_finding(outcome: pd.DataFrame, week: int = 4) -> str:
+    """Retention of accepters against the others, with the association-not-cause caveat."""
+    yes, no = outcome.set_index("accepted").loc[True], outcome.set_index("accepted").loc[False]
+    if min(yes.users, no.users) == 0:
+        return "One of the two groups is empty: no comparison of retention yet."
+    if yes.significant:
+        read = f"{format_points(yes.gap)} (95% interval {_points(yes.gap_low, yes.gap_high)}), more than noise"
+    else:
+        read = "a difference within noise"
+    return (f"Users who accepted a suggestion in their first week with the assistant were active in week {week} "
+            f"after it **{format_pct(yes.rate)}** of the time ({int(yes.users):,} users), against {format_pct(no.rate)} "
+            f"for those who were shown suggestions and took none ({int(no.users):,} users): {read}. This is an association, "
+            "not a cause: users who accept suggestions are often the engaged ones who would have stayed anyway. "
+            "Only a holdout (some users without the assistant) measures what it causes.")
+
+
+def labels_finding(coverage: pd.DataFrame) -> str:
+    """How the share of labelled predictions falls in the latest period (late labels)."""
+    if len(coverage) < 2:
+        return ""
+    last, earlier = coverage.iloc[-1], coverage.iloc[:-1]
+    usual = earlier["labelled"].sum() / earlier["predictions"].sum()
+    text = (f"{format_pct(last.share)} of the latest period's predictions have a label, against {format_pct(usual)} "
+            "before")
+    if last.share < 0.8 * usual:
+        return text + (": labels arrive late, so the newest figures rest on fewer labels and wider intervals. "
+                       "Re-read them when the labels are in.")
+    return text + ": labels keep up."
+
+
+__all__ = ["TRUST_LABELS", "cost_finding", "drift_finding", "exercise_answers", "fairness_finding", "headline_note",
+           "labels_finding", "latency_finding", "log_summary", "model_change", "money", "outcome_finding",
+           "quality_finding", "threshold_choice", "trust_finding"]
+assert set(TRUST_LABELS) == set(TRUST_METRICS)
