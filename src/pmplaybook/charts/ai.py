@@ -72,14 +72,17 @@ def _nearest(table: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return table[gap == gap.min()]
 
 
-def _rollout_layer(rollout, label: str, y_top: bool = True) -> list:
-    """A dashed vertical rule at ``rollout`` and its label at the top of the plot."""
+def _rollout_layer(rollout, label: str, periods: pd.Series) -> list:
+    """A dashed vertical rule at ``rollout`` and its label at the top of the plot: to the right of the rule,
+    or to its left when the rule stands in the right part of the weeks drawn (the text would run off)."""
     day = pd.Timestamp(rollout)
     frame = pd.DataFrame({"date": [day], "label": [label]})
+    first, last = pd.to_datetime(periods).min(), pd.to_datetime(periods).max()
+    left = pd.notna(first) and last > first and (day - first) / (last - first) > 0.7
     rule = alt.Chart(frame).mark_rule(color=GREY, strokeDash=[5, 3], strokeWidth=1.5).encode(
         x="date:T", tooltip=[alt.Tooltip("label:N", title="Change"), alt.Tooltip("date:T", title="From")])
-    text = alt.Chart(frame).mark_text(align="left", baseline="top", dx=4, dy=2, fontSize=11, color="#555").encode(
-        x="date:T", y=alt.value(0), text="label:N")
+    text = alt.Chart(frame).mark_text(align="right" if left else "left", baseline="top", dx=-4 if left else 4, dy=2,
+                                      fontSize=11, color="#555").encode(x="date:T", y=alt.value(0), text="label:N")
     return [rule, text]
 
 
@@ -148,18 +151,22 @@ def _goal_text(chosen: dict) -> str:
 
 
 def _marker(rows: pd.DataFrame, text: str, colour: str, shape: str, x: str, y: str, tooltip: list,
-            right_side: bool) -> list:
-    """A marked point on a curve with its label; the label goes to the side with room."""
+            below_left: bool) -> list:
+    """A marked point on a curve with its label. A precision-recall curve falls to the right, so below-left
+    and above-right of any point on it are empty: the label goes there. One label for several points
+    (segments): at the lowest one (below-left) or the highest (above-right)."""
     data = _label_text(rows, text)
     point = alt.Chart(data).mark_point(filled=True, size=140, shape=shape, color=colour, stroke="white",
                                        strokeWidth=1).encode(x=f"{x}:Q", y=f"{y}:Q", tooltip=tooltip)
-    # a precision-recall curve falls to the right: below-left of a point on its right part, and above-right
-    # of one on its left part, is empty. One label for several points (segments): at the lowest one.
-    one = data.nsmallest(1, y) if right_side else data.nlargest(1, y)
-    label = alt.Chart(one).mark_text(align="right" if right_side else "left", dx=-8 if right_side else 10,
-                                     dy=16 if right_side else -12, fontSize=11, fontWeight="bold", color=colour).encode(
+    one = data.nsmallest(1, y) if below_left else data.nlargest(1, y)
+    dy = 16 if below_left else -12
+    label = alt.Chart(one).mark_text(align="right" if below_left else "left", dx=-8 if below_left else 10, dy=dy,
+                                     fontSize=11, fontWeight="bold", color=colour).encode(
         x=f"{x}:Q", y=f"{y}:Q", text="label:N")
     return [point, label]
+
+
+PR_HEIGHT = 360
 
 
 def pr_curve(classification: pd.DataFrame, threshold: float | None = None, chosen: dict | None = None,
@@ -178,23 +185,35 @@ def pr_curve(classification: pd.DataFrame, threshold: float | None = None, chose
     base = alt.Chart(t).encode(x=x, y=y, order=alt.Order("threshold:Q"))
     layers = [base.mark_line(strokeWidth=2).encode(color=colour, detail=f"{segment}:N" if segment else alt.Undefined),
               base.mark_point(filled=True, size=30).encode(color=colour, tooltip=tip)]
+    product_corner = None
     if threshold is not None:
         rows = _nearest(t, float(threshold))
         at = float(rows["threshold"].iloc[0]) if len(rows) else float(threshold)
         text = f"product threshold {at:.2f}" if abs(at - threshold) < 1e-9 else \
             f"nearest to the product threshold: {at:.2f}"
-        layers += _marker(rows, text, "black", "circle", "recall", "precision", tip,
-                          right_side=bool(len(rows)) and rows["recall"].mean() > 0.55)
+        # below-left unless too near the left edge for the text
+        product_corner = not len(rows) or rows["recall"].min() > 0.3
+        layers += _marker(rows, text, "black", "circle", "recall", "precision", tip, below_left=product_corner)
     if chosen is not None:
         rows = pd.DataFrame([{k: chosen.get(k) for k in ("threshold", "precision", "recall", "f1", "flagged",
                                                           "tp", "fp", "fn", "n")}])
         rows["goal"] = _goal_text(chosen)
         text = f"chosen {rows['threshold'].iloc[0]:.2f} ({rows['goal'].iloc[0]})"
         ctip = [alt.Tooltip("goal:N", title="Goal")] + _pr_tooltip(None)
-        layers += _marker(rows, text, AMBER, "diamond", "recall", "precision", ctip,
-                          right_side=float(rows["recall"].iloc[0]) > 0.55)
-    return alt.layer(*layers).properties(width=WIDTH - 140, height=360, title=alt.Title(
-        title, subtitle="Raising the threshold moves left along the curve: fewer suggestions shown, more of them right"))
+        corner = float(rows["recall"].iloc[0]) > 0.7  # above-right unless too near the right edge
+        if threshold is not None and corner == product_corner:
+            # both labels would share a corner: this one goes to the plot's bottom-left corner, which lies
+            # below-left of every point of the curve and so is always empty
+            marks = _marker(rows, "", AMBER, "diamond", "recall", "precision", ctip, below_left=corner)[:1]
+            marks.append(alt.Chart(_label_text(rows, f"diamond: {text}")).mark_text(
+                align="left", baseline="bottom", fontSize=11, fontWeight="bold", color=AMBER).encode(
+                x=alt.value(8), y=alt.value(PR_HEIGHT - 8), text="label:N"))
+            layers += marks
+        else:
+            layers += _marker(rows, text, AMBER, "diamond", "recall", "precision", ctip, below_left=corner)
+    return alt.layer(*layers).properties(width=WIDTH - 140, height=PR_HEIGHT, title=alt.Title(
+        title,
+        subtitle="Raising the threshold moves left along the curve: fewer suggestions shown, more of them right"))
 
 
 def precision_recall_by_threshold(classification: pd.DataFrame, threshold: float | None = None,
@@ -219,20 +238,21 @@ def precision_recall_by_threshold(classification: pd.DataFrame, threshold: float
         alt.Tooltip("tp:Q", title="TP", format=","), alt.Tooltip("fp:Q", title="FP", format=","),
         alt.Tooltip("fn:Q", title="FN", format=","), alt.Tooltip("n:Q", title="Labelled predictions", format=",")]
     colour = alt.Color("measure:N", title=None, sort=order, scale=alt.Scale(domain=order, range=[INK, GREEN, AMBER]))
-    base = alt.Chart(long).encode(x=alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1]),
-                                          axis=alt.Axis(format=".1f", title="Threshold (shown when the score is at or above it)")),
-                                  color=colour)
+    x = alt.X("threshold:Q", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(format=".1f", title="Threshold (shown when the score is at or above it)"))
+    base = alt.Chart(long).encode(x=x, color=colour)
     dash = _dash(segment)
-    layers = [base.mark_line(strokeWidth=2).encode(y=alt.Y("value:Q", axis=pct_axis("Rate"), scale=alt.Scale(domain=[0, 1])),
-                                                   strokeDash=dash, tooltip=tip),
+    y = alt.Y("value:Q", axis=pct_axis("Rate"), scale=alt.Scale(domain=[0, 1]))
+    layers = [base.mark_line(strokeWidth=2).encode(y=y, strokeDash=dash, tooltip=tip),
               base.transform_filter("isValid(datum.low)").mark_area(opacity=0.18).encode(
                   y="low:Q", y2="high:Q", detail=f"{segment}:N" if segment else alt.Undefined)]
     if threshold is not None:
         rule = pd.DataFrame({"threshold": [float(threshold)], "label": [f"product threshold {threshold:.2f}"]})
         layers.append(alt.Chart(rule).mark_rule(color="black", strokeDash=[4, 4]).encode(
             x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", title="Product threshold", format=".2f")]))
-        layers.append(alt.Chart(rule).mark_text(align="left" if threshold < 0.75 else "right",
-                                                dx=5 if threshold < 0.75 else -5, baseline="top", dy=2, fontSize=11).encode(
+        left = threshold < 0.75  # the label to the rule's right, unless too near the right edge
+        layers.append(alt.Chart(rule).mark_text(align="left" if left else "right", dx=5 if left else -5,
+                                                baseline="top", dy=2, fontSize=11).encode(
             x="threshold:Q", y=alt.value(0), text="label:N"))
     return alt.layer(*layers).properties(width=WIDTH, height=300, title=alt.Title(
         title, subtitle="Higher threshold: precision up, recall down; F1 balances the two. Bands = 95% intervals"))
@@ -274,8 +294,8 @@ def confusion_matrix(row, title: str | None = None) -> alt.LayerChart:
                  alt.Tooltip("share:Q", title="Share of labelled predictions", format=".1%"),
                  alt.Tooltip("verdict:N", title="Decision")])
     rect = base.mark_rect(stroke="white", strokeWidth=3).encode(
-        color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=["right decision", "mistake"], range=[GREEN, RED]),
-                        legend=alt.Legend(orient="bottom")),
+        color=alt.Color("verdict:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["right decision", "mistake"], range=[GREEN, RED])),
         opacity=alt.Opacity("share:Q", scale=alt.Scale(domain=[0, 0.6], range=[0.15, 0.8], clamp=True), legend=None))
     text = base.mark_text(fontSize=12, lineBreak="\n", color="#111").encode(text="text:N")
     return alt.layer(rect, text).properties(width=440, height=200, title=alt.Title(
@@ -338,7 +358,7 @@ def latency_trend(latency: pd.DataFrame, slo_ms: float | None = None, slo_percen
         layers.append(alt.Chart(rule).mark_text(align="right", baseline="bottom", dy=-3, fontSize=11, color=RED).encode(
             x=alt.value(WIDTH), y="ms:Q", text="label:N"))
     if rollout is not None:
-        layers += _rollout_layer(rollout, rollout_label or _infer_rollout_label(t, segment, rollout))
+        layers += _rollout_layer(rollout, rollout_label or _infer_rollout_label(t, segment, rollout), t["period"])
     return alt.layer(*layers).properties(width=WIDTH, height=300, title=alt.Title(
         title, subtitle="p50 = the typical call, p90 and p99 = the slow ones users feel; faded = week not over yet"))
 
@@ -375,7 +395,7 @@ def cost_trend(cost: pd.DataFrame, rollout=None, rollout_label: str | None = Non
                   alt.Chart(partial).mark_point(size=40, opacity=0.45).encode(
                       x="period:T", y=f"{field}:Q", color=c, tooltip=tip)]
         if rollout is not None:
-            layers += _rollout_layer(rollout, label)
+            layers += _rollout_layer(rollout, label, t["period"])
         return alt.layer(*layers).properties(width=WIDTH, height=150, title=name)
 
     top = panel("cost_per_1k", "$ per 1,000 predictions", "Per 1,000 predictions", INK)
@@ -452,17 +472,19 @@ def drift_chart(drift: pd.DataFrame, column: str = "score", title: str | None = 
         layers.append(alt.Chart(ref).mark_rect(color=GREY, opacity=0.18).encode(
             x="start:T", x2="end:T", tooltip=[alt.Tooltip("first:N", title="Reference from"),
                                               alt.Tooltip("last:N", title="Reference to")]))
-        layers.append(alt.Chart(ref).mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=11, color="#555").encode(
-            x="start:T", y=alt.value(0), text="label:N"))
+        layers.append(alt.Chart(ref).mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=11,
+                                               color="#555").encode(x="start:T", y=alt.value(0), text="label:N"))
     for value, label, rule_colour in PSI_RULES:
         rule = pd.DataFrame({"psi": [value], "label": [label]})
         layers.append(alt.Chart(rule).mark_rule(strokeDash=[6, 3], strokeWidth=1.5, color=rule_colour).encode(
             y="psi:Q", tooltip=[alt.Tooltip("label:N", title="Rule of thumb")]))
         layers.append(alt.Chart(rule).mark_text(align="right", baseline="bottom", dy=-3, fontSize=11,
-                                                color=rule_colour).encode(x=alt.value(WIDTH), y="psi:Q", text="label:N"))
+                                                color=rule_colour).encode(
+            x=alt.value(WIDTH), y="psi:Q", text="label:N"))
     layers.append(alt.Chart(done).mark_line(point=alt.OverlayMarkDef(size=25, filled=True)).encode(
         x=x, y=y, color=colour, detail=f"{segment}:N" if segment else alt.Undefined, tooltip=tip))
-    layers.append(alt.Chart(partial).mark_point(size=40, opacity=0.45).encode(x=x, y="psi:Q", color=colour, tooltip=tip))
+    layers.append(alt.Chart(partial).mark_point(size=40, opacity=0.45).encode(x=x, y="psi:Q", color=colour,
+                                                                            tooltip=tip))
     return alt.layer(*layers).properties(width=WIDTH, height=280, title=alt.Title(
         title or f"Drift: does {column} still look like the reference window?",
         subtitle="Population stability index per week against the shaded window; below 0.1 stable (Siddiqi)"))
@@ -523,7 +545,8 @@ def fairness_chart(fairness: pd.DataFrame, segment, title: str | None = None) ->
     chart = alt.hconcat(panel("precision", True), panel("recall", False), spacing=24)
     return chart.properties(title=alt.Title(
         title or f"Is the model as good for every {name}?",
-        subtitle="Dot = rate, bar = 95% interval, dashed = all segments; red = served worse than the rest beyond noise"))
+        subtitle="Dot = rate, bar = 95% interval, dashed = all segments; "
+                 "red = served worse than the rest beyond noise"))
 
 
 OUTCOME_GROUPS = {True: "Accepted a suggestion in their first week", False: "Shown suggestions, accepted none"}

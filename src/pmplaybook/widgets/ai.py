@@ -79,7 +79,8 @@ def _comparison(r: dict, base: dict, best: dict, unit: str) -> str:
         saving = base["cost"] - r["cost"]
         cost = ("the same expected cost" if abs(saving) < 1e-9 else
                 f"an expected cost {_amount(abs(saving))} {'lower' if saving > 0 else 'higher'} per 1,000 predictions")
-        text = (f"Against the product's threshold {base['threshold']:.2f}: precision {_points(r['precision'], base['precision'])}, "
+        text = (f"Against the product's threshold {base['threshold']:.2f}: "
+                f"precision {_points(r['precision'], base['precision'])}, "
                 f"recall {_points(r['recall'], base['recall'])}, {unit}s shown for {_pct(r['shown'])} of predictions "
                 f"instead of {_pct(base['shown'])}, and {cost}.")
     if best["threshold"] != r["threshold"]:
