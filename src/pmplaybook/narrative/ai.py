@@ -131,6 +131,48 @@ def threshold_choice(choice: dict, current: float | None = None, feature: str = 
     return text
 
 
+def _share(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1%}"
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
+def threshold_numbers(r: dict, unit: str = "suggestion") -> str:
+    """One line of a threshold's reading (the explorer's: precision, recall, F1, share shown, expected cost)."""
+    f1 = "n/a" if r["f1"] != r["f1"] else f"{r['f1']:.3f}"
+    return (f"**Precision** {_share(r['precision'])} · **Recall** {_share(r['recall'])} · **F1** {f1} · "
+            f"**Shown** {_share(r['shown'])} of {r['n']:,} labelled predictions · "
+            f"**Expected cost** {_amount(r['cost'])} per 1,000 predictions")
+
+
+def _diff_points(a: float, b: float) -> str:
+    if a != a or b != b:
+        return "n/a"
+    return f"{100 * (a - b):+.1f} points"
+
+
+def threshold_comparison(r: dict, base: dict, best: dict, unit: str = "suggestion") -> str:
+    """One or two sentences: a threshold's reading against the product's, and where the cost is least."""
+    if r["threshold"] == base["threshold"]:
+        text = f"This is the product's threshold ({base['threshold']:.2f})."
+    else:
+        saving = base["cost"] - r["cost"]
+        cost = ("the same expected cost" if abs(saving) < 1e-9 else
+                f"an expected cost {_amount(abs(saving))} {'lower' if saving > 0 else 'higher'} per 1,000 predictions")
+        text = (f"Against the product's threshold {base['threshold']:.2f}: "
+                f"precision {_diff_points(r['precision'], base['precision'])}, "
+                f"recall {_diff_points(r['recall'], base['recall'])}, {unit}s shown for {_share(r['shown'])} of "
+                f"predictions instead of {_share(base['shown'])}, and {cost}.")
+    if best["threshold"] != r["threshold"]:
+        text += (f" The least expected cost in this table is at {best['threshold']:.2f} "
+                 f"({_amount(best['cost'])} per 1,000 predictions).")
+    else:
+        text += " No threshold in this table has a lower expected cost."
+    return text
+
+
 def model_change(by_model: pd.DataFrame, threshold: float, latency: pd.DataFrame, cost: pd.DataFrame,
                  versions: pd.DataFrame, latency_column: str = "p90") -> str:
     """What the newest model version changed against the one before: speed, cost and precision."""
@@ -323,5 +365,5 @@ def labels_finding(coverage: pd.DataFrame) -> str:
 
 __all__ = ["TRUST_LABELS", "cost_finding", "drift_finding", "exercise_answers", "fairness_finding", "headline_note",
            "labels_finding", "latency_finding", "log_summary", "model_change", "money", "outcome_finding",
-           "quality_finding", "threshold_choice", "trust_finding"]
+           "quality_finding", "threshold_choice", "threshold_comparison", "threshold_numbers", "trust_finding"]
 assert set(TRUST_LABELS) == set(TRUST_METRICS)

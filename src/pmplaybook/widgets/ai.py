@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..ai.quality import COLUMNS
 from ..charts.ai import confusion_matrix
+from ..narrative.ai import threshold_comparison, threshold_numbers
 from . import markdown, problem, svg
 
 STYLE = {"description_width": "90px"}
@@ -38,14 +39,6 @@ def _nearest(table: pd.DataFrame, value: float) -> pd.Series:
     return table.loc[(table["threshold"] - value).abs().idxmin()]
 
 
-def _pct(value: float) -> str:
-    return "n/a" if value != value else f"{value:.1%}"
-
-
-def _amount(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-
-
 def _reading(row: pd.Series, cost_fp: float, cost_fn: float) -> dict:
     """Precision, recall, F1, share shown and expected cost per 1,000 labelled predictions of one row."""
     tp, fp, fn, tn = (int(row[k]) for k in ("tp", "fp", "fn", "tn"))
@@ -56,39 +49,6 @@ def _reading(row: pd.Series, cost_fp: float, cost_fn: float) -> dict:
             "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else math.nan,
             "shown": (tp + fp) / n if n else math.nan,
             "cost": 1000 * (cost_fp * fp + cost_fn * fn) / n if n else math.nan}
-
-
-def _numbers(r: dict, unit: str) -> str:
-    f1 = "n/a" if r["f1"] != r["f1"] else f"{r['f1']:.3f}"
-    return (f"**Precision** {_pct(r['precision'])} · **Recall** {_pct(r['recall'])} · **F1** {f1} · "
-            f"**Shown** {_pct(r['shown'])} of {r['n']:,} labelled predictions · "
-            f"**Expected cost** {_amount(r['cost'])} per 1,000 predictions")
-
-
-def _points(a: float, b: float) -> str:
-    if a != a or b != b:
-        return "n/a"
-    return f"{100 * (a - b):+.1f} points"
-
-
-def _comparison(r: dict, base: dict, best: dict, unit: str) -> str:
-    """One or two sentences: this threshold against the product's, and where the cost is least."""
-    if r["threshold"] == base["threshold"]:
-        text = f"This is the product's threshold ({base['threshold']:.2f})."
-    else:
-        saving = base["cost"] - r["cost"]
-        cost = ("the same expected cost" if abs(saving) < 1e-9 else
-                f"an expected cost {_amount(abs(saving))} {'lower' if saving > 0 else 'higher'} per 1,000 predictions")
-        text = (f"Against the product's threshold {base['threshold']:.2f}: "
-                f"precision {_points(r['precision'], base['precision'])}, "
-                f"recall {_points(r['recall'], base['recall'])}, {unit}s shown for {_pct(r['shown'])} of predictions "
-                f"instead of {_pct(base['shown'])}, and {cost}.")
-    if best["threshold"] != r["threshold"]:
-        text += (f" The least expected cost in this table is at {best['threshold']:.2f} "
-                 f"({_amount(best['cost'])} per 1,000 predictions).")
-    else:
-        text += " No threshold in this table has a lower expected cost."
-    return text
 
 
 def threshold_explorer(classification: pd.DataFrame, threshold: float = 0.5, cost_false_positive: float = 1.0,
@@ -122,8 +82,8 @@ def threshold_explorer(classification: pd.DataFrame, threshold: float = 0.5, cos
             costs = (f"Expected cost = {cost_false_positive:g} per wrong {unit} shown (FP) + "
                      f"{cost_false_negative:g} per good {unit} withheld (FN).")
             view.value = (svg(confusion_matrix(row))
-                          + markdown(f"At **{r['threshold']:.2f}**{note}: " + _numbers(r, unit))
-                          + markdown(_comparison(r, state["base"], state["best"], unit) + " " + costs))
+                          + markdown(f"At **{r['threshold']:.2f}**{note}: " + threshold_numbers(r, unit))
+                          + markdown(threshold_comparison(r, state["base"], state["best"], unit) + " " + costs))
         except Exception as exc:  # noqa: BLE001 - a callback's traceback would be invisible: say why here
             view.value = problem(exc)
 
