@@ -93,10 +93,13 @@ def classification(predictions: ibis.Table, thresholds=None, segment=None, *, ti
     cuts = _thresholds(thresholds)
     t = window(predictions, timezone, as_of)
     t = t.filter(t.actual.notnull())
-    # bucket k = how many thresholds the score reaches (0 .. len(cuts))
-    bucket = ibis.cases(*[(t.score >= cut, k + 1) for k, cut in reversed(list(enumerate(cuts)))], else_=0)
-    t = t.mutate(bucket=bucket, **{k: t[k].cast("string") for k in keys})
-    counts = t.group_by([*keys, "bucket"]).aggregate(pos=t.actual.cast("int64").sum(), n=t.count()).execute()
+    t = t.mutate(**{k: t[k].cast("string") for k in keys})
+    # Counts per distinct score first (scores repeat: a model's output is rounded), then bucket k = how many
+    # thresholds the score reaches (0 .. len(cuts)), on that far smaller table.
+    per_score = t.group_by([*keys, "score"]).aggregate(pos=t.actual.cast("int64").sum(), n=t.count())
+    bucket = ibis.cases(*[(per_score.score >= cut, k + 1) for k, cut in reversed(list(enumerate(cuts)))], else_=0)
+    per_score = per_score.mutate(bucket=bucket)
+    counts = per_score.group_by([*keys, "bucket"]).aggregate(pos=per_score.pos.sum(), n=per_score.n.sum()).execute()
     frames = []
     groups = counts.groupby(keys, sort=True, dropna=False) if keys else [((), counts)]
     for key, part in groups:

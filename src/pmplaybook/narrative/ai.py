@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..ai import TRUST_METRICS, psi_reading
 from ..core.formatting import format_pct, format_points, is_missing
-from ..core.stats import diff_proportions
+from ..core.stats import diff_proportions, wilson_interval
 
 TRUST_LABELS = {
     "acceptance_without_edits": "accepted without edits",
@@ -55,7 +55,7 @@ def log_summary(overview: dict | None, versions: pd.DataFrame | None, feature: s
     text = (f"The log holds **{n:,} predictions** of {feature} for {int(overview['users']):,} users, from "
             f"{pd.Timestamp(overview['first']):%d %b %Y} to {pd.Timestamp(overview['last']):%d %b %Y}.")
     if overview.get("shown") is not None:
-        text += f" The product acted on {format_pct(overview['shown'] / n)} of them (shown)."
+        text += f" The product acted on {format_pct(overview['shown'] / n)} of them (showed the answer)."
     text += f" {format_pct(overview['labelled'] / n)} have a known label (right or wrong)."
     if versions is not None and len(versions) > 1:
         steps = ", then ".join(f"{r.model} from {pd.Timestamp(r.first):%d %b %Y}" for r in versions.itertuples())
@@ -70,7 +70,8 @@ def headline_note(rows: dict[str, dict]) -> str:
     first = next(iter(rows.values()))
     start, end = first["window_start"], first["window_end"]
     last = pd.Timestamp(end) - pd.Timedelta(days=1)
-    return f"Read on {pd.Timestamp(start):%d %b} to {last:%d %b %Y} (the last four complete weeks)."
+    return (f"The headline KPIs below are read on {pd.Timestamp(start):%d %b} to {last:%d %b %Y}, the last four "
+            "complete weeks (latency on the last one).")
 
 
 def exercise_answers(at_threshold: pd.Series, by_precision: dict, total_cost: pd.DataFrame) -> str:
@@ -84,7 +85,7 @@ def exercise_answers(at_threshold: pd.Series, by_precision: dict, total_cost: pd
     three = (f"3. The cost per call ({money(c.cost / c.predictions)}) spreads the cost over all {int(c.predictions):,} "
              f"calls; the cost per accepted suggestion ({money(c.cost_per_accepted)}) spreads the same cost over the "
              f"{int(c.accepted):,} suggestions accepted, so it is {c.predictions / c.accepted:.1f} times as high: calls "
-             "below the threshold and suggestions edited, dismissed or ignored cost as much as the accepted ones."
+             "below the threshold and suggestions edited, dismissed, overridden or ignored cost as much as the accepted ones."
              if c.accepted else "3. No suggestion was accepted: the cost per accepted suggestion is undefined.")
     return "\n\n".join([one, two, three])
 
@@ -122,6 +123,14 @@ def threshold_choice(choice: dict, current: float | None = None, feature: str = 
     text = (f"For {want}, use a threshold of **{t:.2f}**: {feature} then answers in {format_pct(choice['flagged'])} "
             f"of labelled cases, {format_pct(choice['precision'])} of its {unit}s are right and it finds "
             f"{format_pct(choice['recall'])} of the right ones.")
+    if goal in ("min_precision", "min_recall"):
+        hits, n = (choice["tp"], choice["tp"] + choice["fp"]) if goal == "min_precision" else \
+            (choice["tp"], choice["tp"] + choice["fn"])
+        low, high = wilson_interval(hits, n)
+        if low < choice["target"]:
+            what = "precision" if goal == "min_precision" else "recall"
+            text += (f" Its {what}'s 95% interval, {_interval(low, high, 1)}, still reaches below the floor: a "
+                     "slightly higher threshold, or more labels, would make sure of it.")
     if current is not None and abs(t - current) > 1e-9:
         direction = ("fewer wrong " + unit + "s, at the price of missing more good ones" if t > current
                      else "more of the good " + unit + "s, at the price of more wrong ones")
@@ -225,8 +234,23 @@ def fairness_finding(fair: pd.DataFrame, segment: str, model: str | None = None,
                    "was not worse than the others")
             text += f"; under {model_before or 'the previous model'} it {was}, at {format_pct(old.precision)}"
         parts.append(text)
-    return (f"Served worse than its noise explains{under}: " + "; ".join(parts) + ". Look at examples from "
-            "this group before the next release: a model can be better on average and worse for one group.")
+    text = f"Served worse than its noise explains{under}: " + "; ".join(parts) + "."
+    if before is not None:
+        names = set(flagged[segment])
+        rest_new, rest_old = fair[~fair[segment].isin(names)], before[~before[segment].isin(names)]
+        tp1, n1 = int(rest_new.tp.sum()), int((rest_new.tp + rest_new.fp).sum())
+        tp0, n0 = int(rest_old.tp.sum()), int((rest_old.tp + rest_old.fp).sum())
+        if n1 and n0:
+            d = diff_proportions(tp1, n1, tp0, n0)
+            others = ", ".join(map(str, sorted(names)))
+            if d["significant"]:
+                how = f"{'more' if d['diff'] > 0 else 'less'} precise than {model_before or 'before'} there too"
+            else:
+                how = f"as precise as {model_before or 'before'}, within noise"
+            text += (f" Outside {others}, {model or 'the model'} is {how} ({format_pct(d['p1'])} against "
+                     f"{format_pct(d['p2'])}, 95% interval of the change {_points(d['ci_low'], d['ci_high'])})"
+                     + (f": the overall drop comes from {others}." if not d["significant"] or d["diff"] > 0 else "."))
+    return text + " Read examples from this group before the next release, and add it to the evaluation set."
 
 
 def latency_finding(weekly: pd.DataFrame, slo=None) -> str:
@@ -237,7 +261,7 @@ def latency_finding(weekly: pd.DataFrame, slo=None) -> str:
     last = done.iloc[-1]
     text = (f"In the week of {pd.Timestamp(last.period):%d %b %Y} half the calls took at most **{last.p50:,.0f} ms** "
             f"(p50), one in ten more than {last.p90:,.0f} ms (p90) and one in a hundred more than {last.p99:,.0f} ms "
-            f"(p99): the slowest 1% wait {last.p99 / last.p50:.1f} times as long as the typical call.")
+            f"(p99): the slowest 1% wait at least {last.p99 / last.p50:.1f} times as long as the typical call.")
     if slo is not None and "within_slo" in done.columns:
         recent = done.tail(8)
         met = int(recent["within_slo"].sum())
@@ -253,22 +277,38 @@ def latency_finding(weekly: pd.DataFrame, slo=None) -> str:
     return text
 
 
-def cost_finding(total: pd.DataFrame, weekly: pd.DataFrame | None = None) -> str:
-    """What the model cost in all, per 1,000 predictions and per accepted suggestion."""
+def cost_finding(total: pd.DataFrame, weekly: pd.DataFrame | None = None, by_model: pd.DataFrame | None = None,
+                 versions: pd.DataFrame | None = None) -> str:
+    """What the model cost in all, per 1,000 predictions and per accepted suggestion; with ``by_model`` and
+    ``versions``, what the current version costs, and how its weekly cost per 1,000 moved since its first
+    complete week (``weekly`` from :func:`pmplaybook.ai.cost` with ``period="week"``)."""
     row = total.iloc[0]
     text = (f"{int(row.predictions):,} predictions cost **{money(row.cost)}**: {money(row.cost_per_1k)} per 1,000 "
             "predictions")
     if not is_missing(row.cost_per_accepted):
-        text += (f", and {money(row.cost_per_accepted)} per accepted suggestion ({row.accepted:,.0f} accepted): every "
-                 "call's cost, useful or not, carried by the ones accepted")
+        text += (f", and {money(row.cost_per_accepted)} per suggestion accepted as it was ({row.accepted:,.0f}): "
+                 "every call's cost carried by the suggestions taken without edits")
     text += "."
+    since = None
+    if by_model is not None and versions is not None and len(versions) > 1:
+        old, new = versions["model"].iloc[-2], versions["model"].iloc[-1]
+        since = pd.Timestamp(versions["first"].iloc[-1]).normalize()
+        m = by_model.set_index("model")
+        text += (f" The version in use, {new} (since {since:%d %b %Y}), costs **{money(m.loc[new, 'cost_per_1k'])}** "
+                 f"per 1,000 predictions and {money(m.loc[new, 'cost_per_accepted'])} per accepted suggestion, against "
+                 f"{money(m.loc[old, 'cost_per_1k'])} and {money(m.loc[old, 'cost_per_accepted'])} for {old}.")
     if weekly is not None and "complete" in weekly.columns:
         done = weekly[weekly["complete"]]
+        if since is not None:
+            done = done[done["period"] >= since]
         if len(done) >= 2:
             first, last = done.iloc[0], done.iloc[-1]
-            text += (f" Per 1,000 predictions it went from {money(first.cost_per_1k)} in the week of "
-                     f"{pd.Timestamp(first.period):%d %b} to {money(last.cost_per_1k)} in the week of "
-                     f"{pd.Timestamp(last.period):%d %b %Y}.")
+            change = last.cost_per_1k / first.cost_per_1k - 1
+            move = ("about level" if abs(change) < 0.05 else
+                    f"{'up' if change > 0 else 'down'} {abs(change):.0%}")
+            text += (f" Week by week{' under it' if since is not None else ''}, the cost per 1,000 went from "
+                     f"{money(first.cost_per_1k)} (week of {pd.Timestamp(first.period):%d %b}) to "
+                     f"{money(last.cost_per_1k)} (week of {pd.Timestamp(last.period):%d %b %Y}): {move}.")
     return text
 
 
@@ -297,8 +337,12 @@ def trust_finding(weekly: pd.DataFrame, weeks: int = 4) -> str:
             "without edits is the field's proxy for trust: a suggestion taken as it is saved the user's time.")
 
 
-def drift_finding(drift: pd.DataFrame, column: str, segment: str | None = None) -> str:
-    """The latest complete period's PSI (per segment when split) and when it first crossed 0.25."""
+def drift_finding(drift: pd.DataFrame, column: str, segment: str | None = None,
+                  quality: pd.DataFrame | None = None) -> str:
+    """The latest complete period's PSI (per segment when split) and when it first crossed 0.25. A group with
+    no row in the reference is named as new; with ``quality`` (:func:`pmplaybook.ai.classification` at the
+    product's threshold, split by the same segment, on the rows after the reference), its precision so far
+    is set against the other groups'."""
     done = drift[drift["complete"] & ~drift["in_reference"]]
     if done.empty:
         return f"No complete period after the reference window: no drift of {column} to read yet."
@@ -323,13 +367,27 @@ def drift_finding(drift: pd.DataFrame, column: str, segment: str | None = None) 
             start = part.loc[below[-1]:].iloc[1] if len(below) else part.iloc[0]  # the run above 0.25 up to now
             since = f", above 0.25 since the week of {pd.Timestamp(start.period):%d %b %Y}"
         parts.append(f"{who}PSI {latest.psi:.2f} ({psi_reading(latest.psi)}{since}; n = {int(latest.n):,})")
-    verdict = ("The inputs no longer look like the ones the model was judged on: check its precision on the new "
+    verdict = known = ("The inputs no longer look like the ones the model was judged on: check its precision on the new "
                "inputs before trusting the old figures." if worst > 0.25 else
                "A moderate shift: watch it." if worst >= 0.1 else "The inputs look like the reference.")
     if new:
-        verdict = (f"The model now serves {segment} {', '.join(map(str, new))}, which it was not judged on: measure its "
-                   "precision there as soon as labels arrive. " + (verdict if worst >= 0.1 else
-                                                                     "The groups it knew look as they did."))
+        names = ", ".join(map(str, new))
+        verdict = f"The model now serves {segment} {names}, which its reference window did not hold."
+        if quality is not None and segment in quality.columns:
+            q = quality.assign(**{segment: quality[segment].astype(str)})
+            mine, rest = q[q[segment].isin([str(x) for x in new])], q[~q[segment].isin([str(x) for x in new])]
+            tp1, n1 = int(mine.tp.sum()), int((mine.tp + mine.fp).sum())
+            tp0, n0 = int(rest.tp.sum()), int((rest.tp + rest.fp).sum())
+            if n1 and n0:
+                d = diff_proportions(tp1, n1, tp0, n0)
+                low, high = wilson_interval(tp1, n1)
+                read = ("a gap within noise" if not d["significant"] else
+                        f"{format_points(d['diff'])}, more than noise")
+                verdict += (f" Since the reference window its precision is {format_pct(d['p1'])} ({_interval(low, high)}, {n1:,} "
+                            f"labelled answers shown) against {format_pct(d['p2'])} for the others: {read}.")
+            else:
+                verdict += " None of its answers has a label yet: measure its precision as soon as labels arrive."
+        verdict += " The groups it knew look as they did." if worst < 0.1 else " " + known
     return (f"Drift of {column} in the latest complete week{ref}: " + "; ".join(parts) + f". {verdict}")
 
 
@@ -342,7 +400,8 @@ def outcome_finding(outcome: pd.DataFrame, week: int = 4) -> str:
         read = f"{format_points(yes.gap)} (95% interval {_points(yes.gap_low, yes.gap_high)}), more than noise"
     else:
         read = "a difference within noise"
-    return (f"Users who accepted a suggestion in their first week with the assistant were active in week {week} "
+    return (f"Users who took a suggestion (as it was or after editing) in their first week with the assistant were "
+            f"active in week {week} "
             f"after it **{format_pct(yes.rate)}** of the time ({int(yes.users):,} users), against {format_pct(no.rate)} "
             f"for those who were shown suggestions and took none ({int(no.users):,} users): {read}. This is an association, "
             "not a cause: users who accept suggestions are often the engaged ones who would have stayed anyway. "
@@ -355,8 +414,8 @@ def labels_finding(coverage: pd.DataFrame) -> str:
         return ""
     last, earlier = coverage.iloc[-1], coverage.iloc[:-1]
     usual = earlier["labelled"].sum() / earlier["predictions"].sum()
-    text = (f"{format_pct(last.share)} of the latest period's predictions have a label, against {format_pct(usual)} "
-            "before")
+    text = (f"{format_pct(last.share)} of the predictions of {pd.Timestamp(last.period):%B %Y} have a label, against "
+            f"{format_pct(usual)} in the months before")
     if last.share < 0.8 * usual:
         return text + (": labels arrive late, so the newest figures rest on fewer labels and wider intervals. "
                        "Re-read them when the labels are in.")
