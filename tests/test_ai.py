@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from pmplaybook import ai
-from pmplaybook.core.stats import wilson_interval
+from pmplaybook.core.stats import add_wilson, wilson_interval
 from pmplaybook.data import DataError, load_events, load_predictions
 
 
@@ -322,3 +322,96 @@ def test_labels_arrive_late(sample):
     cov = ai.label_coverage(preds).set_index("period")
     for month, t in truth["labelled_by_month"].items():
         assert cov.loc[f"{month}-01", "labelled"] == t["labelled"] and cov.loc[f"{month}-01", "predictions"] == t["calls"]
+
+
+# ------------------------------------------------------------------------------------ sentences that switch
+
+from pmplaybook.narrative import ai as story  # noqa: E402
+
+
+def test_threshold_sentence_follows_the_choice():
+    higher = ai.choose_threshold(FRAME, min_precision=0.7)  # 0.5 against today's 0.3
+    assert "fewer wrong suggestions" in story.threshold_choice(higher, current=0.3)
+    lower = ai.choose_threshold(FRAME, min_recall=0.75)  # 0.3 against today's 0.5
+    assert "more of the good suggestions" in story.threshold_choice(lower, current=0.5)
+    assert "threshold the product uses today" in story.threshold_choice(lower, current=0.3)
+    assert story.threshold_choice(ai.choose_threshold(FRAME, min_precision=0.9)).startswith("No threshold gives")
+    # 35 of 50 right is exactly 70%: its interval reaches below the floor, and the sentence says so
+    assert "still reaches below the floor" in story.threshold_choice(higher)
+
+
+def _fair(gaps):
+    rows = []
+    for name, (tp, fp, fn) in gaps.items():
+        rows += [(name, 0.9, True)] * tp + [(name, 0.9, False)] * fp + [(name, 0.1, True)] * fn
+    country, score, actual = (list(x) for x in zip(*rows))
+    return ai.fairness(log(country=country, score=score, actual=actual), "country")
+
+
+def test_fairness_sentence_names_the_flagged_group_or_says_none():
+    level = _fair({"DE": (80, 20, 20), "US": (160, 40, 40)})
+    assert story.fairness_finding(level, "country").startswith("No country is served worse")
+    worse = _fair({"DE": (40, 60, 20), "US": (160, 40, 40)})
+    text = story.fairness_finding(worse, "country", "v2", level, "v1")
+    assert "**DE**" in text and "under v1 it was level with the others" in text
+    assert "Outside DE, v2 is as precise as v1" in text and "the overall drop comes from DE" in text
+
+
+def _weekly(values, slo=1000):
+    periods = pd.date_range("2025-09-01", periods=len(values), freq="7D")
+    return pd.DataFrame({"period": periods, "predictions": 100, "p50": 400.0, "p90": values, "p99": 2000.0,
+                         "slo_ms": slo, "within_slo": [v <= slo for v in values], "complete": True})
+
+
+def test_latency_sentence_reads_the_slo_weeks():
+    assert "held in 8 of the last 8 complete weeks, as in every week before" in story.latency_finding(
+        _weekly([900.0] * 10), (90, 1000))
+    text = story.latency_finding(_weekly([1400.0] * 3 + [800.0] * 8), (90, 1000))
+    assert "in every week since the week of 22 Sep 2025" in text
+    assert "held in 6 of the last 8" in story.latency_finding(_weekly([800.0] * 6 + [1400.0] * 2), (90, 1000))
+
+
+def _trust(before, after):
+    rows = []
+    for i, rate in enumerate([before] * 4 + [after] * 4):
+        for metric in ai.TRUST_METRICS:
+            rows.append({"period": pd.Timestamp("2025-11-03") + pd.Timedelta(weeks=i), "metric": metric,
+                         "count": int(rate * 2000), "n": 2000, "complete": True})
+    return pd.DataFrame(rows)
+
+
+def test_trust_sentence_says_when_a_change_is_more_than_noise():
+    assert "a change within noise" in story.trust_finding(_trust(0.47, 0.475))
+    moved = story.trust_finding(_trust(0.47, 0.40))
+    assert "down from 47%, more than noise" in moved
+
+
+def _drift(psis, segment_values=None):
+    periods = pd.date_range("2025-10-06", periods=len(psis), freq="7D")
+    out = pd.DataFrame({"period": periods, "n": 500, "psi": psis, "reading": [ai.psi_reading(v) for v in psis],
+                        "in_reference": False, "complete": True})
+    out.attrs["reference"] = (pd.Timestamp("2025-09-01"), pd.Timestamp("2025-09-28"))
+    return out
+
+
+def test_drift_sentence_reads_the_rule_of_thumb_and_names_a_new_group():
+    assert "The inputs look like the reference" in story.drift_finding(_drift([0.01, 0.02]), "score")
+    assert "A moderate shift" in story.drift_finding(_drift([0.05, 0.15]), "score")
+    text = story.drift_finding(_drift([0.05, 0.3, 0.4]), "score")
+    assert "significant shift, above 0.25 since the week of 13 Oct 2025" in text
+    split = pd.concat([_drift([0.01, 0.01]).assign(mode="typed"),
+                       _drift([float("nan"), float("nan")]).assign(mode="dictated")], ignore_index=True)
+    split.attrs["reference"] = (pd.Timestamp("2025-09-01"), pd.Timestamp("2025-09-28"))
+    new = story.drift_finding(split, "input_tokens", "mode")
+    assert "mode dictated: absent from the reference window, now 50% of the calls" in new
+    assert "None of its answers" not in new and "The groups it knew look as they did" in new
+
+
+def test_outcome_and_labels_sentences_switch():
+    same = pd.DataFrame({"accepted": [True, False], "users": [200, 200], "retained": [100, 98]})
+    same = add_wilson(same, "retained", "users").assign(gap=0.01, gap_low=-0.09, gap_high=0.11, significant=False)
+    assert "a difference within noise" in story.outcome_finding(same)
+    late = pd.DataFrame({"period": pd.to_datetime(["2025-10-01", "2025-11-01", "2025-12-01"]),
+                         "predictions": 1000, "labelled": [300, 300, 100], "share": [0.3, 0.3, 0.1]})
+    assert "labels arrive late" in story.labels_finding(late)
+    assert "labels keep up" in story.labels_finding(late.assign(labelled=300, share=0.3))
