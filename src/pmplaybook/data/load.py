@@ -171,7 +171,8 @@ def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, 
         raise DataError(f"{where}: column {col!r} should hold timestamps, found type {dtype}. "
                         "Fix: store it as a timestamp or ISO-8601 text")
     bad = parsed.isnull() & t[col].notnull()
-    n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
+    # a column already of a timestamp type cannot hold a value that fails to parse: no pass over it
+    n_bad = 0 if dtype.is_timestamp() else int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
     if n_bad:
         fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
         raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
@@ -182,11 +183,14 @@ def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, 
     return t.mutate(**{col: parsed})
 
 
-def _unusable(t: ibis.Table, checks: dict, table: str, where: str, invalid: str, notes: list) -> ibis.Table:
-    """Count rows failing each check; raise, or drop and note them."""
+def _unusable(t: ibis.Table, checks: dict, table: str, where: str, invalid: str, notes: list,
+              counts=None) -> ibis.Table:
+    """Count rows failing each check (or take ``counts`` already computed, keyed like ``checks``); raise, or
+    drop and note them."""
     if not checks:
         return t
-    counts = t.aggregate(**{k: pred.cast("int64").sum() for k, pred in checks.items()}).execute().iloc[0]
+    if counts is None:
+        counts = t.aggregate(**{k: pred.cast("int64").sum() for k, pred in checks.items()}).execute().iloc[0]
     bad = {k: int(counts[k] or 0) for k in checks if int(counts[k] or 0)}
     if not bad:
         return t
@@ -438,7 +442,16 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
         problems["outcome"] = ("outcome", outcome.notnull() & (outcome != "") & ~outcome.isin(OUTCOMES),
                                f"not one of {', '.join(OUTCOMES)}. Fix: map your outcome names onto these "
                                "(leave it empty when the prediction was not shown)")
+    # the unusable rows are counted in the same pass (on the raw columns; they are re-checked only if any)
+    unusable = {
+        "a null prediction_id": t.prediction_id.isnull(),
+        "a null user_id": t.user_id.isnull() | (t.user_id.cast("string").strip() == ""),
+        "a null timestamp": t.timestamp.isnull(),
+        "a null score": numbers["score"].isnull(),
+        **_time_checks(t.timestamp, valid_from),
+    }
     counts = t.aggregate(**{k: pred.cast("int64").sum() for k, (_, pred, _) in problems.items()},
+                         **{f"unusable_{i}": pred.cast("int64").sum() for i, pred in enumerate(unusable.values())},
                          ids=t.prediction_id.count(), distinct_ids=t.prediction_id.nunique()).execute().iloc[0]
     for key, (column, pred, fix) in problems.items():
         n = int(counts[key] or 0)
@@ -464,4 +477,5 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
         "a null score": t.score.isnull(),
         **_time_checks(t.timestamp, valid_from),
     }
-    return _unusable(t, checks, "predictions", where, invalid, notes)
+    found = {k: counts[f"unusable_{i}"] for i, k in enumerate(unusable)}
+    return _unusable(t, checks, "predictions", where, invalid, notes, counts=found)
