@@ -253,6 +253,26 @@ def fairness_finding(fair: pd.DataFrame, segment: str, model: str | None = None,
     return text + " Read examples from this group before the next release, and add it to the evaluation set."
 
 
+def fairness_table(fair: pd.DataFrame, segment: str):
+    """The per-segment table for people: labels, precision and recall with their intervals, the gap to the
+    others and whether the group is served worse (a pandas Styler without the index)."""
+    keys = [segment] if isinstance(segment, str) else list(segment)
+    level = fair.attrs.get("gap_confidence", 0.95)
+    rows = pd.DataFrame({
+        **{k: fair[k].astype(str) for k in keys},
+        "labelled": fair["n"].map(lambda v: f"{int(v):,}"),
+        "precision (95% interval)": [f"{format_pct(r.precision)} ({_interval(r.precision_low, r.precision_high)})"
+                                     for r in fair.itertuples()],
+        "recall (95% interval)": [f"{format_pct(r.recall)} ({_interval(r.recall_low, r.recall_high)})"
+                                  for r in fair.itertuples()],
+        f"precision against the others ({level:.1%} interval)": [
+            f"{100 * r.precision_gap:+.0f} points ({100 * r.precision_gap_low:+.0f} to {100 * r.precision_gap_high:+.0f})"
+            for r in fair.itertuples()],
+        "served worse": fair["flagged"].map({True: "yes", False: ""}),
+    })
+    return rows.style.hide(axis="index")
+
+
 def latency_finding(weekly: pd.DataFrame, slo=None) -> str:
     """The last complete week's latency percentiles, the slow tail, and the SLO over recent weeks."""
     done = weekly[weekly["complete"]] if "complete" in weekly.columns else weekly
@@ -422,7 +442,7 @@ def labels_finding(coverage: pd.DataFrame) -> str:
     return text + ": labels keep up."
 
 
-__all__ = ["TRUST_LABELS", "cost_finding", "drift_finding", "exercise_answers", "fairness_finding", "headline_note",
+__all__ = ["TRUST_LABELS", "cost_finding", "drift_finding", "exercise_answers", "fairness_finding", "fairness_table", "headline_note",
            "labels_finding", "latency_finding", "log_summary", "model_change", "money", "outcome_finding",
            "quality_finding", "threshold_choice", "threshold_comparison", "threshold_numbers", "trust_finding"]
 assert set(TRUST_LABELS) == set(TRUST_METRICS)

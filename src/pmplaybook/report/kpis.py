@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config import TeamParams, check_kpi_name
 from ..config.vocabulary import KPIS
+from ..core.formatting import format_value
 
 
 class KPIRecorder:
@@ -78,10 +79,30 @@ class KPIRecorder:
                 fh.write(json.dumps(row, sort_keys=True) + "\n")
         return row
 
-    def table(self) -> pd.DataFrame:
-        """The KPIs recorded so far, one row each."""
-        cols = ["label", "value", "unit", "target", "status"]
+    def frame(self) -> pd.DataFrame:
+        """The KPIs recorded so far, one row each, as recorded (numbers unformatted)."""
+        cols = ["label", "value", "unit", "target", "status", "window_start", "window_end", "n", "ci_low", "ci_high"]
         return pd.DataFrame(self.rows, columns=["name", *cols]).set_index("name")
+
+    def table(self):
+        """The KPIs recorded so far for people: each value in its unit, its interval and window when
+        recorded, the target and status; blank where there is none (a pandas Styler without the index)."""
+        def fmt(value, unit):
+            return "" if value is None or value != value else format_value(value, unit)
+
+        rows = []
+        for r in self.rows:
+            low, high = r.get("ci_low"), r.get("ci_high")
+            window = (f"{r['window_start']} to {pd.Timestamp(r['window_end']) - pd.Timedelta(days=1):%Y-%m-%d}"
+                      if r.get("window_start") and r.get("window_end") else "")
+            rows.append({"KPI": r["label"],
+                         "value": fmt(r["value"], r["unit"]) if r["value"] is not None else "not measurable here",
+                         "95% interval": f"{fmt(low, r['unit'])} to {fmt(high, r['unit'])}" if low is not None
+                         and high is not None else "",
+                         "n": f"{r['n']:,}" if r.get("n") is not None else "",
+                         "window": window, "target": fmt(r["target"], r["unit"]), "status": r["status"] or ""})
+        columns = ["KPI", "value", "95% interval", "n", "window", "target", "status"]
+        return pd.DataFrame(rows, columns=columns).style.hide(axis="index")
 
 
 def read_kpi_file(path: str | Path) -> list[dict]:
