@@ -1,5 +1,7 @@
 """The pmplaybook command: validate exits non-zero on the first bad file with its message."""
 
+import pytest
+
 from pmplaybook import cli
 
 
@@ -60,3 +62,12 @@ def test_run_refuses_two_files_of_one_team(tmp_path, monkeypatch, capsys):
     assert "team 'growth'" in err and "growth_copy.yaml" in err and str(project / "params" / "growth.yaml") in err
     assert "Fix:" in err
     assert not (tmp_path / "r" / "index.html").exists()
+
+
+def test_run_refuses_an_ambiguous_as_of(capsys):
+    from pmplaybook import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "--as-of", "01/02/2026"])
+    assert exit_.value.code == 2
+    assert "not an ISO date. Fix: write it as YYYY-MM-DD" in capsys.readouterr().err

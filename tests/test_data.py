@@ -301,3 +301,29 @@ def test_url_sources_name_tables_with_their_schema_and_fail_clearly(tmp_path):
     team.write_text("team: url\ndata:\n  source: snowflake://me:secret@account/db/schema\n  events: events\n")
     with pytest.raises(DataError, match=r"cannot connect to .*pip install 'pmplaybook\[snowflake\]'"):
         data.connect(config.load_params(team))
+
+
+def test_an_as_of_after_the_data_end_cuts_the_analysis_there(tmp_path):
+    """Weeks after the last event were not recorded yet: they are not zeros. connect() stops at the data's
+    end, keeps the date asked for, and says how far behind the data are."""
+    from pmplaybook import config, data
+
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2025-03-01 10:00", "2025-03-10 09:00"],
+                  "event": ["signup", "signup"]}).to_csv(tmp_path / "e.csv", index=False)
+    params = config.parse_params({"team": "t", "data": {"source": "files", "events": "e.csv"}},
+                                 source_file=tmp_path / "t.yaml")
+    ds = data.connect(params, as_of="2025-04-07")
+    assert ds.as_of == pd.Timestamp("2025-03-11") and ds.requested_as_of == pd.Timestamp("2025-04-07")
+    assert ds.freshness == {"requested_as_of": "2025-04-07", "as_of": "2025-03-11", "last_day": "2025-03-10",
+                            "days_behind": 27, "cut": True}
+    assert any("data end 2025-03-10, 3 weeks and 6 days before the requested date 2025-04-07" in n for n in ds.notes)
+    before = data.connect(params, as_of="2025-03-08")  # a date inside the data: used as given
+    assert before.as_of == pd.Timestamp("2025-03-08") and not before.freshness["cut"] and not before.notes
+
+
+@pytest.mark.parametrize("text", ["01/02/2026", "2026-1-5", "Jan 5 2026", "5.1.2026"])
+def test_as_of_must_be_iso(text):
+    from pmplaybook.core.calendar import read_as_of
+
+    with pytest.raises(ValueError, match="not an ISO date. Fix: write it as YYYY-MM-DD"):
+        read_as_of(text)

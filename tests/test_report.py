@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from pmplaybook import report
+from pmplaybook.data import DataError
 
 HOSTILE = "<script>window.__pwned = 1</script><img src=x onerror=alert(1)>"
 
@@ -172,3 +173,31 @@ def test_parameter_values_stay_strings(tmp_path):
                                kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
     assert (tmp_path / "seen.txt").read_text() == hostile
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_date_after_the_data_end_keeps_its_name_and_cuts_the_figures(small_team):
+    """The tiny log ends on 2025-03-04: a run for 2025-03-20 is written under that date, says at the top how
+    far behind the data are, records it in summary.json, and counts no week after the data as zero."""
+    tmp, params, nb_dir = small_team
+    out = tmp / "late"
+    result = report.run(teams=[str(params)], names=["01_ok"], as_of="2025-03-20", jobs=1, out=out,
+                        progress=False, source_dir=nb_dir)
+    assert [r.ok for r in result.results] == [True]
+    team_dir = out / "2025-03-20" / "tiny"
+    summary = json.loads((team_dir / "summary.json").read_text())
+    assert summary["freshness"] == {"requested_as_of": "2025-03-20", "as_of": "2025-03-05", "last_day": "2025-03-04",
+                                    "days_behind": 15, "cut": True}
+    page = (team_dir / "01_ok.html").read_text()
+    assert "Data end 2025-03-04, 2 weeks before the requested date 2025-03-20" in page
+
+
+def test_require_fresh_refuses_stale_data_before_any_notebook(small_team):
+    tmp, params, nb_dir = small_team
+    with pytest.raises(DataError,
+                       match=r"stale data .*tiny: data end 2025-03-04, 15 days before 2025-03-20"):
+        report.run(teams=[str(params)], as_of="2025-03-20", require_fresh=1, out=tmp / "r", progress=False,
+                   source_dir=nb_dir)
+    assert not (tmp / "r" / "2025-03-20").exists()
+    # data that reach the date pass
+    report.run(teams=[str(params)], names=["01_ok"], as_of="2025-03-05", require_fresh=1, out=tmp / "r",
+               progress=False, source_dir=nb_dir)

@@ -159,7 +159,7 @@ def _run(args) -> int:
         return 2
     try:
         result = report.run(teams=args.team, names=args.notebook, as_of=args.as_of, jobs=args.jobs,
-                            out=args.out, progress=not args.quiet)
+                            out=args.out, progress=not args.quiet, require_fresh=args.require_fresh)
     except (PlaybookError, ValueError, OSError) as exc:
         _error(str(exc))
         return 2
@@ -178,6 +178,17 @@ def _simulate(args) -> int:
         return 1
     print(f"wrote {truth.get('row_counts', {}).get('events', '?')} events for {args.users:,} users to {args.out}")
     return 0
+
+
+def _iso_day(text: str) -> str:
+    """``--as-of``: an ISO date only ("01/02/2026" is ambiguous), refused by argparse with the format."""
+    from .core.calendar import read_as_of
+
+    try:
+        read_as_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="execute every notebook for every team and write reports")
     p.add_argument("--team", action="append", help="only this team, or a params YAML file elsewhere (repeatable)")
     p.add_argument("--notebook", action="append", help="only this notebook, e.g. 02_cohort_retention (repeatable)")
-    p.add_argument("--as-of", dest="as_of", help="first day not covered, YYYY-MM-DD (default: day after the last event)")
+    p.add_argument("--as-of", dest="as_of", type=_iso_day,
+                   help="first day not covered, YYYY-MM-DD (default: day after the last event); a date after "
+                        "the data's end keeps the report's date and stops the figures at the data's end")
+    p.add_argument("--require-fresh", dest="require_fresh", type=int, nargs="?", const=1, default=None,
+                   metavar="DAYS", help="fail (exit 2, before any notebook) when a team's data end more than DAYS "
+                                        "(default 1) days before the requested date, or today without --as-of")
     p.add_argument("--jobs", type=int, help="worker processes (default: number of cores)")
     p.add_argument("--out", type=Path, help="reports folder (default: the project's reports/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

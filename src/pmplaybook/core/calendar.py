@@ -169,6 +169,10 @@ def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
 
 
+#: The ``as_of`` text accepted: an ISO 8601 date, optionally with a time of day and an offset.
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+
+
 def read_as_of(as_of, timezone: str = "UTC") -> pd.Timestamp | None:
     """An ``as_of`` argument as a naive local Timestamp, or None for the default.
 
@@ -178,8 +182,12 @@ def read_as_of(as_of, timezone: str = "UTC") -> pd.Timestamp | None:
     """
     if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
         return None
+    if isinstance(as_of, str) and not ISO_DATE.fullmatch(as_of.strip()):
+        # "01/02/2026" is 1 February in Europe and 2 January in the US: only ISO 8601 says which
+        raise ValueError(f"as_of={as_of!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. '2026-01-05' "
+                         "(the first day the analysis does not cover)")
     try:
-        local = pd.Timestamp(as_of)
+        local = pd.Timestamp(as_of.strip() if isinstance(as_of, str) else as_of)
     except (TypeError, ValueError):
         raise ValueError(f"as_of={as_of!r} is not a date (as_of must be a date such as '2026-01-01'). "
                          "Fix: pass 'YYYY-MM-DD' (the first day the analysis does not cover) or None") from None

@@ -11,7 +11,7 @@ import ibis
 import pandas as pd
 
 from ..config import TeamParams
-from ..core.calendar import default_as_of
+from ..core.calendar import default_as_of, read_as_of
 from ..core.engines import open_backend
 from ..core.errors import DataError, EngineError
 from .dataset import Dataset, materialize
@@ -111,9 +111,26 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
             raise DataError(f"{where}: {exc}") from None
     if check_events:
         check_against_params(events, params)
-    as_of = pd.Timestamp(as_of).normalize() if as_of else default_as_of(events, params.timezone)
+    data_end = default_as_of(events, params.timezone)
+    requested = read_as_of(as_of, params.timezone)
+    requested = requested.normalize() if requested is not None else None
+    used = data_end if requested is None else min(requested, data_end)
+    if requested is not None and requested > data_end:
+        # the weeks after the last event are not zeros: they were not recorded yet
+        notes.append(freshness_note(data_end, requested))
     return Dataset(events=events, surveys=surveys, spend=spend, predictions=predictions,
-                   timezone=params.timezone, as_of=as_of, notes=notes, params=params)
+                   timezone=params.timezone, as_of=used, notes=notes, params=params, data_end=data_end,
+                   requested_as_of=requested)
+
+
+def freshness_note(data_end: pd.Timestamp, requested: pd.Timestamp) -> str:
+    """``data end 2025-12-31, 3 weeks before the requested date 2026-01-22: ...`` (how stale the data are)."""
+    days = (requested - data_end).days
+    gap = f"{days} day{'s' if days != 1 else ''}" if days < 14 else f"{days // 7} weeks" + (
+        f" and {days % 7} day{'s' if days % 7 != 1 else ''}" if days % 7 else "")
+    last = data_end - pd.Timedelta(days=1)
+    return (f"data end {last:%Y-%m-%d}, {gap} before the requested date {requested:%Y-%m-%d}: the analysis stops "
+            f"at the data's end (as_of {data_end:%Y-%m-%d}) instead of counting the missing days as zeros")
 
 
 def check_against_params(events: ibis.Table, params: TeamParams) -> None:

@@ -29,6 +29,23 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     params: TeamParams | None = None
     predictions: ibis.Table | None = None
+    #: The day after the last event (local): how far the data reach. ``as_of`` never passes it.
+    data_end: pd.Timestamp | None = None
+    #: The ``as_of`` that was asked for, when one was (it may lie after ``data_end``).
+    requested_as_of: pd.Timestamp | None = None
+
+    @property
+    def freshness(self) -> dict:
+        """How fresh the data are against the date asked for: ``requested_as_of``, ``as_of`` (the one used),
+        ``last_day`` (of data), ``days_behind`` (requested date minus the data's end, 0 when the data reach
+        it) and ``cut`` (True when the analysis stops at the data's end instead of the date asked for)."""
+        end = self.data_end if self.data_end is not None else self.as_of
+        requested = self.requested_as_of if self.requested_as_of is not None else self.as_of
+        behind = max(0, (requested - end).days) if requested is not None and end is not None else 0
+        day = lambda t: None if t is None else f"{t:%Y-%m-%d}"  # noqa: E731
+        return {"requested_as_of": day(requested), "as_of": day(self.as_of),
+                "last_day": day(end - pd.Timedelta(days=1)) if end is not None else None,
+                "days_behind": behind, "cut": behind > 0}
 
     @property
     def week_start(self) -> str:

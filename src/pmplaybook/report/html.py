@@ -75,7 +75,17 @@ def _sanitize_outputs(nb) -> None:
                 data_.pop(risky, None)
 
 
-def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> str:
+def stale_line(freshness: dict | None) -> str:
+    """The banner's warning when the data end before the requested date (empty when they reach it)."""
+    if not freshness or not freshness.get("cut"):
+        return ""
+    days = freshness["days_behind"]
+    gap = f"{days} day{'s' if days != 1 else ''}" if days < 14 else f"{days // 7} weeks"
+    return (f"Data end {freshness['last_day']}, {gap} before the requested date {freshness['requested_as_of']}: "
+            f"the figures stop at the data's end")
+
+
+def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "", freshness: dict | None = None) -> str:
     """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed)."""
     import copy
 
@@ -92,7 +102,7 @@ def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "") -> s
         exclude_output_prompt=True,
     )
     resources = {"pmp_vega_bundle": _vega_bundle(), "pmp_team": team, "pmp_as_of": as_of,
-                 "pmp_notebook": notebook, "pmp_failed": failed,
+                 "pmp_notebook": notebook, "pmp_failed": failed, "pmp_stale": stale_line(freshness),
                  "metadata": {"name": f"{notebook} - {team} - {as_of}"}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body

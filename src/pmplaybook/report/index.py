@@ -13,8 +13,10 @@ from .files import atomic_write
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
 
 
-def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: list[dict]) -> dict:
-    """Write ``summary.json`` for one team and return it."""
+def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: list[dict],
+                  freshness: dict | None = None) -> dict:
+    """Write ``summary.json`` for one team and return it (``freshness``: how far the data reach against
+    the date asked for, see :attr:`pmplaybook.data.Dataset.freshness`)."""
     existing = {}
     summary_path = team_dir / "summary.json"
     if summary_path.exists():
@@ -26,7 +28,7 @@ def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: li
             "html": f"{r.notebook}.html" if r.ok else f"{r.notebook}.failed.html",
         }
     kept = [k for k in existing.get("kpis", []) if k["notebook"] not in {r.notebook for r in results}]
-    summary = {"team": team, "as_of": as_of,
+    summary = {"team": team, "as_of": as_of, "freshness": freshness or existing.get("freshness"),
                "notebooks": sorted(notebooks_state.values(), key=lambda n: n["notebook"]),
                "kpis": sorted(kept + kpis, key=lambda k: (k["notebook"], k["name"]))}
     atomic_write(summary_path, json.dumps(summary, indent=2, sort_keys=True, default=str))

@@ -26,8 +26,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from .. import config
 from ..config import paths
+from ..core.errors import DataError
 from .files import atomic_write
 from .history import record_history
 from .html import render_html
@@ -111,7 +114,7 @@ def _make_reproducible(nb) -> None:
 
 
 def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: str,
-             source_dir: str | None = None) -> PairResult:
+             source_dir: str | None = None, freshness: dict | None = None) -> PairResult:
     """Execute one notebook for one team and write its reports (runs in a worker process)."""
     import time
 
@@ -151,7 +154,7 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
                 f"# {notebook}\n\nThe report could not be produced:\n\n```\n{error}\n```")])
         _make_reproducible(nb)
         stem = notebook if not error else f"{notebook}.failed"
-        page = render_html(nb, team, notebook, as_of, failed=error)
+        page = render_html(nb, team, notebook, as_of, failed=error, freshness=freshness)
         atomic_write(team_dir / f"{stem}.ipynb", nbformat.writes(nb))
         atomic_write(team_dir / f"{stem}.html", page)
         if not error:
@@ -185,9 +188,15 @@ class RunResult:
 
 
 def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: str | None = None,
-         source_dir: Path | None = None):
+         source_dir: Path | None = None, require_fresh: int | None = None):
     """Validate every team's params against the model and the data (before any notebook starts) and
-    return the (team, params_file, notebook, as_of) pairs to run."""
+    return the (team, params_file, notebook, as_of) pairs to run, and each team's freshness
+    (:attr:`pmplaybook.data.Dataset.freshness`).
+
+    A requested ``as_of`` after a team's data end is kept as the report's date, and the notebooks cut the
+    analysis at the data's end. With ``require_fresh=N`` the run refuses to start when a team's data end
+    more than N days before the requested date (today's, when no ``as_of`` is given).
+    """
     from .. import data
 
     available = notebooks(source_dir)
@@ -195,28 +204,39 @@ def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: 
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
-    pairs = []
+    pairs, freshness, stale = [], {}, []
     for params in config.load_teams(teams or None):  # every team by default; two files of one team refused
-        ds = data.connect(params, as_of=as_of)
-        day = f"{ds.as_of:%Y-%m-%d}"
+        asked = as_of or (f"{pd.Timestamp.now(tz=params.timezone):%Y-%m-%d}" if require_fresh is not None else None)
+        ds = data.connect(params, as_of=asked)
+        freshness[params.team] = ds.freshness
+        if require_fresh is not None and ds.freshness["days_behind"] > require_fresh:
+            f = ds.freshness
+            stale.append(f"{params.team}: data end {f['last_day']}, {f['days_behind']} days before {f['requested_as_of']}")
+        day = freshness[params.team]["requested_as_of"] if as_of else f"{ds.as_of:%Y-%m-%d}"
         pairs += [(params.team, params.source_file, name, day) for name in names]
-    return pairs
+    if stale:
+        raise DataError(f"stale data (--require-fresh {require_fresh}: at most {require_fresh} day(s) behind): "
+                        + "; ".join(stale) + ". Fix: load the missing days, or run without --require-fresh to "
+                        "report on the data as they are")
+    return pairs, freshness
 
 
-def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, source_dir=None) -> RunResult:
-    """Run every (team, notebook) pair and write reports, summaries, KPI history and the index."""
+def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, source_dir=None,
+        require_fresh: int | None = None) -> RunResult:
+    """Run every (team, notebook) pair and write reports, summaries, KPI history and the index (see
+    :func:`plan` for ``as_of`` after the data's end and ``require_fresh``)."""
     from tqdm.auto import tqdm
 
     out = Path(out or paths.reports_dir())
     out.mkdir(parents=True, exist_ok=True)
-    pairs = plan(teams, names, as_of, source_dir)
+    pairs, freshness = plan(teams, names, as_of, source_dir, require_fresh)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(pairs)))
     results: list[PairResult] = []
     bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
     ctx = multiprocessing.get_context("spawn")  # no fork after DuckDB threads started
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         pending = {pool.submit(run_pair, team, pfile, name, day, str(out / day / team),
-                               str(source_dir) if source_dir else None): (team, name)
+                               str(source_dir) if source_dir else None, freshness[team]): (team, name)
                    for team, pfile, name, day in pairs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -236,7 +256,7 @@ def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, 
         team_results = [r for r in results if r.team == team and r.as_of == day]
         rows = [k for r in team_results for k in r.kpis]
         rows = record_history(out, day, team, rows)
-        write_summary(out / day / team, team, day, team_results, rows)
+        write_summary(out / day / team, team, day, team_results, rows, freshness.get(team))
     write_index(out)
     results.sort(key=lambda r: (r.team, r.notebook))
     return RunResult(results, out)
