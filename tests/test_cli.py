@@ -71,3 +71,15 @@ def test_run_refuses_an_ambiguous_as_of(capsys):
         cli.main(["run", "--as-of", "01/02/2026"])
     assert exit_.value.code == 2
     assert "not an ISO date. Fix: write it as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_validate_checks_every_file_and_simulate_refuses_no_users(tmp_path, capsys):
+    from pmplaybook import cli
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(f"team: {name}\nevnts: {{}}\n")
+    assert cli.main(["validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "a.yaml" in err and "b.yaml" in err and "2 of 2 params files are invalid" in err
+    assert cli.main(["simulate", "--users", "0", "--out", str(tmp_path / "s")]) == 2
+    assert "users must be a positive number, got 0. Fix: pass --users 1000 or more" in capsys.readouterr().err

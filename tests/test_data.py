@@ -327,3 +327,62 @@ def test_as_of_must_be_iso(text):
 
     with pytest.raises(ValueError, match="not an ISO date. Fix: write it as YYYY-MM-DD"):
         read_as_of(text)
+
+
+# --------------------------------------------------------------------------- files that cannot be read as given
+
+def _write(path, content: bytes):
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("latin1.csv", b"user_id,timestamp,event\nu\xe91,2025-03-01,sign\xe9up\n", "not UTF-8 text.*Fix: save it as UTF-8"),
+    ("broken.parquet", b"PAR1 cut short", "not a valid Parquet file"),
+    ("empty.csv", b"", r"is empty \(0 bytes\)"),
+    ("ragged.csv", b"user_id,timestamp,event\nu1,2025-03-01,signup,extra\nu2,2025-03-02,signup\n",
+     "line 2 has 4 fields where the header has 3"),
+])
+def test_unreadable_files_say_what_is_wrong(tmp_path, name, content, words):
+    with pytest.raises(DataError, match=words):
+        load_events(_write(tmp_path / name, content))
+
+
+def test_a_parquet_glob_with_a_column_typed_differently_reads_it_as_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"user_id": ["u1"], "timestamp": ["2025-03-01"], "event": ["a"], "plan": [1]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"user_id": ["u2"], "timestamp": ["2025-03-02"], "event": ["b"], "plan": ["pro"]}), tmp_path / "b.parquet")
+    assert sorted(load_events(str(tmp_path / "*.parquet")).execute().plan) == ["1", "pro"]
+
+
+def test_one_column_cannot_play_two_roles_and_the_zone_must_exist(tmp_path):
+    f = _write(tmp_path / "e.csv", b"user_id,timestamp,event\nu1,2025-03-01,signup\n")
+    with pytest.raises(DataError, match="'user_id' is mapped to user_id and account_id; one column plays one role"):
+        load_events(f, columns={"user_id": "user_id", "account_id": "user_id"})
+    with pytest.raises(ValueError, match="'Mars/Olympus' is not a known time zone"):
+        load_events(f, timezone="Mars/Olympus")
+
+
+def test_true_false_survey_scores_are_refused():
+    with pytest.raises(DataError, match="holds true/false values, not survey scores"):
+        load_surveys(pd.DataFrame({"user_id": ["a"], "timestamp": ["2025-03-01"], "survey": ["nps"], "score": [True]}))
+
+
+def test_a_contract_column_is_no_segment(tmp_path):
+    from pmplaybook import config, data
+
+    _write(tmp_path / "e.csv", b"user_id,timestamp,event\nu1,2025-03-01,signup\n")
+    params = config.parse_params({"team": "t", "segments": ["event"], "data": {"source": "files", "events": "e.csv"}},
+                                 source_file=tmp_path / "t.yaml")
+    with pytest.raises(DataError, match="segments.0 is 'event', a column every row has its own value of"):
+        data.connect(params)
+
+
+def test_an_unknown_engine_is_named_without_inventing_an_extra():
+    from pmplaybook.data import EngineError, open_backend
+
+    with pytest.raises(EngineError, match="knows no engine called 'foo'. Fix: use one of pyspark://") as err:
+        open_backend("foo://bar")
+    assert "pmplaybook[foo]" not in str(err.value)

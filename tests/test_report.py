@@ -201,3 +201,44 @@ def test_require_fresh_refuses_stale_data_before_any_notebook(small_team):
     # data that reach the date pass
     report.run(teams=[str(params)], names=["01_ok"], as_of="2025-03-05", require_fresh=1, out=tmp / "r",
                progress=False, source_dir=nb_dir)
+
+
+def test_a_second_run_into_the_same_folder_waits_for_none_and_says_why(small_team):
+    import fcntl
+
+    tmp, params, nb_dir = small_team
+    out = tmp / "busy"
+    out.mkdir()
+    with open(out / ".pmplaybook.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(OSError, match="another pmplaybook run is writing into"):
+            report.run(teams=[str(params)], names=["01_ok"], out=out, progress=False, source_dir=nb_dir)
+    assert not list(out.glob("2025-*")), "nothing was written"
+
+
+def test_unwritable_reports_or_history_fail_before_any_notebook(small_team):
+    import os
+
+    tmp, params, nb_dir = small_team
+    if os.geteuid() != 0:  # root writes anywhere: the read-only case only means something for other users
+        ro = tmp / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        with pytest.raises(OSError, match="cannot be written"):
+            report.run(teams=[str(params)], names=["01_ok"], out=ro / "reports", progress=False, source_dir=nb_dir)
+    out = tmp / "locked"
+    out.mkdir()
+    (out / report.history.HISTORY_FILE).write_text("not a database")  # a file DuckDB cannot open
+    with pytest.raises(OSError, match="the KPI history .* cannot be written"):
+        report.run(teams=[str(params)], names=["01_ok"], out=out, progress=False, source_dir=nb_dir)
+    assert not list(out.glob("2025-*"))
+
+
+def test_a_relative_out_is_the_callers_folder(small_team, monkeypatch):
+    tmp, params, nb_dir = small_team
+    monkeypatch.chdir(tmp)
+    result = report.run(teams=[str(params)], names=["01_ok"], out="rel", progress=False, source_dir=nb_dir)
+    assert result.out == tmp / "rel"
+    summary = json.loads((tmp / "rel" / "2025-03-05" / "tiny" / "summary.json").read_text())
+    assert summary["kpis"], "the notebooks' KPI files were written where the runner reads them"
+    assert not list(nb_dir.glob("rel*")) and not list(nb_dir.glob(".*.work"))

@@ -131,18 +131,22 @@ def _validate(args) -> int:
         except PlaybookError as exc:
             print(f"INVALID {exc}", file=sys.stderr)
             return 1
-    for f in files:
+    bad = 0
+    for f in files:  # every file is checked, so one run lists every problem
         try:
             params = config.load_params(f)
             ds = data.connect(params)
-        except PlaybookError as exc:
+        except (PlaybookError, ValueError) as exc:
             print(f"INVALID {exc}", file=sys.stderr)
-            return 1
+            bad += 1
+            continue
         extra = f"; notes: {' | '.join(ds.notes)}" if ds.notes else ""
         print(f"ok {f}: team {params.team}, data up to {ds.as_of:%Y-%m-%d}{extra}")
         for warning in params.warnings():  # advice, not errors: the exit code stays 0
             print(f"warning: {f}: {warning}")
-    return 0
+    if bad and len(files) > 1:
+        print(f"{bad} of {len(files)} params files are invalid", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _run(args) -> int:
@@ -173,6 +177,9 @@ def _simulate(args) -> int:
 
     try:
         truth = simulate.write_sample(args.out, users=args.users, seed=args.seed)
+    except ValueError as exc:
+        _error(f"{exc}. Fix: pass --users 1000 or more (below about 5,000 users the planted findings get noisy)")
+        return 2
     except OSError as exc:
         _error(f"could not write the sample to {args.out}: {exc}")
         return 1

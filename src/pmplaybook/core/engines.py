@@ -241,6 +241,11 @@ def _stderr_to(path: Path):
         os.close(target)
 
 
+#: The engines with an install extra (``pip install 'pmplaybook[<extra>]'``), and the URL schemes for them.
+EXTRAS = ("spark", "databricks", "bigquery", "snowflake", "postgres", "clickhouse", "trino")
+SCHEMES = ("pyspark", "databricks", "bigquery", "snowflake", "postgres", "clickhouse", "trino", "duckdb")
+
+
 def open_backend(source):
     """An ibis backend for a connection URL, a SparkSession, or an ibis backend (returned as is).
 
@@ -258,6 +263,10 @@ def open_backend(source):
     except Exception as exc:  # the backend's own message is the useful part
         scheme = str(source).split("://")[0]
         extra = {"pyspark": "spark", "postgresql": "postgres"}.get(scheme, scheme)
+        if extra not in EXTRAS:
+            raise EngineError(f"data.source: {source!r}: the playbook knows no engine called {scheme!r}. Fix: use "
+                              f"one of {', '.join(s + '://' for s in SCHEMES)}, a DuckDB file path, 'files' or "
+                              "'sample' (README: 'When your data outgrows one machine')") from None
         raise EngineError(f"data.source: cannot connect to {source!r}: {type(exc).__name__}: {exc}. Fix: check "
                           f"the URL and that the engine's extra is installed (pip install 'pmplaybook[{extra}]', "
                           "see the README section 'When your data outgrows one machine')") from None

@@ -145,6 +145,9 @@ def check_against_params(events: ibis.Table, params: TeamParams) -> None:
             raise DataError(f"{where}: {key} names event {name!r}, which never occurs in the events table "
                             f"({hint}). Fix: correct the name in the params")
     for i, seg in enumerate(params.segments):
+        if seg in ("user_id", "timestamp", "event"):
+            raise DataError(f"{where}: segments.{i} is {seg!r}, a column every row has its own value of: it cannot "
+                            "split users into groups. Fix: name a property such as platform, plan or country")
         if seg not in events.columns:
             close = difflib.get_close_matches(seg, events.columns, n=3)
             raise DataError(f"{where}: segments.{i} names column {seg!r}, which the events table lacks "

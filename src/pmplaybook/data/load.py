@@ -38,6 +38,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
+from ..core import checks as arguments
 from ..core.engines import backend, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
 
@@ -85,20 +86,90 @@ def _read(source, table: str) -> tuple[ibis.Table, str]:
     if not matches or not Path(matches[0]).exists():
         raise DataError(f"{table}: no file at {path!r}. Fix: check the path (relative paths in a params "
                         "file are read from the params file's folder)")
+    empty = [m for m in matches if Path(m).is_file() and Path(m).stat().st_size == 0]
+    if empty:
+        raise DataError(f"{table}: {empty[0]!r} is empty (0 bytes). Fix: export the table again; an export that "
+                        "stopped half-way often leaves an empty file")
     suffix = Path(matches[0]).suffix.lower()
     name = ibis.util.gen_name(table)
     if suffix in (".parquet", ".pq"):
-        return con.read_parquet(matches, table_name=name), path
+        # several files: columns are matched by name and a column typed differently across files takes the
+        # type that holds both (an integer in one file and text in another is read as text), not an error
+        extra = {"union_by_name": True} if len(matches) > 1 else {}
+        return _unreadable(lambda: con.read_parquet(matches, table_name=name, **extra), path, table), path
     if suffix in (".csv", ".tsv", ".txt") or path.endswith(".csv.gz"):
         # Read timestamps as text: DuckDB's sniffer would otherwise turn a column with a few bad
         # values into text silently, or guess a format; we parse and report ourselves.
-        return con.read_csv(matches, table_name=name, all_varchar=True), path
+        t = _unreadable(lambda: con.read_csv(matches, table_name=name, all_varchar=True), path, table)
+        _refuse_ragged(t, matches, table)
+        return t, path
     raise DataError(f"{table}: cannot read {path!r}: expected .csv or .parquet (or a glob of them). "
                     "Fix: convert the file, or load it yourself and pass a DataFrame or ibis table")
 
 
+#: What a reading error from DuckDB means, and the fix (matched on its message).
+READ_FIXES = (
+    ("not utf-8", "the file is not UTF-8 text", "save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.csv > out.csv`), "
+                                                "or read it with pandas (`pd.read_csv(path, encoding='latin-1')`) "
+                                                "and pass the DataFrame"),
+    ("magic bytes", "the file is not a valid Parquet file (cut short, or another format with a .parquet name)",
+     "export it again, or give it the suffix of its real format"),
+    ("failed to cast column", "the files of the glob give one column different types",
+     "give the column one type in every file, or load the files one by one"),
+    ("could not convert", "the files of the glob give one column different types",
+     "give the column one type in every file, or load the files one by one"),
+)
+
+
+def _explain_read_error(exc: Exception, path: str, table: str) -> DataError:
+    text = str(exc)
+    first = next((line for line in text.splitlines() if line.strip()), type(exc).__name__)[:300]
+    for needle, what, fix in READ_FIXES:
+        if needle in text.lower():
+            return DataError(f"{table}: {path!r} cannot be read: {what} ({first}). Fix: {fix}")
+    return DataError(f"{table}: {path!r} cannot be read ({type(exc).__name__}: {first}). Fix: check that the file "
+                     "is complete and in the format its suffix says")
+
+
+def _unreadable(read, path: str, table: str):
+    """Run ``read`` (a DuckDB reader); a reading error becomes a DataError that says what it means."""
+    try:
+        return read()
+    except Exception as exc:  # DuckDB's IO, conversion and parser errors share no base class with ibis'
+        raise _explain_read_error(exc, path, table) from None
+
+
+def _refuse_ragged(t: ibis.Table, matches: list[str], table: str) -> None:
+    """A CSV whose rows have different numbers of fields makes DuckDB read the whole header as one column:
+    say which line differs instead of reporting missing columns."""
+    import csv
+
+    if len(t.columns) != 1 or not any(sep in t.columns[0] for sep in ",;\t|"):
+        return
+    for path in matches:
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            rows = csv.reader(fh)
+            header = next(rows, [])
+            for line, row in enumerate(rows, start=2):
+                if row and len(row) != len(header):
+                    raise DataError(f"{table}: {path!r} line {line} has {len(row)} fields where the header has "
+                                    f"{len(header)} ({','.join(row)[:120]!r}). Fix: quote values that hold the "
+                                    "separator, or remove the stray fields")
+                if line > 100_000:
+                    break
+
+
 def _rename(t: ibis.Table, columns: dict | None, table: str, where: str) -> ibis.Table:
     columns = dict(columns or {})
+    roles: dict[str, list[str]] = {}
+    for canonical, theirs in columns.items():
+        roles.setdefault(theirs, []).append(canonical)
+    twice = {theirs: names for theirs, names in roles.items() if len(names) > 1}
+    if twice:
+        theirs, names = next(iter(twice.items()))
+        raise DataError(f"{where}: column mapping: {theirs!r} is mapped to {' and '.join(names)}; one column plays one "
+                        f"role. Fix: map each of {', '.join(names)} to its own column (copy the column in the data "
+                        "if it really plays both)")
     for canonical, theirs in columns.items():
         if theirs not in t.columns:
             close = difflib.get_close_matches(theirs, t.columns, n=3)
@@ -249,6 +320,7 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
     ['1', '2']
     """
     _check_invalid_arg(invalid)
+    arguments.timezone(timezone)
     notes = [] if notes is None else notes
     t, where = _read(source, "events")
     t = _rename(t, columns, "events", where)
@@ -311,11 +383,15 @@ def load_surveys(source, columns: dict | None = None, timezone: str = "UTC", inv
     pmplaybook.core.errors.DataError: surveys DataFrame: column 'score': 1 nps score(s) outside 0-10 ...
     """
     _check_invalid_arg(invalid)
+    arguments.timezone(timezone)
     notes = [] if notes is None else notes
     t, where = _read(source, "surveys")
     t = _rename(t, columns, "surveys", where)
     _require(t, "surveys", where, columns)
     t = _parse_time(t, "timestamp", "surveys", where, timezone, "timestamp")
+    if t.score.type().is_boolean():
+        raise DataError(f"{where}: column 'score' holds true/false values, not survey scores (NPS 0-10, CSAT 1-5, "
+                        "CES 1-7). Fix: map the column that holds the answer's number")
     score = t.score.try_cast("float64")
     t = t.mutate(user_id=t.user_id.cast("string"), survey=t.survey.cast("string").strip().lower(),
                  score_raw=t.score.cast("string"), score=score)

@@ -12,6 +12,17 @@ from ..config import paths
 HISTORY_FILE = "kpi_history.duckdb"
 
 
+def check_history_writable(out: Path) -> None:
+    """Fail now, with the fix, when the KPI history cannot be opened for writing (another program holds
+    it, or the file is read-only), rather than after every notebook has run."""
+    try:
+        _history(out).close()
+    except Exception as exc:  # duckdb.IOException and friends
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OSError(f"the KPI history {out / HISTORY_FILE} cannot be written ({first}). Fix: close the program "
+                      "that holds it open (a notebook or a DuckDB shell), or check the file's permissions") from None
+
+
 def _history(out: Path):
     import duckdb
 

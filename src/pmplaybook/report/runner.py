@@ -18,6 +18,7 @@ old file or the new one, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -32,7 +33,7 @@ from .. import config
 from ..config import paths
 from ..core.errors import DataError
 from .files import atomic_write
-from .history import record_history
+from .history import check_history_writable, record_history
 from .html import render_html
 from .index import write_index, write_summary
 from .kpis import read_kpi_file
@@ -225,11 +226,41 @@ def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, 
         require_fresh: int | None = None) -> RunResult:
     """Run every (team, notebook) pair and write reports, summaries, KPI history and the index (see
     :func:`plan` for ``as_of`` after the data's end and ``require_fresh``)."""
+    # absolute: the notebooks' kernels run in the notebooks' folder, and write their KPI files under out
+    out = Path(out or paths.reports_dir()).resolve()
+    pairs, freshness = plan(teams, names, as_of, source_dir, require_fresh)
+    with reports_lock(out):
+        return _run_pairs(pairs, freshness, out, jobs, progress, source_dir)
+
+
+@contextlib.contextmanager
+def reports_lock(out: Path):
+    """Hold ``out/.pmplaybook.lock`` for a run: a second run into the same folder fails at once, with the
+    fix, instead of mixing its files with the first's. Also fails early when ``out`` or the KPI history
+    cannot be written (a read-only folder, a history another program holds open)."""
+    import fcntl
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / ".pmplaybook.lock", "a+")
+    except OSError as exc:
+        raise OSError(f"reports folder {out} cannot be written ({exc.strerror}). Fix: pass --out to a folder "
+                      "you can write, or fix its permissions") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OSError(f"another pmplaybook run is writing into {out}. Fix: wait for it to finish, or pass "
+                          "another --out") from None
+        check_history_writable(out)
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+def _run_pairs(pairs, freshness, out: Path, jobs, progress, source_dir) -> RunResult:
     from tqdm.auto import tqdm
 
-    out = Path(out or paths.reports_dir())
-    out.mkdir(parents=True, exist_ok=True)
-    pairs, freshness = plan(teams, names, as_of, source_dir, require_fresh)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(pairs)))
     results: list[PairResult] = []
     bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
