@@ -98,3 +98,11 @@ def test_calendar_refuses_what_it_cannot_use_and_will_not_take_both_forms():
                                                                                  pd.Timestamp("2025-01-01"))
     with pytest.raises(TypeError, match="calendar= or timezone=, not both"):
         metric(None, calendar=Calendar(), timezone="UTC")
+
+
+def test_a_duration_longer_than_ten_years_is_refused():
+    from pmplaybook.core.calendar import parse_duration
+
+    for text in ("100000000000d", "4000d"):
+        with pytest.raises(ValueError, match="too long: at most 3,650 days"):
+            parse_duration(text)

@@ -214,6 +214,10 @@ def resolve_as_of(events: ibis.Table, as_of=None, timezone: str = "UTC") -> tupl
 # -------------------------------------------------------------------------------------- arguments
 
 
+#: The longest duration accepted (ten years): longer is a typing mistake, and overflows timestamps.
+MAX_DAYS = 3650
+
+
 def parse_duration(value) -> timedelta:
     """Parse a duration: a pandas-style string (``"15s"``, ``"5min"``, ``"2h"``, ``"14d"``), a
     ``timedelta``, or a number of days.
@@ -231,6 +235,8 @@ def parse_duration(value) -> timedelta:
         try:
             # pandas deprecates the lower-case "d" unit, which everyone writes ("14d")
             result = timedelta(days=float(days.group(1))) if days else pd.Timedelta(text).to_pytimedelta()
+        except OverflowError:
+            raise ValueError(f"duration {value!r} is too long: at most {MAX_DAYS:,} days") from None
         except ValueError:
             raise ValueError(
                 f"cannot read duration {value!r}: write a number and a unit, e.g. '15s', '5min', '2h', '14d'"
@@ -239,6 +245,9 @@ def parse_duration(value) -> timedelta:
         raise ValueError(f"a duration must be a string such as '14d' or a timedelta, got {value!r}")
     if result <= timedelta(0):
         raise ValueError(f"a duration must be positive, got {value!r}")
+    if result > timedelta(days=MAX_DAYS):
+        raise ValueError(f"duration {value!r} is too long: at most {MAX_DAYS:,} days (a window longer than the "
+                         "history is the history)")
     return result
 
 
