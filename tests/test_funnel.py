@@ -504,3 +504,16 @@ def test_funnel_builder_widget_runs():
     box.children[3].children[0].value = "forever"  # a bad window: the reason shows in the widget
     run.click()
     assert "Cannot compute this view" in view.value
+
+
+def test_a_where_value_is_read_in_its_columns_type():
+    """YAML reads `plan: 5` as a number: it is compared as the text "5"; a value that cannot be the column's
+    type is refused by name instead of an ibis type error."""
+    from pmplaybook.data import load_events
+
+    t = load_events(pd.DataFrame({"user_id": ["a", "b"], "timestamp": ["2025-03-01", "2025-03-01"],
+                                  "event": ["signup", "signup"], "plan": ["5", "pro"], "revenue": [1.0, 2.0]}))
+    out = fn.funnel(t, [{"event": "signup", "where": {"plan": 5}}], window="1d", as_of="2025-03-05")
+    assert out["users"].tolist() == [1]
+    with pytest.raises(ValueError, match="revenue = 'abc' cannot be compared with column 'revenue', which holds float64"):
+        fn.funnel(t, [{"event": "signup", "where": {"revenue": "abc"}}], window="1d", as_of="2025-03-05")

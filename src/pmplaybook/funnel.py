@@ -84,8 +84,31 @@ class Step:
     def condition(self, t: ibis.Table):
         cond = t.event == self.event
         for column, value in self.where:
-            cond = cond & (t[column] == value)
+            cond = cond & (t[column] == typed_value(t[column], value, column))
         return cond
+
+
+def typed_value(col: ibis.Value, value, column: str):
+    """A ``where`` value in its column's type: YAML reads ``plan: 5`` as a number while the column holds text
+    ("5"), and ``revenue: "49"`` as text for a numeric column. A value that cannot be one is refused."""
+    dtype = col.type()
+    if dtype.is_string():
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if dtype.is_boolean():
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+    elif dtype.is_numeric() and not isinstance(value, bool):
+        try:
+            return float(value) if not dtype.is_integer() else int(float(value))
+        except (TypeError, ValueError):
+            pass
+    else:
+        return value
+    raise ValueError(f"where: {column} = {value!r} cannot be compared with column {column!r}, which holds {dtype}. "
+                     f"Fix: write a {dtype} value")
 
 
 def normalize_steps(steps, events: ibis.Table | None = None, what: str = "steps") -> list[Step]:
@@ -189,7 +212,7 @@ def _check_in_data(events: ibis.Table, steps: list[Step], exclusions: list[str])
         for column, value in step.where:
             col = rows[column]
             counts = (rows.filter(col.notnull()).group_by(value_=col).aggregate(n_=ibis._.count()))
-            counts = counts.mutate(hit_=(counts.value_ == value).cast("int8"))
+            counts = counts.mutate(hit_=(counts.value_ == typed_value(col, value, column)).cast("int8"))
             top = counts.order_by([ibis.desc("hit_"), ibis.desc("n_"), "value_"]).limit(_SHOWN_VALUES + 1).execute()
             if len(top) and top["hit_"].iloc[0] == 1:
                 continue
