@@ -70,7 +70,7 @@ def test_run_refuses_an_ambiguous_as_of(capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["run", "--as-of", "01/02/2026"])
     assert exit_.value.code == 2
-    assert "not an ISO date. Fix: write it as YYYY-MM-DD" in capsys.readouterr().err
+    assert "not an ISO date: as_of must be a date written YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_validate_checks_every_file_and_simulate_refuses_no_users(tmp_path, capsys):

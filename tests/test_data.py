@@ -325,7 +325,7 @@ def test_an_as_of_after_the_data_end_cuts_the_analysis_there(tmp_path):
 def test_as_of_must_be_iso(text):
     from pmplaybook.core.calendar import read_as_of
 
-    with pytest.raises(ValueError, match="not an ISO date. Fix: write it as YYYY-MM-DD"):
+    with pytest.raises(ValueError, match="not an ISO date: as_of must be a date written YYYY-MM-DD"):
         read_as_of(text)
 
 

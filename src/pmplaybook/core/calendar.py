@@ -184,8 +184,8 @@ def read_as_of(as_of, timezone: str = "UTC") -> pd.Timestamp | None:
         return None
     if isinstance(as_of, str) and not ISO_DATE.fullmatch(as_of.strip()):
         # "01/02/2026" is 1 February in Europe and 2 January in the US: only ISO 8601 says which
-        raise ValueError(f"as_of={as_of!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. '2026-01-05' "
-                         "(the first day the analysis does not cover)")
+        raise ValueError(f"as_of={as_of!r} is not an ISO date: as_of must be a date written YYYY-MM-DD, e.g. "
+                         "'2026-01-05' (the first day the analysis does not cover). Fix: write it that way")
     try:
         local = pd.Timestamp(as_of.strip() if isinstance(as_of, str) else as_of)
     except (TypeError, ValueError):
