@@ -386,3 +386,14 @@ def test_an_unknown_engine_is_named_without_inventing_an_extra():
     with pytest.raises(EngineError, match="knows no engine called 'foo'. Fix: use one of pyspark://") as err:
         open_backend("foo://bar")
     assert "pmplaybook[foo]" not in str(err.value)
+
+
+def test_a_1997_purchase_log_with_compact_dates_loads(tmp_path):
+    """CDNOW-style history: dates written 19970101 (ISO 8601's basic form) load as dates; a file without a
+    header row says so."""
+    raw = pd.DataFrame({"customer": ["1", "1", "2"], "date": ["19970101", "19970215", "19970103"], "event": "purchase"})
+    t = load_events(raw, columns={"user_id": "customer", "timestamp": "date"}).execute()
+    assert t.timestamp.tolist() == [pd.Timestamp("1997-01-01"), pd.Timestamp("1997-02-15"), pd.Timestamp("1997-01-03")]
+    f = _write(tmp_path / "CDNOW_master.txt", b"00001 19970101 1 11.77\n00002 19970112 1 12.00\n")
+    with pytest.raises(DataError, match="seems to have no header row"):
+        load_events(f)

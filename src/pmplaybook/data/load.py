@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import re
 import warnings
 from pathlib import Path
 
@@ -187,6 +188,10 @@ def _require(t: ibis.Table, table: str, where: str, columns: dict | None) -> Non
     missing = [c for c in REQUIRED[table] if c not in t.columns]
     if not missing:
         return
+    if all(re.fullmatch(r"[\d\s.,:;/+-]+", c) for c in t.columns):
+        raise DataError(f"{where}: the file seems to have no header row: its first line ({' '.join(t.columns)[:80]!r}) "
+                        f"is data. Fix: add a header line naming the columns ({', '.join(REQUIRED[table])}, ...), "
+                        "or read it with pandas (`pd.read_csv(path, sep=r'\\s+', names=[...])`) and pass the DataFrame")
     lines = []
     for col in missing:
         close = difflib.get_close_matches(col, t.columns, n=2, cutoff=0.4)
@@ -208,6 +213,15 @@ def _show(t: ibis.Table, predicate, columns: list[str]) -> str:
 _OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
 
+def _compact_dates(t: ibis.Table, col: str) -> bool:
+    """True when every value of a text column is a date written YYYYMMDD (and there is at least one)."""
+    text = t[col].strip()
+    row = t.aggregate(total=text.notnull().cast("int64").sum(),
+                      compact=text.re_search(r"^(1[89]|2[0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$")
+                      .cast("int64").sum()).execute().iloc[0]
+    return int(row["total"] or 0) > 0 and int(row["compact"] or 0) == int(row["total"] or 0)
+
+
 def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, kind: str) -> ibis.Table:
     """Make ``col`` a naive-UTC timestamp (or a date for ``kind='date'``); fail on unparseable values."""
     dtype = t[col].type()
@@ -223,6 +237,10 @@ def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, 
         parsed = t[col]
     elif dtype.is_date():
         parsed = t[col].cast("timestamp")
+    elif dtype.is_string() and _compact_dates(t, col):
+        # ISO 8601's basic form, 19970101 (as in the CDNOW purchase log): a date with no separators
+        parsed = t[col].strip().as_timestamp("%Y%m%d").cast(dt.Timestamp())
+        zoned = False
     elif dtype.is_string():
         text = t[col].strip()
         has_zone = text.re_search(_OFFSET)
