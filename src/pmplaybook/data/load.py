@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..core.engines import backend, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
+from .presets import apply_preset
 
 REQUIRED = {
     "events": ("user_id", "timestamp", "event"),
@@ -66,8 +67,16 @@ FUTURE_SLACK = pd.Timedelta(days=1)
 MAX_SHOWN = 5
 
 
-def _read(source, table: str) -> tuple[ibis.Table, str]:
-    """Turn a DataFrame, path, glob or ibis table into an ibis table; also return a display name."""
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def _read(source, table: str, nested_as_json: bool = False) -> tuple[ibis.Table, str]:
+    """Turn a DataFrame, path, glob or ibis table into an ibis table; also return a display name.
+
+    Files: CSV (``.csv``, ``.tsv``, ``.txt``), JSON lines (``.json``, ``.jsonl``, ``.ndjson``: one object a
+    line), Parquet, and gzip of any of them (``.csv.gz``, ``.jsonl.gz``...). ``nested_as_json`` reads a JSON
+    line's top-level fields as JSON values (what presets want: property objects keep every key, whatever
+    keys the first lines had)."""
     con = backend()
     if isinstance(source, ibis.Table):
         return source, f"{table} table"
@@ -85,16 +94,42 @@ def _read(source, table: str) -> tuple[ibis.Table, str]:
     if not matches or not Path(matches[0]).exists():
         raise DataError(f"{table}: no file at {path!r}. Fix: check the path (relative paths in a params "
                         "file are read from the params file's folder)")
-    suffix = Path(matches[0]).suffix.lower()
+    first = Path(matches[0]).name.lower()
+    gzipped = first.endswith(".gz")
+    suffix = Path(first[:-3] if gzipped else first).suffix
     name = ibis.util.gen_name(table)
-    if suffix in (".parquet", ".pq"):
-        return con.read_parquet(matches, table_name=name), path
-    if suffix in (".csv", ".tsv", ".txt") or path.endswith(".csv.gz"):
-        # Read timestamps as text: DuckDB's sniffer would otherwise turn a column with a few bad
-        # values into text silently, or guess a format; we parse and report ourselves.
-        return con.read_csv(matches, table_name=name, all_varchar=True), path
-    raise DataError(f"{table}: cannot read {path!r}: expected .csv or .parquet (or a glob of them). "
-                    "Fix: convert the file, or load it yourself and pass a DataFrame or ibis table")
+    try:
+        if suffix in (".parquet", ".pq"):
+            if gzipped:  # Parquet compresses inside; a gzipped Parquet file is unpacked to a temporary copy
+                matches = [_gunzip(m) for m in matches]
+            return con.read_parquet(matches, table_name=name), path
+        if suffix in (".csv", ".tsv", ".txt"):
+            # Read timestamps as text: DuckDB's sniffer would otherwise turn a column with a few bad
+            # values into text silently, or guess a format; we parse and report ourselves.
+            return con.read_csv(matches, table_name=name, all_varchar=True), path
+        if suffix in JSON_SUFFIXES:
+            depth = {"maximum_depth": 1} if nested_as_json else {}
+            return con.read_json(matches, table_name=name, format="newline_delimited", **depth), path
+    except DataError:
+        raise
+    except Exception as exc:  # DuckDB's reason (a malformed line, a bad gzip stream) is the useful part
+        raise DataError(f"{table}: cannot read {path!r}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}. "
+                        "Fix: check the file is what its name says (JSON lines: one object a line)") from None
+    raise DataError(f"{table}: cannot read {path!r}: expected .csv, .json/.jsonl/.ndjson (JSON lines) or "
+                    ".parquet, optionally gzipped (.gz), or a glob of them. Fix: convert the file, or load it "
+                    "yourself and pass a DataFrame or ibis table")
+
+
+def _gunzip(path: str) -> str:
+    """Unpack a gzipped file into a temporary file (kept for the session) and return its path."""
+    import gzip
+    import shutil
+    import tempfile
+
+    out = tempfile.NamedTemporaryFile(suffix=Path(path[:-3]).suffix, delete=False)
+    with gzip.open(path, "rb") as src, out:
+        shutil.copyfileobj(src, out)
+    return out.name
 
 
 def _rename(t: ibis.Table, columns: dict | None, table: str, where: str) -> ibis.Table:
@@ -214,14 +249,27 @@ def _check_invalid_arg(invalid: str) -> None:
 
 
 def load_events(source, columns: dict | None = None, timezone: str = "UTC", invalid: str = "raise",
-                notes: list | None = None, valid_from=None) -> ibis.Table:
+                notes: list | None = None, valid_from=None, preset: str | None = None,
+                properties: list[str] | tuple = ()) -> ibis.Table:
     """Load and validate an event log.
 
     Parameters
     ----------
-    source : DataFrame, str or Path (CSV, Parquet, or a glob of Parquet files), or ibis Table
+    source : DataFrame, str or Path (CSV, JSON lines, Parquet, gzipped or not, or a glob of them), or ibis Table
     columns : dict, optional
         Canonical name -> your column name, e.g. ``{"user_id": "distinct_id", "timestamp": "ts"}``.
+        With a preset, it overrides the preset's fields (see :func:`.presets.apply_preset`).
+    preset : {"posthog", "amplitude", "mixpanel", "ga4", "segment", "snowplow"}, optional
+        Read the tool's export or warehouse sync as :data:`.presets.PRESETS` describes it. The result also
+        has an ``anonymous`` column. Identity: ``user_id`` is the identified id, else the anonymous (device /
+        cookie) id, and ``anonymous`` is true on rows that only had the anonymous one. Identities are not
+        stitched: a person's rows from before they logged in stay under their anonymous id; count them with
+        the ``anonymous`` column. Every tool writes UTC: leave ``timezone`` at its default.
+    properties : list of str
+        With a preset: the properties to lift into columns of their own (``["plan", "$browser"]``), from
+        where the tool keeps them (PostHog / Mixpanel ``properties``, Amplitude ``event_properties`` then
+        ``user_properties``, GA4 ``event_params``, Segment / Snowplow columns). One that no row has fails
+        with the closest names found.
     timezone : str
         The zone that timestamps *without* an offset were written in; they are converted to UTC.
         Timestamps with an offset (or a time-zone-aware type) are converted exactly.
@@ -250,8 +298,15 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
     """
     _check_invalid_arg(invalid)
     notes = [] if notes is None else notes
-    t, where = _read(source, "events")
-    t = _rename(t, columns, "events", where)
+    t, where = _read(source, "events", nested_as_json=bool(preset))
+    if preset:
+        t = apply_preset(t, preset, list(properties or ()), columns, where, notes)
+    else:
+        if properties:
+            raise DataError(f"{where}: properties={list(properties)} needs a preset (properties are lifted from a "
+                            "tool's export). Fix: pass preset=, or drop properties: without a preset every "
+                            "column of the table is kept as a property already")
+        t = _rename(t, columns, "events", where)
     _require(t, "events", where, columns)
     t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
     casts = {"user_id": "string", "event": "string"}
