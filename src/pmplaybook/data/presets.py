@@ -196,7 +196,7 @@ class _Mapper:
             hint = f" Closest columns: {', '.join(close)}." if close else ""
             raise DataError(f"{self.where}: the {self.name} preset reads {role} from column {col!r}, which the "
                             f"events table lacks (found: {', '.join(self.t.columns)}).{hint} Fix: check that this "
-                            f"is a {PRESETS[self.name]['tool']} export ({PRESETS[self.name]['export']}), or map "
+                            f"is {PRESETS[self.name]['tool']}'s export ({PRESETS[self.name]['export']}), or map "
                             f"the column yourself: columns={{'{role}': '<your column>'}} (in params: data.columns)")
         return self.t[col]
 
