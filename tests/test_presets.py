@@ -307,3 +307,17 @@ def test_the_sample_ignores_a_preset():
     raw.pop("source_file", None)
     ds = data.connect(config.parse_params(raw, where="growth.yaml"))
     assert "anonymous" not in ds.events.columns
+
+
+def test_plain_json_lines_and_gzipped_parquet_load_without_a_preset(tmp_path):
+    records = [{"user_id": "u1", "timestamp": "2025-03-01T09:00:00Z", "event": "signup", "plan": "pro"},
+               {"user_id": "u2", "timestamp": "2025-03-02T10:00:00Z", "event": "signup", "plan": "free"}]
+    got = rows(load_events(write_jsonl(tmp_path / "events.ndjson.gz", records, gz=True)))
+    assert [(r["user_id"], r["timestamp"], r["plan"]) for r in got] == [
+        ("u1", ts("2025-03-01 09:00"), "pro"), ("u2", ts("2025-03-02 10:00"), "free")]
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "events.parquet")
+    with open(tmp_path / "events.parquet", "rb") as src, gzip.open(tmp_path / "events.parquet.gz", "wb") as out:
+        out.write(src.read())
+    assert load_events(tmp_path / "events.parquet.gz").count().execute() == 2
+    with pytest.raises(DataError, match=r"properties=\['plan'\] needs a preset"):
+        load_events(tmp_path / "events.parquet", properties=["plan"])
