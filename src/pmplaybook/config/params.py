@@ -150,7 +150,7 @@ class DataSource(_Strict):
     """Where a team's tables live and how its columns are named.
 
     ``source`` is ``"sample"`` (the bundled product), ``"files"`` (``events``/``surveys``/``spend`` are
-    CSV or Parquet paths or globs, relative to the params file), a DuckDB database file
+    CSV, JSON lines or Parquet paths or globs, gzipped or not, relative to the params file), a DuckDB database file
     (``path/to/file.duckdb``) or an ibis connection URL (``postgres://...``, ``pyspark://``, ...), in which
     case ``events``/``surveys``/``spend`` name tables or views.
     """
@@ -167,16 +167,39 @@ class DataSource(_Strict):
     prediction_columns: dict[str, str] = Field(default_factory=dict)
     #: The first day whose rows the team trusts (earlier rows are unusable); none by default: history is data.
     valid_from: dt.date | None = None
+    #: The analytics tool whose export (or warehouse sync) ``events`` is: see ``pmplaybook.data.PRESETS``.
+    #: ``columns`` still wins over the preset. Ignored for the bundled sample.
+    preset: Literal["posthog", "amplitude", "mixpanel", "ga4", "segment", "snowplow"] | None = None
+    #: With a preset: the event or user properties to lift into columns (``[plan, $browser]``).
+    properties: list[str] = Field(default_factory=list)
 
     @field_validator("valid_from", mode="before")
     @classmethod
     def _valid_from(cls, v):
         return None if v is None else _iso_date(v)
 
+    @field_validator("preset", mode="before")
+    @classmethod
+    def _preset(cls, v):
+        names = ("posthog", "amplitude", "mixpanel", "ga4", "segment", "snowplow")
+        if v is None:
+            return None
+        key = str(v).strip().lower()
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown preset {v!r}. Fix: {hint}presets are {', '.join(names)} (or leave preset "
+                             "out and map your columns under columns)")
+        return key
+
     @model_validator(mode="after")
     def _events_named(self):
         if self.source != "sample" and not self.events:
             raise ValueError(f"source {self.source!r} needs 'events': a file path/glob or a table name")
+        if self.properties and not self.preset:
+            raise ValueError("properties are lifted from an analytics tool's export. Fix: add preset: (one of "
+                             "posthog, amplitude, mixpanel, ga4, segment, snowplow), or drop properties: without a "
+                             "preset every column of the events table is kept")
         return self
 
 

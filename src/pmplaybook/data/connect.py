@@ -18,7 +18,7 @@ from .dataset import Dataset, materialize
 from .load import _rename, load_events, load_predictions, load_spend, load_surveys
 from .sample import sample
 
-FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".csv.gz", ".json")
+FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".gz")
 
 
 def _is_file(name: str) -> bool:
@@ -47,9 +47,18 @@ def _database_tables(params: TeamParams, con=None):
     def table(name: str) -> ibis.Table:
         if _is_file(name):
             path = name if "://" in name or Path(name).is_absolute() else str(params.base_dir / name)
-            reader = con.read_csv if ".csv" in name.lower() or ".tsv" in name.lower() else con.read_parquet
+            lower = name.lower()
+            kw = {}
+            if ".csv" in lower or ".tsv" in lower:
+                reader = con.read_csv
+            elif any(s in lower for s in (".json", ".jsonl", ".ndjson")):
+                reader = con.read_json
+                if con.name == "duckdb":  # JSON lines; a preset reads nested objects as JSON (every key kept)
+                    kw = {"format": "newline_delimited", **({"maximum_depth": 1} if params.data.preset else {})}
+            else:
+                reader = con.read_parquet
             try:
-                return reader(path, table_name=ibis.util.gen_name("source"))
+                return reader(path, table_name=ibis.util.gen_name("source"), **kw)
             except Exception as exc:
                 raise DataError(f"data: the {con.name} backend cannot read {path!r}: {type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0][:300]}. Fix: check the path, or name a table") from None
@@ -75,6 +84,10 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
     Besides the table checks of :func:`load_events`, every event the params name must occur in the data
     (a misspelt event would silently give zeros), and every segment column must exist. ``as_of``
     (a date or "YYYY-MM-DD") overrides the default analysis date, the day after the last event.
+
+    ``data.preset`` and ``data.properties`` read the events as an analytics tool's export (see
+    :data:`~.presets.PRESETS`; files and database tables alike, ``data.columns`` overriding the preset); the
+    bundled sample ignores them.
 
     ``con`` (an ibis backend or a SparkSession) makes ``data.events`` / ``surveys`` / ``spend`` / ``predictions`` name tables
     or files on that connection instead of ``data.source``: the way to hand the playbook a Spark session
@@ -102,7 +115,8 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
         where = params.source_file or "params"
         try:
             kw = dict(invalid=invalid, notes=notes, valid_from=d.valid_from)
-            events = materialize(load_events(fetch(d.events), d.columns, **kw))
+            events = materialize(load_events(fetch(d.events), d.columns, preset=d.preset,
+                                             properties=d.properties, **kw))
             surveys = materialize(load_surveys(fetch(d.surveys), d.survey_columns, **kw)) if d.surveys else None
             spend = materialize(load_spend(fetch(d.spend), d.spend_columns, **kw)) if d.spend else None
             predictions = materialize(load_predictions(fetch(d.predictions), d.prediction_columns, **kw)) \

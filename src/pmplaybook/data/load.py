@@ -42,6 +42,7 @@ import pandas as pd
 from ..core import checks as arguments
 from ..core.engines import backend, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
+from .presets import apply_preset
 
 REQUIRED = {
     "events": ("user_id", "timestamp", "event"),
@@ -68,8 +69,16 @@ FUTURE_SLACK = pd.Timedelta(days=1)
 MAX_SHOWN = 5
 
 
-def _read(source, table: str) -> tuple[ibis.Table, str]:
-    """Turn a DataFrame, path, glob or ibis table into an ibis table; also return a display name."""
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def _read(source, table: str, nested_as_json: bool = False) -> tuple[ibis.Table, str]:
+    """Turn a DataFrame, path, glob or ibis table into an ibis table; also return a display name.
+
+    Files: CSV (``.csv``, ``.tsv``, ``.txt``), JSON lines (``.json``, ``.jsonl``, ``.ndjson``: one object a
+    line), Parquet, and gzip of any of them (``.csv.gz``, ``.jsonl.gz``...). ``nested_as_json`` reads a JSON
+    line's top-level fields as JSON values (what presets want: property objects keep every key, whatever
+    keys the first lines had)."""
     con = backend()
     if isinstance(source, ibis.Table):
         return source, f"{table} table"
@@ -91,21 +100,43 @@ def _read(source, table: str) -> tuple[ibis.Table, str]:
     if empty:
         raise DataError(f"{table}: {empty[0]!r} is empty (0 bytes). Fix: export the table again; an export that "
                         "stopped half-way often leaves an empty file")
-    suffix = Path(matches[0]).suffix.lower()
+    first = Path(matches[0]).name.lower()
+    gzipped = first.endswith(".gz")
+    suffix = Path(first[:-3] if gzipped else first).suffix
     name = ibis.util.gen_name(table)
     if suffix in (".parquet", ".pq"):
+        if gzipped:  # Parquet compresses inside; a gzipped Parquet file is unpacked to a temporary copy
+            matches = [_gunzip(m) for m in matches]
         # several files: columns are matched by name and a column typed differently across files takes the
         # type that holds both (an integer in one file and text in another is read as text), not an error
         extra = {"union_by_name": True} if len(matches) > 1 else {}
         return _unreadable(lambda: con.read_parquet(matches, table_name=name, **extra), path, table), path
-    if suffix in (".csv", ".tsv", ".txt") or path.endswith(".csv.gz"):
+    if suffix in (".csv", ".tsv", ".txt"):
         # Read timestamps as text: DuckDB's sniffer would otherwise turn a column with a few bad
         # values into text silently, or guess a format; we parse and report ourselves.
         t = _unreadable(lambda: con.read_csv(matches, table_name=name, all_varchar=True), path, table)
-        _refuse_ragged(t, matches, table)
+        if not gzipped:
+            _refuse_ragged(t, matches, table)
         return t, path
-    raise DataError(f"{table}: cannot read {path!r}: expected .csv or .parquet (or a glob of them). "
-                    "Fix: convert the file, or load it yourself and pass a DataFrame or ibis table")
+    if suffix in JSON_SUFFIXES:
+        depth = {"maximum_depth": 1} if nested_as_json else {}
+        return _unreadable(lambda: con.read_json(matches, table_name=name, format="newline_delimited", **depth),
+                           path, table), path
+    raise DataError(f"{table}: cannot read {path!r}: expected .csv, .json/.jsonl/.ndjson (JSON lines) or "
+                    ".parquet, optionally gzipped (.gz), or a glob of them. Fix: convert the file, or load it "
+                    "yourself and pass a DataFrame or ibis table")
+
+
+def _gunzip(path: str) -> str:
+    """Unpack a gzipped file into a temporary file (kept for the session) and return its path."""
+    import gzip
+    import shutil
+    import tempfile
+
+    out = tempfile.NamedTemporaryFile(suffix=Path(path[:-3]).suffix, delete=False)
+    with gzip.open(path, "rb") as src, out:
+        shutil.copyfileobj(src, out)
+    return out.name
 
 
 #: What a reading error from DuckDB means, and the fix (matched on its message).
@@ -119,6 +150,7 @@ READ_FIXES = (
      "give the column one type in every file, or load the files one by one"),
     ("could not convert", "the files of the glob give one column different types",
      "give the column one type in every file, or load the files one by one"),
+    ("json", "a line is not a JSON object", "write JSON lines: one object a line"),
 )
 
 
@@ -303,14 +335,27 @@ def _check_invalid_arg(invalid: str) -> None:
 
 
 def load_events(source, columns: dict | None = None, timezone: str = "UTC", invalid: str = "raise",
-                notes: list | None = None, valid_from=None) -> ibis.Table:
+                notes: list | None = None, valid_from=None, preset: str | None = None,
+                properties: list[str] | tuple = ()) -> ibis.Table:
     """Load and validate an event log.
 
     Parameters
     ----------
-    source : DataFrame, str or Path (CSV, Parquet, or a glob of Parquet files), or ibis Table
+    source : DataFrame, str or Path (CSV, JSON lines, Parquet, gzipped or not, or a glob of them), or ibis Table
     columns : dict, optional
         Canonical name -> your column name, e.g. ``{"user_id": "distinct_id", "timestamp": "ts"}``.
+        With a preset, it overrides the preset's fields (see :func:`.presets.apply_preset`).
+    preset : {"posthog", "amplitude", "mixpanel", "ga4", "segment", "snowplow"}, optional
+        Read the tool's export or warehouse sync as :data:`.presets.PRESETS` describes it. The result also
+        has an ``anonymous`` column. Identity: ``user_id`` is the identified id, else the anonymous (device /
+        cookie) id, and ``anonymous`` is true on rows that only had the anonymous one. Identities are not
+        stitched: a person's rows from before they logged in stay under their anonymous id; count them with
+        the ``anonymous`` column. Every tool writes UTC: leave ``timezone`` at its default.
+    properties : list of str
+        With a preset: the properties to lift into columns of their own (``["plan", "$browser"]``), from
+        where the tool keeps them (PostHog / Mixpanel ``properties``, Amplitude ``event_properties`` then
+        ``user_properties``, GA4 ``event_params``, Segment / Snowplow columns). One that no row has fails
+        with the closest names found.
     timezone : str
         The zone that timestamps *without* an offset were written in; they are converted to UTC.
         Timestamps with an offset (or a time-zone-aware type) are converted exactly.
@@ -340,8 +385,15 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
     _check_invalid_arg(invalid)
     arguments.timezone(timezone)
     notes = [] if notes is None else notes
-    t, where = _read(source, "events")
-    t = _rename(t, columns, "events", where)
+    t, where = _read(source, "events", nested_as_json=bool(preset))
+    if preset:
+        t = apply_preset(t, preset, list(properties or ()), columns, where, notes)
+    else:
+        if properties:
+            raise DataError(f"{where}: properties={list(properties)} needs a preset (properties are lifted from a "
+                            "tool's export). Fix: pass preset=, or drop properties: without a preset every "
+                            "column of the table is kept as a property already")
+        t = _rename(t, columns, "events", where)
     _require(t, "events", where, columns)
     t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
     casts = {"user_id": "string", "event": "string"}
