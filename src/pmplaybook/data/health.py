@@ -122,7 +122,9 @@ def freshness(events: ibis.Table, *, as_of=None, today=None, timezone: str = "UT
     severity = "fail" if uncovered > 0 else "ok"
     if live:
         severity = worst([severity, _grade(stale, t["stale_warn_days"], t["stale_fail_days"] + 1)])
-    figures = {"last_event": last, "today": today, "as_of": as_of, "days_since_last": stale,
+    # a fixed log's age against today is not judged, nor recorded (the same as_of gives the same report)
+    figures = {"last_event": last, "today": today if live else None, "as_of": as_of,
+               "days_since_last": stale if live else None,
                "days_uncovered_before_as_of": max(uncovered, 0), "days_after_as_of": max(-uncovered, 0), "live": live}
     return Finding("freshness", severity, figures)
 
@@ -294,12 +296,12 @@ def clock_skew(events: ibis.Table, *, end: pd.Timestamp | None = None) -> Findin
     timestamps); with ``session_id``, sessions spanning more than a day.
 
     The data's end is ``end`` if given, else the end of the last UTC day holding at least a tenth of the
-    median day's rows (so a handful of rows from a skewed clock cannot move it).
+    median day's rows (more than that; so a handful of rows from a skewed clock cannot move it).
     """
     ts = events.timestamp
     if end is None:
         days = events.group_by(day=ts.truncate("D")).aggregate(n=events.count()).execute()
-        busy = days[days["n"] >= 0.1 * days["n"].median()]
+        busy = days[days["n"] > 0.1 * days["n"].median()]
         end = pd.Timestamp(busy["day"].max()) + pd.Timedelta(days=1)
     end = pd.Timestamp(end)
     limit = end + pd.Timedelta(days=1)
