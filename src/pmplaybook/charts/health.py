@@ -30,7 +30,7 @@ def volume_chart(daily: pd.DataFrame, *, width: int = WIDTH, height: int = 220) 
         layers.append(alt.Chart(flagged.assign(reading=flagged["flag"].map(FLAGS))).mark_point(
             filled=True, size=70).encode(
             x="day:T", y="events:Q", tooltip=tip + [alt.Tooltip("reading:N", title="Flag")],
-            color=alt.Color("reading:N", title=None, scale=alt.Scale(
+            color=alt.Color("reading:N", title=None, legend=alt.Legend(labelLimit=260, orient="bottom"), scale=alt.Scale(
                 domain=list(FLAGS.values()), range=[RED, AMBER, GREY, AMBER]))))
     counts = t["flag"].value_counts()
     marked = ", ".join(f"{int(counts[k])} {FLAGS[k].split(' (')[0]}" for k in FLAGS if counts.get(k, 0))

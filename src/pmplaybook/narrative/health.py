@@ -180,6 +180,13 @@ def findings_table(findings: list[Finding]) -> pd.DataFrame:
     return table.sort_values(["_o", "_i"]).drop(columns=["_o", "_i"]).reset_index(drop=True)
 
 
+def findings_view(findings: list[Finding]):
+    """:func:`findings_table` for people: no index, the text whole and left-aligned."""
+    return (findings_table(findings).style.hide(axis="index")
+            .set_properties(**{"text-align": "left", "white-space": "normal"})
+            .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
+
+
 def overall(findings: list[Finding]) -> str:
     """One line: the overall status and which checks warn or fail."""
     s = status(findings)
