@@ -22,7 +22,7 @@ def full_run(tmp_path_factory):
 
 
 def test_notebooks_are_stored_clean_with_one_parameters_cell():
-    assert len(NOTEBOOKS) == 6, NOTEBOOKS
+    assert len(NOTEBOOKS) == 7, NOTEBOOKS
     for name in NOTEBOOKS:
         nb = nbformat.read(config.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]

@@ -1,4 +1,4 @@
-"""The ``pmplaybook`` command: ``init``, ``validate``, ``run``, ``simulate``.
+"""The ``pmplaybook`` command: ``init``, ``validate``, ``check``, ``run``, ``simulate``.
 
 ``validate`` and ``run`` work in a team project (a folder with ``params/`` and ``notebooks/``): the one
 named by ``--project DIR`` or ``$PMPLAYBOOK_PROJECT``, else the nearest one at or above the current folder
@@ -149,6 +149,33 @@ def _validate(args) -> int:
     return 1 if bad else 0
 
 
+def _check(args) -> int:
+    """Data health: one line per check per team; exit 1 when a check fails (or a file cannot be read)."""
+    from . import config, data
+    from .data import health
+    from .narrative import health as story
+
+    files = args.files or [str(config.params_path(t)) for t in config.list_teams()]
+    if not files:
+        _error(f"no params files in {config.paths.params_dir()}. Fix: add params/<team>.yaml, or name the "
+               f"files to check.")
+        return 1
+    failed = False
+    for f in files:
+        try:
+            params = config.load_params(f)
+            # a named event that never occurs is a finding here, not an error
+            ds = data.connect(params, check_events=False, as_of=args.as_of)
+            findings = health.health_report(ds)
+        except PlaybookError as exc:
+            print(f"INVALID {exc}", file=sys.stderr)
+            return 1
+        for line in story.print_lines(params.team, findings):
+            print(line)
+        failed = failed or health.status(findings) == "fail"
+    return 1 if failed else 0
+
+
 def _run(args) -> int:
     from . import report
     from .config import paths
@@ -214,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("validate", help="check params files against the model and the data")
     p.add_argument("files", nargs="*", help="params YAML files (default: every file in params/)")
     p.set_defaults(func=_validate, uses_project=True)
+
+    p = sub.add_parser("check", help="check the data's health (freshness, gaps, duplicates, tracking plan...)")
+    p.add_argument("files", nargs="*", help="params YAML files (default: every file in params/)")
+    p.add_argument("--as-of", dest="as_of", help="first day not covered, YYYY-MM-DD (default: day after the last event)")
+    p.set_defaults(func=_check, uses_project=True)
 
     p = sub.add_parser("run", help="execute every notebook for every team and write reports")
     p.add_argument("--team", action="append", help="only this team, or a params YAML file elsewhere (repeatable)")

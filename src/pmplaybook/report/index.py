@@ -46,6 +46,29 @@ def _chip(k: dict) -> str:
             f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
 
 
+#: The data-health status a team's ``00_data_health`` notebook leaves in its report folder.
+HEALTH_FILE = "health.json"
+HEALTH_CLASS = {"ok": "green", "warn": "amber", "fail": "red"}
+HEALTH_WORD = {"ok": "ok", "warn": "warnings", "fail": "failing checks"}
+
+
+def _health_chip(team_dir: Path, href: str) -> str:
+    """The team's data-health chip (ok / warnings / failing checks), linked to its report; empty when the
+    data-health notebook left no status."""
+    path = team_dir / HEALTH_FILE
+    try:
+        state = json.loads(path.read_text())
+        level = state["status"]
+        flagged = [f["check"] for f in state.get("findings", []) if f.get("severity") != "ok"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if level not in HEALTH_CLASS:
+        return ""
+    tip = f' title="{html.escape(", ".join(flagged))}"' if flagged else ""
+    return (f'<a class="kpi health {HEALTH_CLASS[level]}" href="{html.escape(href)}"{tip}>'
+            f'Data health: <b>{HEALTH_WORD[level]}</b></a>')
+
+
 def write_index(out: Path) -> Path:
     """``index.html``: every run (newest first) and team, KPI status at a glance, links to reports."""
     esc = html.escape
@@ -72,10 +95,11 @@ def write_index(out: Path) -> Path:
             more = (f'<details><summary>{len(others)} more headline figure{"s" * (len(others) != 1)}</summary>'
                     f'{"".join(others)}</details>'
                     if others else "")
+            health = _health_chip(summary_path.parent, f"{run_dir.name}/{summary_path.parent.name}/00_data_health.html")
             errors = "".join(f'<div class="err">{esc(n["notebook"])}: {esc(n["error"])}</div>'
                              for n in s["notebooks"] if not n["ok"])
             parts.append(f'<section><h3>{esc(team)}</h3><div class="links">{" ".join(links)}</div>'
-                         f'<div class="kpis">{primary or ("" if others else "no KPIs recorded")}{more}</div>'
+                         f'<div class="kpis">{health}{primary or ("" if others else "no KPIs recorded")}{more}</div>'
                          f'{errors}</section>')
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>PM Metrics Playbook reports</title>
@@ -88,13 +112,15 @@ section {{ margin: 12px 0 20px; }} h3 {{ margin: 0 0 4px; }}
 .kpi.green {{ background: #e3f1e4; border-left: 6px solid #2e7d32; }}
 .kpi.amber {{ background: #fdf3d8; border-left: 6px solid #f9a825; }}
 .kpi.red {{ background: #fbe4e4; border-left: 6px solid #c62828; }}
+a.kpi.health {{ color: inherit; text-decoration: none; }}
 .err {{ color: #c62828; font-family: monospace; font-size: 12px; }}
 details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 </style></head><body>
 <h1>PM Metrics Playbook reports</h1>
 <p>Each run covers the data up to its date (exclusive). KPI chips: green meets the target, amber within
 tolerance, red misses it; the figure in brackets is the change since the previous run. The team's KPIs (the
-ones its params set a target for) come first; the other headline figures of the reports fold away below.</p>
+ones its params set a target for) come first, after the data-health chip (the checks of 00_data_health);
+the other headline figures of the reports fold away below.</p>
 {''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
 </body></html>
 """
