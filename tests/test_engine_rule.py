@@ -64,6 +64,7 @@ import pytest
 
 import pmplaybook
 from pmplaybook import aarrr, ai, config, data, funnel, heart, north_star as ns, registry, retention
+from pmplaybook.data import health as data_health
 from pmplaybook.narrative import aarrr as aarrr_story, heart as heart_story, north_star as ns_story
 
 PACKAGE_DIR = Path(pmplaybook.__file__).resolve().parent
@@ -461,6 +462,8 @@ CASES = [
     ("north_star.unit_outcomes-capped", "growth", _units_capped, None),
     ("north_star.metric_tree", "growth", lambda p, ds: registry.metric_tree(ds), None),
     ("north_star.magic_number_for", "growth", lambda p, ds: ns_story.magic_number_for(ds), None),
+    # 00_data_health: per day, per event, per segment, or the ten busiest users
+    *[(f"data.health.health_report-{t}", t, lambda p, ds: data_health.health_report(ds), None) for t in TEAMS],
     # 06_ai_metrics: every count over the 127,431 predictions stays in the backend
     ("ai.classification-fine", "growth",
      lambda p, ds: ai.classification(ds.predictions, thresholds=[k / 100 for k in range(101)], calendar=ds.calendar), None),
