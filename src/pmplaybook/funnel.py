@@ -203,31 +203,69 @@ def _check_in_data(events: ibis.Table, steps: list[Step], exclusions: list[str])
                              "that occurs, or drop the filter")
 
 
-def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool,
-                bounds: ibis.Table | None = None) -> ibis.Table:
-    """Add to each row of ``left`` the time (column ``name``) of the user's first ``right`` row at or after
-    (``inclusive``) or strictly after ``left[at]``: an ASOF-style lookup written portably as a union of both
-    sides and one running MIN over the user's rows in descending time (no range join, no dedup).
-    Among rows at the same instant, right rows sort before left rows when inclusive, after them if not.
+#: Time buckets of per-user windows are this many funnel windows long (and at least a day): a copy of the
+#: first window of each bucket goes to the previous one, so the copies add about 1/_BUCKET_WINDOWS rows.
+_BUCKET_WINDOWS = 4
 
-    With ``bounds`` (per user: ``_bu``, ``_lo`` = earliest attempt start, ``_hi`` = latest attempt start +
-    window), only right rows inside the user's bounds are kept first (a hash join): rows outside can never
-    fall in an attempt's window, and dropping them keeps the sort small when the right event is frequent
+
+def _bucket(ts: ibis.Value, window: timedelta) -> tuple[ibis.Value, ibis.Value, int]:
+    """The time bucket of ``ts`` (see :func:`_bucketed`), whether ``ts`` lies within ``window`` of the
+    bucket's start, and the bucket size in seconds."""
+    w_s = int(window.total_seconds())
+    size = max(_BUCKET_WINDOWS * w_s, 86_400)
+    secs = ts.epoch_seconds()  # whole seconds on some engines: the copies then are a superset
+    b = (secs // size).cast("int64")
+    return b, secs - b * size <= w_s + 1, size
+
+
+def _bucketed(t: ibis.Table, window: timedelta) -> ibis.Table:
+    """``t`` (``user_id``, ``ts``, ...) with a time bucket ``_b`` and ``_home`` (True), plus a copy
+    (``_home`` False, in bucket ``_b - 1``) of each row that lies within ``window`` of its bucket's start.
+
+    A funnel only ever looks ahead from an instant t to instants up to t + window (a step later than
+    that is out of the attempt's window; an exclusion later than that cannot fall before the attempt's
+    end). Partitioned by (user, bucket), the rows after a home row t are exactly the user's rows after t
+    up to at least t + window, in the same order: a prefix of what the user's whole history would give.
+    So a lookup that finds a row within the window finds the same row, and one that would not finds
+    nothing or a row beyond the window, which counts the same. Each partition is then at most a bucket
+    and a window of one user's rows: a user with a million events (a bot) is many small sorts that run
+    in parallel, not one huge one.
+    """
+    b, near_start, _ = _bucket(t.ts, window)
+    t = t.mutate(_b=b, _near=near_start)
+    home = t.mutate(_home=ibis.literal(True))
+    ahead = t.filter(t._near)
+    ahead = ahead.mutate(_b=ahead._b - 1, _home=ibis.literal(False))
+    return ibis.union(home, ahead, distinct=False).drop("_near")
+
+
+def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool,
+                bounds: ibis.Table, window: timedelta) -> ibis.Table:
+    """Add to each attempt (row of ``left``, with its ``start``) the time (column ``name``) of the user's
+    first ``right`` row at or after (``inclusive``) or strictly after ``left[at]`` (>= start), when it
+    falls within ``window`` of the start (else that time, a later one or null): an ASOF-style lookup
+    written portably as a union of both sides and one running MIN over the user's rows of the attempt's
+    time bucket (see :func:`_bucketed`) in descending time (no range join). Among rows at the same
+    instant, right rows sort before left rows when inclusive, after them if not.
+
+    Only right rows inside the user's ``bounds`` (per user: ``_bu``, ``_lo`` = earliest attempt start,
+    ``_hi`` = latest attempt start + window) are kept first (a hash join): rows outside can never fall
+    in an attempt's window, and dropping them keeps the sort small when the right event is frequent
     (a year of task_completed events shrinks to the two weeks after sign-up).
     """
-    if bounds is not None:
-        right = right.join(bounds, right.user_id == bounds._bu)
-        right = right.filter((right.ts >= right._lo) & (right.ts <= right._hi)).select("user_id", "ts")
+    right = right.join(bounds, right.user_id == bounds._bu)
+    right = right.filter((right.ts >= right._lo) & (right.ts <= right._hi)).select("user_id", "ts")
+    right = _bucketed(right, window)
     payload = [c for c in left.columns if c != "user_id"]
-    lhs = left.mutate(_ts=left[at], _side=ibis.literal(1))
+    lhs = left.mutate(_ts=left[at], _side=ibis.literal(1), _b=_bucket(left.start, window)[0])
     rhs = right.select(
         user_id=right.user_id, **{c: ibis.null().cast(left[c].type()) for c in payload},
-        _ts=right.ts, _side=ibis.literal(0))
+        _ts=right.ts, _side=ibis.literal(0), _b=right._b)
     both = ibis.union(lhs.select(*rhs.columns), rhs, distinct=False)
     tie = "_side" if inclusive else ibis.desc("_side")
-    w = ibis.window(group_by="user_id", order_by=[ibis.desc("_ts"), tie], rows=(None, 0))
+    w = ibis.window(group_by=["user_id", "_b"], order_by=[ibis.desc("_ts"), tie], rows=(None, 0))
     both = both.mutate(**{name: ibis.ifelse(both._side == 0, both._ts, None).min().over(w)})
-    return both.filter(both._side == 1).drop("_ts", "_side")
+    return both.filter(both._side == 1).drop("_ts", "_side", "_b")
 
 
 @uses_calendar
@@ -254,56 +292,71 @@ def funnel_users(events: ibis.Table, steps, *, window="14d", order: str = "order
     excl = ev.event.isin(exclusions) if exclusions else ibis.literal(False)
     seg = (ev[segment].cast("string").fill_null(MISSING) if segment else ibis.literal("all"))
 
+    # Every per-user window runs over (user, time bucket) partitions instead of the user's whole history,
+    # so that a user with a million events (a bot) is many small sorts, not one huge one (see _bucketed).
     if order == "strict":
         # Each event is a position in the user's stream; ties are put in funnel order.
         rank = ibis.literal(n + 1)
         for j in range(n, 0, -1):
             rank = ibis.ifelse(conds[f"m{j}"], j, rank)
         stream = ev.select("user_id", ts=ev.timestamp, ev_name=ev.event, rank=rank, seg=seg, x=excl, **conds)
-        win = ibis.window(group_by="user_id", order_by=["ts", "rank", "ev_name"])
-        after = ibis.window(group_by="user_id", order_by=["ts", "rank", "ev_name"], rows=(1, None))
+        stream = _bucketed(stream, window_td)
+        part = ["user_id", "_b"]
+        win = ibis.window(group_by=part, order_by=["ts", "rank", "ev_name"])
+        after = ibis.window(group_by=part, order_by=["ts", "rank", "ev_name"], rows=(1, None))
         cols = {"nx": ibis.ifelse(stream.x, stream.ts, None).min().over(after), "c_1": stream.ts}
         ok = stream.m1
         for k in range(2, n + 1):
             t_k = stream.ts.lead(k - 1).over(win)
             ok = ok & stream[f"m{k}"].lead(k - 1).over(win).fill_null(False) & (t_k <= stream.ts + w)
             cols[f"c_{k}"] = ibis.ifelse(ok, t_k, None)
-        attempts = stream.mutate(**cols).filter(stream.m1)
+        attempts = stream.mutate(**cols).filter(stream._home & stream.m1)
         attempts = attempts.select("user_id", "seg", "nx", start=attempts.ts,
                                    **{f"c_{k}": attempts[f"c_{k}"] for k in range(1, n + 1)})
     else:
-        rows = ev.select("user_id", ts=ev.timestamp, seg=seg, x=excl, **conds)
-        def user_bounds(starts):
-            return starts.group_by(_bu=starts.user_id).aggregate(_lo=starts.ts.min(), _hi=starts.ts.max() + w)
-
+        # Only the instants at which a user did a step or an exclusion matter: several events of one user at
+        # the same instant count once (one attempt, one lookup target), whichever segment value comes first.
+        rows = ev.filter(ibis.or_(*conds.values(), excl) if exclusions else ibis.or_(*conds.values()))
+        rows = rows.select("user_id", ts=rows.timestamp, seg=seg, x=excl, **conds)
+        any_step = ibis.or_(*[rows[m] for m in conds])
+        inst = rows.group_by("user_id", "ts").aggregate(
+            x=rows.x.any(), seg1=ibis.ifelse(rows.m1, rows.seg, None).min(),
+            sega=ibis.ifelse(any_step, rows.seg, None).min(), **{m: rows[m].any() for m in conds})
         if order == "ordered":
-            bounds = user_bounds(rows.filter(rows.m1))
-            a = rows.filter(rows.m1).select("user_id", "seg", start=rows.ts, c_1=rows.ts)
+            a = inst.filter(inst.m1)
+            a = a.select("user_id", seg=a.seg1, start=a.ts, c_1=a.ts)
+            bounds = a.group_by(_bu=a.user_id).aggregate(_lo=a.start.min(), _hi=a.start.max() + w)
             for k in range(2, n + 1):
-                # Greedy: step k is the first step-k event at or after step k-1 (strictly after when both
+                # Greedy: step k is the first step-k instant at or after step k-1 (strictly after when both
                 # steps are the same event, so one event never counts twice).
                 same = steps[k - 1].event == steps[k - 2].event
-                a = _next_event(a, f"c_{k - 1}", rows.filter(rows[f"m{k}"]), "_n", inclusive=not same,
-                                bounds=bounds)
+                a = _next_event(a, f"c_{k - 1}", inst.filter(inst[f"m{k}"]), "_n", inclusive=not same,
+                                bounds=bounds, window=window_td)
                 a = a.mutate(**{f"c_{k}": ibis.ifelse(a[f"c_{k - 1}"].notnull() & (a._n <= a.start + w),
                                                       a._n, None)}).drop("_n")
+            if exclusions:
+                a = _next_event(a, "start", inst.filter(inst.x), "nx", inclusive=False, bounds=bounds,
+                                window=window_td)
+            else:
+                a = a.mutate(nx=ibis.null().cast("timestamp"))
         else:
-            anchors = rows.filter(ibis.or_(*[rows[m] for m in conds]))
-            bounds = user_bounds(anchors)
-            a = anchors.select("user_id", "seg", start=anchors.ts)
-            for k in range(1, n + 1):
-                a = _next_event(a, "start", rows.filter(rows[f"m{k}"]), f"_n{k}", inclusive=True, bounds=bounds)
+            # Every step instant starts an attempt; all its lookups come from one pass over the instants.
+            inst = _bucketed(inst, window_td)
+            at_or_after = ibis.window(group_by=["user_id", "_b"], order_by=ibis.desc("ts"), rows=(None, 0))
+            after = ibis.window(group_by=["user_id", "_b"], order_by=ibis.desc("ts"), rows=(None, -1))
+            nxt = {f"n{k}": ibis.ifelse(inst[f"m{k}"], inst.ts, None).min().over(at_or_after)
+                   for k in range(1, n + 1)}
+            nxt["nx"] = (ibis.ifelse(inst.x, inst.ts, None).min().over(after) if exclusions
+                         else ibis.null().cast("timestamp"))
+            inst = inst.mutate(**nxt)
+            a = inst.filter(inst._home & ibis.or_(*[inst[m] for m in conds]))
             cols, ok, done = {}, ibis.literal(True), None
             for k in range(1, n + 1):
-                nk = a[f"_n{k}"]
-                ok = ok & nk.notnull() & (nk <= a.start + w)
+                nk = a[f"n{k}"]
+                ok = ok & nk.notnull() & (nk <= a.ts + w)
                 done = nk if done is None else ibis.greatest(done, nk)
                 cols[f"c_{k}"] = ibis.ifelse(ok, done, None)
-            a = a.mutate(**cols).drop(*[f"_n{k}" for k in range(1, n + 1)])
-        if exclusions:
-            a = _next_event(a, "start", rows.filter(rows.x), "nx", inclusive=False, bounds=bounds)
-        else:
-            a = a.mutate(nx=ibis.null().cast("timestamp"))
+            a = a.select("user_id", "nx", seg=a.sega, start=a.ts, **cols)
         attempts = a
     a = attempts
     furthest = ibis.literal(0)
