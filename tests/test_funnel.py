@@ -518,3 +518,36 @@ def test_a_where_value_is_read_in_its_columns_type():
     assert out["users"].tolist()[0] == 1
     with pytest.raises(ValueError, match="revenue = 'abc' cannot be compared with column 'revenue', which holds float64"):
         fn.funnel(t, [{"event": "signup", "where": {"revenue": "abc"}}, "signup"], window="1d", as_of="2025-03-05")
+
+# ------------------------------------------------------------------------------------------- skew
+
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+def test_a_heavy_user_s_repeats_of_a_passed_step_change_nothing(order):
+    # A bot completes A > B > C, then logs C 200,000 more times (every 10 s for 23 days), and logs its
+    # first A 1,000 times at the same instant: repeats of a step it has already passed, and events at one
+    # instant that count once. The funnel must be exactly the one of the log without those repeats, for
+    # the normal users (random, with exclusions) and for the bot; and that one must match the brute force.
+    # The unordered lookups partition users' instants by time buckets of 8 days (4 windows) from the epoch:
+    # the bot's A is an hour before the edge of 2025-01-08, its B and C after it, and its repeats span
+    # several buckets.
+    rng = random.Random(11)
+    rows = []
+    for u in range(40):
+        for _ in range(rng.randint(1, 8)):
+            rows.append((f"u{u}", T0 + pd.Timedelta(hours=rng.randint(0, 24 * 20)),
+                         rng.choice(["A", "A", "B", "B", "C", "X", "noise"])))
+    start = pd.Timestamp("2025-01-07 23:00")
+    bot = [("bot", start, "A"), ("bot", start + pd.Timedelta(hours=1), "B"),
+           ("bot", start + pd.Timedelta(hours=2), "C")]
+    repeats = pd.DataFrame({"user_id": "bot", "event": "C",
+                            "timestamp": start + pd.Timedelta(hours=3) + pd.to_timedelta([10 * i for i in range(200_000)], unit="s")})
+    same_instant = pd.DataFrame({"user_id": "bot", "event": "A", "timestamp": [start] * 1_000})
+    base = pd.DataFrame(rows + bot, columns=["user_id", "timestamp", "event"])
+    heavy = pd.concat([base, repeats, same_instant], ignore_index=True)
+    as_of = str(T0 + pd.Timedelta(days=40))
+    for steps, excl in ((["A", "B", "C"], ["X"]), (["A", "B", "C"], [])):
+        want = fn.funnel(load_events(base), steps, window="2d", order=order, exclusions=excl, as_of=as_of)
+        got = fn.funnel(load_events(heavy), steps, window="2d", order=order, exclusions=excl, as_of=as_of)
+        pd.testing.assert_frame_equal(got, want)
+        reference = _reference([(u, str(t), e) for u, t, e in rows + bot], steps, "2d", order, excl, as_of)
+        assert (users(want), want["in_progress"].tolist()) == reference, (steps, excl)

@@ -41,7 +41,9 @@ Semantics (every rule is pinned by a hand-worked test of the funnel test suite):
 Everything runs in the backend as ibis expressions, with no backend-specific SQL: each "next step k at or
 after step k-1" is an ASOF-style lookup written portably (a UNION ALL of the attempts and the step-k events,
 then one running MIN over each user's rows in descending time), after a hash join that keeps only step
-events inside some attempt's window. Strict funnels use LEAD over the user's whole stream. Only the per-step
+events inside some attempt's window. Unordered funnels make every lookup of every attempt in one pass of running MINs
+over the user's distinct step instants, partitioned by (user, time bucket) so that a user with a million events
+(a bot) is many small sorts, not one huge one. Strict funnels use LEAD over the user's whole stream. Only the per-step
 aggregates come back as pandas. On 10.5M simulated events a four-step 14-day funnel takes about 1.3x the
 time of a hand-written DuckDB ASOF-join query (the funnel benchmark).
 """
@@ -226,6 +228,42 @@ def _check_in_data(events: ibis.Table, steps: list[Step], exclusions: list[str])
                              "that occurs, or drop the filter")
 
 
+#: Time buckets of per-user windows are this many funnel windows long (and at least a day): a copy of the
+#: first window of each bucket goes to the previous one, so the copies add about 1/_BUCKET_WINDOWS rows.
+_BUCKET_WINDOWS = 4
+
+
+def _bucket(ts: ibis.Value, window: timedelta) -> tuple[ibis.Value, ibis.Value, int]:
+    """The time bucket of ``ts`` (see :func:`_bucketed`), whether ``ts`` lies within ``window`` of the
+    bucket's start, and the bucket size in seconds."""
+    w_s = int(window.total_seconds())
+    size = max(_BUCKET_WINDOWS * w_s, 86_400)
+    secs = ts.epoch_seconds()  # whole seconds on some engines: the copies then are a superset
+    b = (secs // size).cast("int64")
+    return b, secs - b * size <= w_s + 1, size
+
+
+def _bucketed(t: ibis.Table, window: timedelta) -> ibis.Table:
+    """``t`` (``user_id``, ``ts``, ...) with a time bucket ``_b`` and ``_home`` (True), plus a copy
+    (``_home`` False, in bucket ``_b - 1``) of each row that lies within ``window`` of its bucket's start.
+
+    A funnel only ever looks ahead from an instant t to instants up to t + window (a step later than
+    that is out of the attempt's window; an exclusion later than that cannot fall before the attempt's
+    end). Partitioned by (user, bucket), the rows after a home row t are exactly the user's rows after t
+    up to at least t + window, in the same order: a prefix of what the user's whole history would give.
+    So a lookup that finds a row within the window finds the same row, and one that would not finds
+    nothing or a row beyond the window, which counts the same. Each partition is then at most a bucket
+    and a window of one user's rows: a user with a million events (a bot) is many small sorts that run
+    in parallel, not one huge one.
+    """
+    b, near_start, _ = _bucket(t.ts, window)
+    t = t.mutate(_b=b, _near=near_start)
+    home = t.mutate(_home=ibis.literal(True))
+    ahead = t.filter(t._near)
+    ahead = ahead.mutate(_b=ahead._b - 1, _home=ibis.literal(False))
+    return ibis.union(home, ahead, distinct=False).drop("_near")
+
+
 def _next_event(left: ibis.Table, at: str, right: ibis.Table, name: str, inclusive: bool,
                 bounds: ibis.Table | None = None) -> ibis.Table:
     """Add to each row of ``left`` the time (column ``name``) of the user's first ``right`` row at or after
@@ -310,23 +348,37 @@ def funnel_users(events: ibis.Table, steps, *, window="14d", order: str = "order
                                 bounds=bounds)
                 a = a.mutate(**{f"c_{k}": ibis.ifelse(a[f"c_{k - 1}"].notnull() & (a._n <= a.start + w),
                                                       a._n, None)}).drop("_n")
+            if exclusions:
+                a = _next_event(a, "start", rows.filter(rows.x), "nx", inclusive=False, bounds=bounds)
+            else:
+                a = a.mutate(nx=ibis.null().cast("timestamp"))
         else:
-            anchors = rows.filter(ibis.or_(*[rows[m] for m in conds]))
-            bounds = user_bounds(anchors)
-            a = anchors.select("user_id", "seg", start=anchors.ts)
-            for k in range(1, n + 1):
-                a = _next_event(a, "start", rows.filter(rows[f"m{k}"]), f"_n{k}", inclusive=True, bounds=bounds)
+            # Unordered: only the instants at which a user did a step or an exclusion matter (several events
+            # of one user at the same instant are one attempt, one lookup target: the earliest segment value
+            # among them, as the best-attempt tie-break would pick), so a bot repeating steps many times at
+            # once costs one row per instant.
+            srows = ev.filter(ibis.or_(*conds.values(), excl) if exclusions else ibis.or_(*conds.values()))
+            srows = srows.select("user_id", ts=srows.timestamp, seg=seg, x=excl, **conds)
+            any_step = ibis.or_(*[srows[m] for m in conds])
+            inst = srows.group_by("user_id", "ts").aggregate(
+                x=srows.x.any(), sega=ibis.ifelse(any_step, srows.seg, None).min(), **{m: srows[m].any() for m in conds})
+            # Every step instant starts an attempt; all its lookups come from one pass over the instants.
+            inst = _bucketed(inst, window_td)
+            at_or_after = ibis.window(group_by=["user_id", "_b"], order_by=ibis.desc("ts"), rows=(None, 0))
+            after = ibis.window(group_by=["user_id", "_b"], order_by=ibis.desc("ts"), rows=(None, -1))
+            nxt = {f"n{k}": ibis.ifelse(inst[f"m{k}"], inst.ts, None).min().over(at_or_after)
+                   for k in range(1, n + 1)}
+            nxt["nx"] = (ibis.ifelse(inst.x, inst.ts, None).min().over(after) if exclusions
+                         else ibis.null().cast("timestamp"))
+            inst = inst.mutate(**nxt)
+            a = inst.filter(inst._home & ibis.or_(*[inst[m] for m in conds]))
             cols, ok, done = {}, ibis.literal(True), None
             for k in range(1, n + 1):
-                nk = a[f"_n{k}"]
-                ok = ok & nk.notnull() & (nk <= a.start + w)
+                nk = a[f"n{k}"]
+                ok = ok & nk.notnull() & (nk <= a.ts + w)
                 done = nk if done is None else ibis.greatest(done, nk)
                 cols[f"c_{k}"] = ibis.ifelse(ok, done, None)
-            a = a.mutate(**cols).drop(*[f"_n{k}" for k in range(1, n + 1)])
-        if exclusions:
-            a = _next_event(a, "start", rows.filter(rows.x), "nx", inclusive=False, bounds=bounds)
-        else:
-            a = a.mutate(nx=ibis.null().cast("timestamp"))
+            a = a.select("user_id", "nx", seg=a.sega, start=a.ts, **cols)
         attempts = a
     a = attempts
     furthest = ibis.literal(0)
