@@ -387,7 +387,9 @@ def health_report(ds: Dataset, *, today=None) -> list[Finding]:
     launched = {f.event: f.launched for f in p.events.features if f.launched} if p else {}
     live = not (p is not None and p.data.source == "sample")
     return [
-        freshness(ds.events, as_of=ds.as_of, today=today, timezone=tz, live=live),
+        # the date asked for (the dataset's as_of stops at the data's end)
+        freshness(ds.events, as_of=ds.requested_as_of if ds.requested_as_of is not None else ds.as_of, today=today,
+                  timezone=tz, live=live),
         volume(ds.events, timezone=tz, holidays=holidays),
         duplicates(ds.events),
         signup_order(ds.events, p.events.signup if p else "signup"),
