@@ -234,10 +234,12 @@ def test_unwritable_reports_or_history_fail_before_any_notebook(small_team):
     assert not list(out.glob("2025-*"))
 
 
-def test_a_relative_out_is_the_callers_folder(small_team, monkeypatch):
+def test_a_relative_out_is_the_callers_folder_and_the_run_is_quiet(small_team, monkeypatch, capfd):
     tmp, params, nb_dir = small_team
     monkeypatch.chdir(tmp)
     result = report.run(teams=[str(params)], names=["01_ok"], out="rel", progress=False, source_dir=nb_dir)
+    captured = capfd.readouterr()
+    assert "Kernel is running over TCP" not in captured.err + captured.out  # no kernel log in the terminal
     assert result.out == tmp / "rel"
     summary = json.loads((tmp / "rel" / "2025-03-05" / "tiny" / "summary.json").read_text())
     assert summary["kpis"], "the notebooks' KPI files were written where the runner reads them"

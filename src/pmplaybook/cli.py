@@ -117,13 +117,22 @@ def _init(args) -> int:
     return 0
 
 
-def _validate(args) -> int:
-    from . import config, data
+def _params_files(args) -> list[str]:
+    """The params files a command was given, or every file of the project; [] (with the fix) when none."""
+    from . import config
 
     files = args.files or [str(config.params_path(t)) for t in config.list_teams()]
     if not files:
         _error(f"no params files in {config.paths.params_dir()}. Fix: add params/<team>.yaml, or name the "
                f"files to check.")
+    return files
+
+
+def _validate(args) -> int:
+    from . import config, data
+
+    files = _params_files(args)
+    if not files:
         return 1
     if not args.files:
         try:  # every file of the project: also refuses two files of one team
@@ -155,21 +164,20 @@ def _check(args) -> int:
     from .data import health
     from .narrative import health as story
 
-    files = args.files or [str(config.params_path(t)) for t in config.list_teams()]
+    files = _params_files(args)
     if not files:
-        _error(f"no params files in {config.paths.params_dir()}. Fix: add params/<team>.yaml, or name the "
-               f"files to check.")
         return 1
     failed = False
-    for f in files:
+    for f in files:  # every file is checked, so one run lists every problem
         try:
             params = config.load_params(f)
             # a named event that never occurs is a finding here, not an error
             ds = data.connect(params, check_events=False, as_of=args.as_of)
             findings = health.health_report(ds)
-        except PlaybookError as exc:
+        except (PlaybookError, ValueError) as exc:
             print(f"INVALID {exc}", file=sys.stderr)
-            return 1
+            failed = True
+            continue
         for line in story.print_lines(params.team, findings):
             print(line)
         failed = failed or health.status(findings) == "fail"

@@ -57,7 +57,11 @@ def _kernel_manager_class():
     class ThisInterpreter(KernelManager):
         @property
         def kernel_spec(self):
-            return KernelSpec(resource_dir=kernelspec.RESOURCES, **kernelspec.get_kernel_dict())
+            spec = kernelspec.get_kernel_dict()
+            # the kernel's own log (e.g. "Kernel is running over TCP without encryption", a local-only
+            # connection) would print in the runner's terminal: keep errors only
+            spec["argv"] = [*spec["argv"], "--IPKernelApp.log_level=ERROR"]
+            return KernelSpec(resource_dir=kernelspec.RESOURCES, **spec)
 
     return ThisInterpreter
 
