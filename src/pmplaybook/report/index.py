@@ -7,8 +7,11 @@ import json
 import re
 from pathlib import Path
 
-from ..core.formatting import format_change, format_value
+import pandas as pd
+
+from ..core.formatting import format_change, format_value, is_missing
 from .files import atomic_write
+from .history import kpi_history
 
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
 
@@ -35,15 +38,88 @@ def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: li
     return summary
 
 
-def _chip(k: dict) -> str:
-    """One KPI as a coloured chip: label, value, change since the previous run, target."""
+STATUS_WORDS = {"green": "meets the target", "amber": "within tolerance of the target",
+                "red": "misses the target", None: "no target"}
+
+
+def _interval(k: dict) -> str:
+    """`` (low–high)``: the value's 95% interval when the row has one, else empty."""
+    low, high = k.get("ci_low"), k.get("ci_high")
+    if is_missing(low) or is_missing(high):
+        return ""
+    return f" ({format_value(low, k['unit'])}\u2013{format_value(high, k['unit'])})"
+
+
+#: The trend line's size in pixels and its inner margin (room for the end dot).
+SPARK_W, SPARK_H, SPARK_PAD = 80, 18, 2.5
+
+
+def _sparkline(points: list[tuple[str, float]], unit: str) -> str:
+    """An inline SVG trend line of ``(as_of, value)`` points in date order (the last is the current run's; one
+    point gives a dot only), its ``<title>`` the dates and values. Geometry from numbers only; the title's
+    text escaped."""
+    points = [(str(d), float(v)) for d, v in points if not is_missing(v)]
+    if not points:
+        return ""
+    values = [v for _, v in points]
+    lo, hi = min(values), max(values)
+    n = len(points)
+    inner_w, inner_h = SPARK_W - 2 * SPARK_PAD, SPARK_H - 2 * SPARK_PAD
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = SPARK_PAD + (inner_w * i / (n - 1) if n > 1 else inner_w)
+        y = SPARK_PAD + (inner_h / 2 if hi == lo else inner_h * (hi - v) / (hi - lo))
+        return round(x, 1), round(y, 1)
+
+    coords = [xy(i, v) for i, v in enumerate(values)]
+    title = "; ".join(f"{d}: {format_value(v, unit)}" for d, v in points)
+    line = (f'<polyline points="{" ".join(f"{x},{y}" for x, y in coords)}" fill="none" stroke="#555" '
+            f'stroke-width="1.3" stroke-linejoin="round" stroke-linecap="round"/>' if n > 1 else "")
+    cx, cy = coords[-1]
+    return (f'<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" viewBox="0 0 {SPARK_W} {SPARK_H}" '
+            f'role="img" data-points="{n}"><title>{html.escape(title)}</title>{line}'
+            f'<circle cx="{cx}" cy="{cy}" r="2.2" fill="#222"/></svg>')
+
+
+def _chip(k: dict, trend: list[tuple[str, float]] | None = None) -> str:
+    """One KPI as a coloured chip: label, value (with its 95% interval when recorded), change since the
+    previous run, target; with ``trend``, its status in words and an inline trend line across the runs."""
     esc = html.escape
     change = ""
     if k.get("change") is not None:
         change = f" ({format_change(k['change'], k['unit'])})"
     target = f" / target {format_value(k['target'], k['unit'])}" if k.get("target") is not None else ""
-    return (f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
-            f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
+    if trend is None:
+        return (f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
+                f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
+    status = STATUS_WORDS.get(k.get("status"), "")
+    interval = _interval(k)
+    interval_html = (f'<span class="ci" title="95% interval">{esc(interval)}</span>' if interval else "")
+    return (f'<span class="kpi {esc(k["status"] or "none")}" title="{esc(status)}">{esc(k["label"])}: '
+            f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{interval_html}{esc(change)}{esc(target)}'
+            f'{_sparkline(trend, k["unit"])}<span class="status">{esc(status)}</span></span>')
+
+
+def _trend(history: dict, team: str, as_of: str, k: dict) -> list[tuple[str, float]]:
+    """The KPI's values of every earlier run of the team (from the KPI history), then this run's."""
+    earlier = [(d, v) for d, v in history.get((team, k["notebook"], k["name"]), []) if d < as_of]
+    return earlier + [(as_of, k["value"])]
+
+
+def _history_by_kpi(out: Path) -> dict:
+    """The KPI history as ``{(team, notebook, name): [(as_of, value), ...]}`` in date order (empty when it
+    cannot be read)."""
+    try:
+        frame = kpi_history(out)
+    except Exception:  # a damaged history file must not cost the index
+        return {}
+    grouped: dict = {}
+    if frame.empty:
+        return grouped
+    frame = frame.assign(as_of=pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")).sort_values("as_of")
+    for row in frame.itertuples(index=False):
+        grouped.setdefault((row.team, row.notebook, row.name), []).append((row.as_of, row.value))
+    return grouped
 
 
 #: The data-health status a team's ``00_data_health`` notebook leaves in its report folder.
@@ -74,6 +150,7 @@ def write_index(out: Path) -> Path:
     esc = html.escape
     runs = sorted((p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)),
                   reverse=True)
+    history = _history_by_kpi(out) if runs else {}
     parts = []
     for run_dir in runs:
         parts.append(f"<h2>Data up to {esc(run_dir.name)}</h2>")
@@ -90,7 +167,8 @@ def write_index(out: Path) -> Path:
             # The team's own KPIs (those its params give a target) up front; the other headline figures
             # the notebooks record fold away, so a stakeholder sees the few numbers that matter first.
             ranked = sorted(s["kpis"], key=lambda k: (STATUS_ORDER.get(k["status"], 3), k["name"]))
-            primary = "".join(_chip(k) for k in ranked if k.get("target") is not None)
+            as_of = str(s.get("as_of") or run_dir.name)
+            primary = "".join(_chip(k, _trend(history, team, as_of, k)) for k in ranked if k.get("target") is not None)
             others = [_chip(k) for k in ranked if k.get("target") is None]
             more = (f'<details><summary>{len(others)} more headline figure{"s" * (len(others) != 1)}</summary>'
                     f'{"".join(others)}</details>'
@@ -114,11 +192,15 @@ section {{ margin: 12px 0 20px; }} h3 {{ margin: 0 0 4px; }}
 .kpi.red {{ background: #fbe4e4; border-left: 6px solid #c62828; }}
 a.kpi.health {{ color: inherit; text-decoration: none; }}
 .err {{ color: #c62828; font-family: monospace; font-size: 12px; }}
+.kpi svg.spark {{ vertical-align: -4px; margin-left: 6px; }}
+.kpi .ci {{ color: #555; margin-left: 3px; }}
+.kpi .status {{ color: #555; font-size: 12px; margin-left: 6px; }}
 details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 </style></head><body>
 <h1>PM Metrics Playbook reports</h1>
 <p>Each run covers the data up to its date (exclusive). KPI chips: green meets the target, amber within
-tolerance, red misses it; the figure in brackets is the change since the previous run. The team's KPIs (the
+tolerance, red misses it; after the value, its 95% interval where measured, then the change since the
+previous run; the line is the KPI across every run so far (hover it for the dates and values). The team's KPIs (the
 ones its params set a target for) come first, after the data-health chip (the checks of 00_data_health);
 the other headline figures of the reports fold away below.</p>
 {''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
