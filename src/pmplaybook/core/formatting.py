@@ -113,5 +113,103 @@ def escape_dollars(text: str) -> str:
     return text.replace("$", "\\$")
 
 
+
+
+#: Column names read as shares (shown as percentages) when a table is formatted for people.
+SHARE_WORDS = ("rate", "share", "conversion", "retention", "precision", "recall", "coverage", "ratio_of")
+
+
+def _is_share(name: str, values: pd.Series) -> bool:
+    name = name.lower()
+    if not any(word in name for word in SHARE_WORDS) and name not in ("ci_low", "ci_high"):
+        return False
+    finite = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(finite)) and finite.between(-1, 1).all()
+
+
+def _cell(value, kind: str) -> str:
+    if is_missing(value):
+        return ""
+    if kind == "share":
+        return format_pct(value, 1)
+    if kind == "points":
+        return format_points(value)
+    if kind == "p":
+        return "<0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    if kind == "duration":
+        return format_duration(pd.Timedelta(value).total_seconds())
+    if kind == "date":
+        ts = pd.Timestamp(value)
+        return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
+    if kind == "bool":
+        return "yes" if bool(value) else "no"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "float":
+        v = float(value)
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
+    return str(value)
+
+
+def people_table(frame: pd.DataFrame, index: bool = False):
+    """A DataFrame formatted for people, as a pandas Styler without the index: shares as percentages (a
+    column named like a rate whose values lie in 0-1), a rate's ``ci_low``/``ci_high`` folded into it as
+    "23.0% (21.0%-25.0%)", counts with thousands separators, other numbers with two decimals, durations in
+    words, dates without a midnight time, booleans as yes/no, and missing values blank (never ``NaN`` or
+    ``None``). ``index=True`` keeps a meaningful index as the first column(s).
+
+    >>> people_table(pd.DataFrame({"users": [1200], "rate": [0.2345], "ci_low": [0.21], "ci_high": [0.25],
+    ...                            "median": [pd.Timedelta(hours=2)], "note": [None]})).data.iloc[0].tolist()
+    ['1,200', '23.4% (21.0%-25.0%)', '2 h', '']
+    """
+    if not isinstance(frame, pd.DataFrame):  # a Styler, a chart, None: shown as it is
+        return frame
+    out = frame.reset_index() if index else frame.copy()
+    kinds = {}
+    rates = [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c]) and _is_share(str(c), out[c])
+             and str(c) not in ("ci_low", "ci_high")]
+    any_share = bool(rates)
+    # ci_low / ci_high bound the one rate of the table when there is one; else the difference beside them
+    folds = len(rates) == 1 and {"ci_low", "ci_high"} <= set(map(str, out.columns))
+    for col in out.columns:
+        s = out[col]
+        name = str(col).lower()
+        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        in_unit = numeric and pd.to_numeric(s, errors="coerce").dropna().between(-1, 1).all()
+        has_diff = not folds and any(str(c).lower() == "diff" for c in out.columns)
+        if numeric and name in ("p_value", "p"):
+            kinds[col] = "p"
+        elif numeric and any_share and in_unit and ("diff" in name or "gap" in name or "change" in name
+                                                    or (has_diff and name in ("ci_low", "ci_high"))):
+            kinds[col] = "points"  # a difference of two shares (and its interval), in percentage points
+        elif numeric and any_share and in_unit and name.endswith(("ci_low", "ci_high")):
+            kinds[col] = "share"  # the interval of a rate named before it (completion_ci_low)
+        elif pd.api.types.is_bool_dtype(s):
+            kinds[col] = "bool"
+        elif pd.api.types.is_timedelta64_dtype(s):
+            kinds[col] = "duration"
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            kinds[col] = "date"
+        elif pd.api.types.is_numeric_dtype(s) and _is_share(str(col), s):
+            kinds[col] = "share"
+        elif pd.api.types.is_integer_dtype(s) or (pd.api.types.is_float_dtype(s) and len(s.dropna())
+                                                 and s.dropna().mod(1).eq(0).all()):  # counts with a gap
+            kinds[col] = "int"
+        elif pd.api.types.is_float_dtype(s):
+            kinds[col] = "float"
+        else:
+            kinds[col] = "text"
+    shown = pd.DataFrame({col: [_cell(v, kinds[col]) for v in out[col]] for col in out.columns})
+    shares = [c for c in out.columns if kinds[c] == "share" and c not in ("ci_low", "ci_high")]
+    if len(shares) == 1 and {"ci_low", "ci_high"} <= set(out.columns):
+        rate = shares[0]
+        both = [f"{v} ({lo}-{hi})" if v and lo and hi else v
+                for v, lo, hi in zip(shown[rate], shown["ci_low"], shown["ci_high"])]
+        shown[rate] = both
+        shown = shown.drop(columns=["ci_low", "ci_high"]).rename(columns={rate: f"{rate} (95% interval)"})
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
+    return shown.style.hide(axis="index")
+
+
 __all__ = ["MISSING", "NOT_AVAILABLE", "is_missing", "format_pct", "format_points", "format_number",
-           "format_duration", "format_value", "format_change", "escape_dollars"]
+           "format_duration", "format_value", "format_change", "escape_dollars", "people_table"]

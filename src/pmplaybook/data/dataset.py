@@ -57,6 +57,21 @@ class Dataset:
         """The team's :class:`~pmplaybook.core.calendar.Calendar`: time zone, week start and ``as_of``."""
         return Calendar(self.timezone, self.week_start, self.as_of)
 
+    def _repr_markdown_(self) -> str:
+        """What a notebook shows for ``ds``: the tables' sizes and the dates, in words."""
+        counts = {name: getattr(self, name).count().execute() for name in ("events", "surveys", "spend", "predictions")
+                  if getattr(self, name) is not None}
+        words = {"events": "events", "surveys": "survey answers", "spend": "spend rows (day x channel)",
+                 "predictions": "model predictions"}
+        held = ", ".join(f"{int(n):,} {words[name]}" for name, n in counts.items())
+        last = self.freshness.get("last_day")
+        text = (f"The data hold {held}, up to {last} (in {self.timezone}); the analysis covers the days before "
+                f"{self.as_of:%Y-%m-%d}.")
+        stale = next((n for n in self.notes if n.startswith("data end")), None)
+        if self.freshness.get("cut") and stale:
+            text += f" **{stale[0].upper() + stale[1:]}.**"
+        return text
+
     def __repr__(self) -> str:
         parts = [f"events={self.events.count().execute():,} rows"]
         for name in ("surveys", "spend", "predictions"):
