@@ -45,8 +45,14 @@ test: $(STAMP) browser java
 report: $(STAMP)
 	$(VENV)/bin/pmplaybook run
 
+# As root too (containers run as root); no news prompt and no update check: JupyterLab's own settings
+# overrides file in the environment says so once, for every user of this .venv.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	@mkdir -p $(dir $(LAB_OVERRIDES))
+	@test -f $(LAB_OVERRIDES) || echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_OVERRIDES)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root --LabApp.news_url=None \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
