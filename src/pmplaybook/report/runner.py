@@ -55,6 +55,16 @@ def _kernel_manager_class():
     from jupyter_client.manager import KernelManager
 
     class ThisInterpreter(KernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Unix sockets in a private folder instead of TCP ports: parallel workers picking free ports
+            # at the same moment could both take one ("Address already in use"), and the kernel that lost
+            # died silently while papermill waited out its start timeout
+            import tempfile
+
+            self.transport = "ipc"
+            self.ip = str(Path(tempfile.mkdtemp(prefix="pmp-kernel-")) / "kernel")
+
         @property
         def kernel_spec(self):
             spec = kernelspec.get_kernel_dict()
