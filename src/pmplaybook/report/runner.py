@@ -44,6 +44,10 @@ NOTEBOOK_PARAMETERS = ("team", "params_file", "as_of", "interactive", "kpi_file"
 KERNEL = "python3"
 
 
+#: The socket folders of this process's kernels, removed when their notebook is done (see run_pair).
+_KERNEL_FOLDERS: list[str] = []
+
+
 def _kernel_manager_class():
     """A kernel manager whose ``python3`` kernel is always this interpreter.
 
@@ -62,8 +66,10 @@ def _kernel_manager_class():
             # died silently while papermill waited out its start timeout
             import tempfile
 
+            folder = tempfile.mkdtemp(prefix="pmp-kernel-")  # short: a socket path must stay under 108 bytes
+            _KERNEL_FOLDERS.append(folder)
             self.transport = "ipc"
-            self.ip = str(Path(tempfile.mkdtemp(prefix="pmp-kernel-")) / "kernel")
+            self.ip = str(Path(folder) / "kernel")
 
         @property
         def kernel_spec(self):
@@ -181,6 +187,8 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
         kpis = []
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        while _KERNEL_FOLDERS:
+            shutil.rmtree(_KERNEL_FOLDERS.pop(), ignore_errors=True)
     return PairResult(team, notebook, as_of, ok=not error, error=error,
                       seconds=round(time.monotonic() - started, 1), kpis=kpis)
 
