@@ -140,10 +140,6 @@ def threshold_choice(choice: dict, current: float | None = None, feature: str = 
     return text
 
 
-def _share(value: float) -> str:
-    return "n/a" if value != value else f"{value:.1%}"
-
-
 def _amount(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
@@ -151,15 +147,9 @@ def _amount(value: float) -> str:
 def threshold_numbers(r: dict, unit: str = "suggestion") -> str:
     """One line of a threshold's reading (the explorer's: precision, recall, F1, share shown, expected cost)."""
     f1 = "n/a" if r["f1"] != r["f1"] else f"{r['f1']:.3f}"
-    return (f"**Precision** {_share(r['precision'])} · **Recall** {_share(r['recall'])} · **F1** {f1} · "
-            f"**Shown** {_share(r['shown'])} of {r['n']:,} labelled predictions · "
+    return (f"**Precision** {format_pct(r['precision'], 1)} · **Recall** {format_pct(r['recall'], 1)} · **F1** {f1} · "
+            f"**Shown** {format_pct(r['shown'], 1)} of {r['n']:,} labelled predictions · "
             f"**Expected cost** {_amount(r['cost'])} per 1,000 predictions")
-
-
-def _diff_points(a: float, b: float) -> str:
-    if a != a or b != b:
-        return "n/a"
-    return f"{100 * (a - b):+.1f} points"
 
 
 def threshold_comparison(r: dict, base: dict, best: dict, unit: str = "suggestion") -> str:
@@ -171,9 +161,9 @@ def threshold_comparison(r: dict, base: dict, best: dict, unit: str = "suggestio
         cost = ("the same expected cost" if abs(saving) < 1e-9 else
                 f"an expected cost {_amount(abs(saving))} {'lower' if saving > 0 else 'higher'} per 1,000 predictions")
         text = (f"Against the product's threshold {base['threshold']:.2f}: "
-                f"precision {_diff_points(r['precision'], base['precision'])}, "
-                f"recall {_diff_points(r['recall'], base['recall'])}, {unit}s shown for {_share(r['shown'])} of "
-                f"predictions instead of {_share(base['shown'])}, and {cost}.")
+                f"precision {format_points(r['precision'] - base['precision'])}, "
+                f"recall {format_points(r['recall'] - base['recall'])}, {unit}s shown for {format_pct(r['shown'], 1)} of "
+                f"predictions instead of {format_pct(base['shown'], 1)}, and {cost}.")
     if best["threshold"] != r["threshold"]:
         text += (f" The least expected cost in this table is at {best['threshold']:.2f} "
                  f"({_amount(best['cost'])} per 1,000 predictions).")
