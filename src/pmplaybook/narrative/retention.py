@@ -256,3 +256,20 @@ def plateau_finding(p) -> str:
                 "whether the curve flattens.")
     return (f"The curve has not flattened: through {unit} {p.last} it keeps declining by more than "
             f"{p.tolerance * 100:.1f} points per {unit}, or by steps larger than their noise.")
+
+
+def summary_findings(by_segment: pd.DataFrame, flat, at: int = 4, period: str = "week") -> list:
+    """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`): the segments retained clearly
+    worse than the rest (largest loss of users first), and whether the curve has flattened."""
+    from .summary import Finding, gap_findings
+
+    findings = gap_findings(
+        by_segment, f"{period}-{at} retention", chart="segments",
+        next_step=("Give the {segment} gap an owner: compare its cohorts before and after the releases and "
+                   "campaigns of the period, and track its curve apart from the average."))
+    if flat.found:
+        findings.append(Finding(plateau_finding(flat), chart="curve", severity="good"))
+    elif flat.periods >= flat.min_periods:
+        findings.append(Finding(plateau_finding(flat), chart="curve",
+                                next_step="Work on the first weeks (activation, time to value) before buying more users."))
+    return findings

@@ -75,6 +75,65 @@ def _sanitize_outputs(nb) -> None:
                 data_.pop(risky, None)
 
 
+#: Cell tags that shape the report page (JupyterLab ignores them: the walk-through stays whole there).
+SUMMARY_TAG = "report-summary"  # moved to the top of the page, under the title
+TEACH_TAG = "report-teach"      # a markdown cell: its headings stay, its text folds under "Learn more"
+FOLD_TAG = "report-fold"        # a run of such cells folds, whole, into one closed block
+HIDE_TAG = "report-hide"        # left out of the page (e.g. the explorers, which need a live kernel)
+ANCHOR_PREFIX = "anchor-"       # anchor-<name>: a link target (#<name>) for the Summary's chart links
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _heading(source: str) -> str:
+    """The text of the first Markdown heading in ``source`` (numbering dropped), or ''."""
+    for line in source.splitlines():
+        m = re.match(r"#+\s+(?:\d+\.\s+)?(.*)", line.strip())
+        if m:
+            return m.group(1).strip()
+    return ""
+
+
+def arrange_for_report(nb) -> None:
+    """Shape an executed notebook for the stakeholder: the Summary first (cells tagged ``report-summary``
+    move under the title cell), the teaching folded into closed ``<details>`` blocks, and the explorers
+    left out. Run on a copy: the saved notebook keeps the walk-through's order."""
+    cells = [c for c in nb.cells if HIDE_TAG not in _tags(c)]
+    summary = [c for c in cells if SUMMARY_TAG in _tags(c)]
+    rest = [c for c in cells if SUMMARY_TAG not in _tags(c)]
+    nb.cells = rest[:1] + summary + rest[1:]
+    for cell in nb.cells:
+        if TEACH_TAG in _tags(cell) and cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            heads = []
+            while lines and (lines[0].startswith("#") or not lines[0].strip()):
+                heads.append(lines.pop(0))
+            body = "\n".join(lines).strip()
+            if body:
+                title = cell.source.lstrip().startswith("# ")
+                label = ("About this page" if title else f"Learn more: {_heading(cell.source)}"
+                         if _heading(cell.source) else "Learn more")
+                cell.source = ("\n".join(heads).strip() + "\n\n<details class=\"pmp-learn\"><summary>"
+                               f"{label}</summary>\n\n{body}\n\n</details>")
+    # consecutive fold cells: the first opens the block (labelled by its heading), the last closes it
+    run: list = []
+    for cell in [*nb.cells, None]:
+        if cell is not None and FOLD_TAG in _tags(cell):
+            run.append(cell)
+            continue
+        if run:
+            heads = [_heading(c.source) for c in run if c.cell_type == "markdown" and _heading(c.source)]
+            run[0].metadata["pmp_open"] = " · ".join(heads) or "More detail"
+            run[-1].metadata["pmp_close"] = True
+            run = []
+    for cell in nb.cells:
+        anchors = [t[len(ANCHOR_PREFIX):] for t in _tags(cell) if t.startswith(ANCHOR_PREFIX)]
+        if anchors:
+            cell.metadata["pmp_anchors"] = anchors
+
+
 def stale_line(freshness: dict | None) -> str:
     """The banner's warning when the data end before the requested date (empty when they reach it)."""
     if not freshness or not freshness.get("cut"):
@@ -85,13 +144,20 @@ def stale_line(freshness: dict | None) -> str:
             f"the figures stop at the data's end")
 
 
-def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "", freshness: dict | None = None) -> str:
-    """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed)."""
+def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "", freshness: dict | None = None,
+                report_mode: bool = True) -> str:
+    """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed).
+
+    ``report_mode`` (the runner's default) shapes the page for a stakeholder with
+    :func:`arrange_for_report`; ``False`` keeps the full walk-through, in the notebook's order. A failed
+    run keeps the order too, so the failing cell is where the author expects it."""
     import copy
 
     from nbconvert import HTMLExporter
 
     nb = copy.deepcopy(nb)
+    if report_mode and not failed:
+        arrange_for_report(nb)
     _sanitize_outputs(nb)
     _chart_outputs_to_html(nb)
     exporter = HTMLExporter(

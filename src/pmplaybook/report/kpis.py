@@ -79,6 +79,31 @@ class KPIRecorder:
                 fh.write(json.dumps(row, sort_keys=True) + "\n")
         return row
 
+    def previous(self) -> dict | None:
+        """Each KPI's value in the latest earlier run of this team and notebook, ``{name: (as_of, value)}``,
+        read from the KPI history of the reports folder this run writes into (``{}`` before the first
+        run); None for a notebook run by hand, which has no history to compare with."""
+        history = _history_of(self.path)
+        if history is None or self.params is None:
+            return None
+        import duckdb
+
+        try:
+            con = duckdb.connect(str(history), read_only=True)
+        except duckdb.Error:  # being written: compare with nothing rather than wait
+            return {}
+        try:
+            as_of = self.path.parents[2].name  # <out>/<as_of>/<team>/.<notebook>.work/kpis.jsonl
+            rows = con.execute(
+                "SELECT name, arg_max(as_of, as_of), arg_max(value, as_of) FROM kpi_history WHERE team = ? "
+                "AND notebook = ? AND as_of < TRY_CAST(? AS DATE) GROUP BY name",
+                [self.params.team, self.notebook, as_of]).fetchall()
+        except duckdb.Error:
+            return {}
+        finally:
+            con.close()
+        return {name: (f"{day:%Y-%m-%d}", value) for name, day, value in rows}
+
     def frame(self) -> pd.DataFrame:
         """The KPIs recorded so far, one row each, as recorded (numbers unformatted)."""
         cols = ["label", "value", "unit", "target", "status", "window_start", "window_end", "n", "ci_low", "ci_high"]
@@ -103,6 +128,17 @@ class KPIRecorder:
                          "window": window, "target": fmt(r["target"], r["unit"]), "status": r["status"] or ""})
         columns = ["KPI", "value", "95% interval", "n", "window", "target", "status"]
         return pd.DataFrame(rows, columns=columns).style.hide(axis="index")
+
+
+def _history_of(kpi_file: Path | None) -> Path | None:
+    """The KPI history next to a runner's KPI file (``<out>/kpi_history.duckdb`` for
+    ``<out>/<as_of>/<team>/.<notebook>.work/kpis.jsonl``), or None."""
+    from .history import HISTORY_FILE
+
+    if kpi_file is None or len(kpi_file.parents) < 4:
+        return None
+    history = kpi_file.parents[3] / HISTORY_FILE
+    return history if history.exists() else None
 
 
 def read_kpi_file(path: str | Path) -> list[dict]:
