@@ -143,7 +143,8 @@ def stickiness_chart(table: pd.DataFrame, title: str = "Daily, weekly and monthl
                                              tooltip=[alt.Tooltip("avg:Q", title="28-day average", format=".1%")])
     sticky = (shade + line + smooth).properties(width=WIDTH, height=160, title=alt.Title(
         "Stickiness: DAU / MAU", subtitle=f"Black = 28-day average; shaded = {band[0]:.0%}-{band[1]:.0%}, typical for B2B tools (Koala Feedback)"))
-    return alt.vconcat(actives, sticky).properties(title=alt.Title(title))
+    return alt.vconcat(actives, sticky).properties(title=alt.Title(
+        title, subtitle="A spike in actives is not retention: check whether the stickiness line moved with it"))
 
 
 def lifecycle_chart(table: pd.DataFrame, title: str = "Lifecycle: where this period's actives came from",
@@ -179,4 +180,5 @@ def segment_bars(breakdown: pd.DataFrame, title: str = "Retention by segment vs 
                  alt.Tooltip("diff:Q", title="Difference", format="+.1%"),
                  alt.Tooltip("cohort_size:Q", title="Users", format=",")])
     rules = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q")
-    return (bars + rules).properties(width=WIDTH - 100, height=alt.Step(22), title=title)
+    return (bars + rules).properties(width=WIDTH - 100, height=alt.Step(22), title=alt.Title(
+        title, subtitle="Red: retained worse than the rest beyond noise; black line = 95% interval"))

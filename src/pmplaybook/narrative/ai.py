@@ -436,3 +436,61 @@ __all__ = ["TRUST_LABELS", "cost_finding", "drift_finding", "exercise_answers", 
            "labels_finding", "latency_finding", "log_summary", "model_change", "money", "outcome_finding",
            "quality_finding", "threshold_choice", "threshold_comparison", "threshold_numbers", "trust_finding"]
 assert set(TRUST_LABELS) == set(TRUST_METRICS)
+
+
+def summary_findings(fair: pd.DataFrame | None, segment: str | None, model: str | None,
+                     latency: pd.DataFrame | None, slo, drift: pd.DataFrame | None, column: str,
+                     drift_segment: str | None = None) -> list:
+    """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`): the group the model serves
+    worst beyond noise, the latency SLO in the latest complete week, and the input drift beyond 0.25."""
+    from .summary import Finding
+
+    findings = []
+    if fair is not None and segment and len(fair) and fair["flagged"].any():
+        flagged = fair[fair["flagged"]].assign(cost=lambda f: -f["precision_gap"] * (f["tp"] + f["fp"]))
+        row = flagged.sort_values("cost", ascending=False).iloc[0]
+        under = f" under {model}" if model else ""
+        findings.append(Finding(
+            f"{segment} {row[segment]}{under}: precision {format_pct(row.precision)} "
+            f"({_interval(row.precision_low, row.precision_high)}), {100 * -row.precision_gap:.0f} points below the "
+            f"other groups (interval of the gap {100 * -row.precision_gap_high:.0f} to {100 * -row.precision_gap_low:.0f}).",
+            next_step=f"Read a sample of {row[segment]} answers, add {row[segment]} to the evaluation set, and hold "
+                      "the next release until its precision is level.", chart="fairness"))
+    if latency is not None and slo is not None and "within_slo" in latency.columns:
+        done = latency[latency["complete"]] if "complete" in latency.columns else latency
+        if len(done):
+            last, level = done.iloc[-1], f"p{slo.percentile:g}"
+            value = last[level] if level in done.columns else None
+            figure = f" ({value:,.0f} ms)" if value is not None and not is_missing(value) else ""
+            week = f"the week of {pd.Timestamp(last.period):%d %b %Y}"
+            if not bool(last["within_slo"]):
+                findings.append(Finding(
+                    f"Latency missed its SLO ({level} at most {slo.ms:,.0f} ms) in {week}{figure}.",
+                    next_step="Find the slow calls (long inputs, a region, a model version) and cap or route them.",
+                    chart="latency"))
+            else:
+                recent = done.tail(8)
+                findings.append(Finding(
+                    f"Latency met its SLO ({level} at most {slo.ms:,.0f} ms) in {week}{figure}, and in "
+                    f"{int(recent['within_slo'].sum())} of the last {len(recent)} complete weeks.",
+                    chart="latency", severity="good"))
+    if drift is not None and len(drift):
+        done = drift[drift["complete"] & ~drift["in_reference"]]
+        latest = done[done["period"] == done["period"].max()].dropna(subset=["psi"]) if len(done) else done
+        new = done[(done["period"] == done["period"].max()) & done["psi"].isna()] if drift_segment and len(done) else done.iloc[:0]
+        for _, row in new.iterrows():
+            share = row.n / done.loc[done["period"] == row.period, "n"].sum()
+            findings.append(Finding(
+                f"{drift_segment} {row[drift_segment]} is new since the reference window: {format_pct(share)} of the "
+                f"calls in the latest complete week (n = {int(row.n):,}).",
+                next_step="Check its precision as its labels arrive, and add it to the evaluation set.",
+                chart="drift", severity="note"))
+        if len(latest) and latest["psi"].max() > 0.25:
+            worst = latest.sort_values("psi").iloc[-1]
+            who = f" for {drift_segment} {worst[drift_segment]}" if drift_segment else ""
+            findings.append(Finding(
+                f"The inputs ({column}) have drifted{who}: PSI {worst.psi:.2f} in the latest complete week, above "
+                "0.25, so precision measured on the old inputs may no longer hold.",
+                next_step="Label a fresh sample of the new inputs and re-measure precision before the next release.",
+                chart="drift"))
+    return findings

@@ -79,8 +79,8 @@ def _against_target(row: dict) -> str:
 
 
 def kpi_bullets(rows: list[dict]) -> list[str]:
-    """One bullet for the KPIs off target (red or amber) and one for those on target (green); KPIs without
-    a target or a value are left to the table below."""
+    """One bullet for the KPIs off target (red or amber), one for those on target (green) and one for those
+    the team set no target for; a KPI with no value is left to the table below."""
     judged = [r for r in rows if r.get("status") and not is_missing(r.get("value")) and r.get("target") is not None]
     off = [r for r in judged if r["status"] in ("red", "amber")]
     on = [r for r in judged if r["status"] == "green"]
@@ -89,6 +89,9 @@ def kpi_bullets(rows: list[dict]) -> list[str]:
         bullets.append("**Off target:** " + "; ".join(_against_target(r) for r in off) + ".")
     if on:
         bullets.append("**On target:** " + "; ".join(_against_target(r) for r in on) + ".")
+    free = [r for r in rows if r.get("target") is None and not is_missing(r.get("value"))]
+    if free:
+        bullets.append("**Measured (no target set):** " + "; ".join(f"{r['label']} {_value(r)}" for r in free) + ".")
     return bullets
 
 
