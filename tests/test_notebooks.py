@@ -5,11 +5,14 @@ Makefile). One runner call executes all (team, notebook) pairs in parallel; the 
 """
 
 import json
+import re
 
 import nbformat
 import pytest
 
 from pmplaybook import config, report
+
+from test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
 NOTEBOOKS = report.notebooks()
 TEAMS = config.list_teams()
@@ -44,3 +47,48 @@ def test_every_notebook_runs_for_every_team(full_run, team):
     assert summary["kpis"], "the notebooks recorded no headline KPI"
     for kpi in summary["kpis"]:
         assert kpi["value"] is None or isinstance(kpi["value"], float)
+
+
+#: Words a stakeholder sees on a report page without opening anything (charts' own labels not counted).
+VISIBLE_WORDS = 1500
+VISIBLE_WORDS_JS = """() => {
+  const words = t => (t.match(/[A-Za-z0-9][\\w'%.,$-]*/g) || []).length;
+  const charts = [...document.querySelectorAll('.pmp-chart')].reduce((n, el) => n + words(el.innerText), 0);
+  return words(document.body.innerText) - charts;
+}"""
+#: What must never reach a reader: object reprs, pandas' missing markers, raw timedeltas, float noise.
+REPR = re.compile(r"object at 0x|\bNaN\b|\bNaT\b|\bdtype:|\bNone\b(?! of)|\d+ days \d\d:\d\d:\d\d|\d\.\d{5,}|Dataset\(")
+
+
+def test_a_teams_reports_read_in_two_minutes(full_run, browser):
+    """Each page of one team, in headless Chromium with the network off: the Summary first, at most
+    VISIBLE_WORDS words unfolded, no reprs, nothing wider than the page, every chart drawn and captioned,
+    every link of the Summary landing on its chart."""
+    from test_browser import assert_charts_drawn, open_offline
+
+    (as_of,) = {r.as_of for r in full_run.results if r.team == "growth"}
+    for name in NOTEBOOKS:
+        path = full_run.out / as_of / "growth" / f"{name}.html"
+        page, outside, errors = open_offline(browser, path)
+        page.set_viewport_size({"width": 1100, "height": 900})
+        assert_charts_drawn(page)
+        assert outside == [] and errors == [], (name, outside, errors)
+        headings = page.evaluate("() => [...document.querySelectorAll('h2')].filter(h => h.offsetParent)"
+                                 ".map(h => h.innerText.trim())")
+        assert headings and headings[0].startswith("Summary"), (name, headings[:3])
+        words = page.evaluate(VISIBLE_WORDS_JS)
+        assert words <= VISIBLE_WORDS, f"{name}: {words} visible words"
+        text = page.evaluate("() => document.body.innerText")
+        assert not REPR.search(text), f"{name}: {REPR.search(text).group(0)!r} in {text[max(0, REPR.search(text).start() - 80):REPR.search(text).end() + 40]!r}"
+        wide = page.evaluate("() => { const w = document.body.clientWidth; return [...document.querySelectorAll("
+                             "'table, .pmp-chart svg')].filter(t => t.offsetParent && t.getBoundingClientRect().right > w)"
+                             ".map(t => t.tagName); }")
+        assert wide == [], f"{name}: wider than the page: {wide}"
+        specs = page.evaluate("() => [...document.querySelectorAll('.pmp-chart')].map(el => "
+                              "JSON.parse(document.getElementById(el.dataset.spec).textContent))")
+        uncaptioned = [s.get("title") for s in specs if not (isinstance(s.get("title"), dict) and s["title"].get("subtitle"))]
+        assert uncaptioned == [], f"{name}: charts without a caption (a title subtitle): {uncaptioned}"
+        targets = page.evaluate("() => [...document.querySelectorAll('#Summary ~ ul a[href^=\"#\"]')]"
+                                ".map(a => a.getAttribute('href').slice(1))")
+        missing = [t for t in targets if page.locator(f"[id='{t}']").count() == 0]
+        assert missing == [], f"{name}: the Summary links to charts that are not on the page: {missing}"
