@@ -245,11 +245,183 @@ def headlines(tree: pd.DataFrame, magic: dict) -> dict:
     value = float(top["current"].iloc[0]) if len(top) and not pd.isna(top["current"].iloc[0]) else None
     best = magic["table"][magic["table"]["best"]] if magic.get("table") is not None else pd.DataFrame()
     share = float(best["share_above"].iloc[0]) if len(best) else None
+    n, low, high = _magic_share_interval(best.iloc[0]) if len(best) else (None, None, None)
     return {
         "north_star": value,
         "north_star_label": f"North Star: {top['label'].iloc[0]}" if len(top) else "North Star",
         "magic_number_share": share,
+        "magic_number_n": n, "magic_number_ci_low": low, "magic_number_ci_high": high,
         "magic_number_label": (f"Share of new users past the magic number ({int(best['threshold'].iloc[0])} "
                                f"{magic['action']} in {magic['within_days']:g} days)") if len(best)
         else "Share of new users past the magic number",
     }
+
+
+def _magic_share_interval(best) -> tuple[int, float, float]:
+    """The new users a magic-number row counts and the 95% (Wilson) interval of the share past it."""
+    from ..core.stats import wilson_interval
+
+    n = int(best["users_above"] + best["users_below"])
+    low, high = wilson_interval(int(best["users_above"]), n)
+    return n, low, high
+
+
+#: How strongly the winner's early value leads week-8 activity, by the lower end of its AUC interval
+#: (the notebook's reading: 0.5 a coin flip, about 0.7 useful, 0.8+ strong).
+STRONG_AUC, USEFUL_AUC = 0.8, 0.7
+
+
+def evidence_strength(r) -> str:
+    """``"strong"``, ``"useful"`` or ``"weak"``: the lower end of the AUC interval (the AUC itself without
+    one) against 0.8 and 0.7; ``"weak"`` also when the AUC could not be computed."""
+    if pd.isna(r["auc"]):
+        return "weak"
+    bound = r["auc"] if pd.isna(r["auc_low"]) else r["auc_low"]
+    return "strong" if bound >= STRONG_AUC else "useful" if bound >= USEFUL_AUC else "weak"
+
+
+def _periods(r) -> str:
+    """'weeks' (or 'months' for a monthly North Star): the periods a metric-tree row pools."""
+    note = r["note"] if isinstance(r["note"], str) else ""
+    return note.split()[1] + "s" if note.startswith("per ") and len(note.split()) == 2 else "weeks"
+
+
+def _tree_change(r) -> str:
+    """'+11% on the 4 weeks before, beyond its noise' for a metric-tree row."""
+    ch = f"{r['change'] * 100:+.1f} points" if r["unit"] == "share" else f"{r['change']:+.0%}"
+    noise = "beyond its noise" if r["status"] in ("better", "worse") else "within its noise"
+    return f"{ch} on the 4 {_periods(r)} before, {noise}"
+
+
+def _tree_value(r) -> str:
+    """'1,110 per week over the last 4 weeks' for a metric-tree row."""
+    per = f" {r['note']}" if isinstance(r["note"], str) and r["note"].startswith("per ") else ""
+    return f"{format_value(r['current'], r['unit'])}{per} over the last 4 {_periods(r)}"
+
+
+def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | None = None,
+                     stack: pd.DataFrame | None = None) -> list:
+    """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`) from what the notebook has
+    computed: the recommended North Star and how strong its evidence is, its trend, the magic number, the
+    vanity candidates, and what needs an owner (the North Star falling, weak evidence, a guardrail or input
+    getting worse beyond its noise, an activity or vanity count on the team's KPI list, no guardrail); when
+    nothing does, one finding that says so.
+
+    Chart anchors used: ``leading`` (the AUC chart), ``tree``, ``magic`` and ``spend``.
+    """
+    from .summary import Finding
+
+    bad, good, notes = [], [], []
+    if scores is None or scores.empty:
+        bad.append(Finding("The team's params list no North Star candidate, so none can be recommended.",
+                           next_step="Add two or three candidates to north_star.candidates in the params."))
+        return bad
+    win = scores.iloc[0]
+    strength = evidence_strength(win)
+    head = f"Recommended North Star: **{win['label']}** ({win['score']:.0f}/100"
+    if len(scores) > 1:
+        head += f", ahead of {scores.iloc[1]['label']} at {scores.iloc[1]['score']:.0f}"
+    scale = {"strong": "the AUC interval clears 0.8", "useful": "the AUC interval clears 0.7 but not 0.8",
+             "weak": "the AUC interval does not clear 0.7; 0.5 is a coin flip"}[strength]
+    text = f"{head}). {strength.capitalize()} evidence that it leads retention ({scale}): {_auc_text(win)}"
+    every = _every(win["window"])
+    if win["vanity"]:
+        text += (f"; but its {every} series moves with acquisition (r = {format_number(win['acquisition'])}) more than "
+                 f"with retained use (r = {format_number(win['corr_retained'])}), like a vanity metric")
+    elif not pd.isna(win["corr_retained"]) and not pd.isna(win["acquisition"]):
+        if win["acquisition"] >= win["corr_retained"]:
+            text += (f"; and its {every} series moves with acquisition (r = {format_number(win['acquisition'])}) at "
+                     f"least as much as with retained use (r = {format_number(win['corr_retained'])})")
+        else:
+            text += (f"; its {every} series moves with retained use (r = {format_number(win['corr_retained'])}) more "
+                     f"than with acquisition (r = {format_number(win['acquisition'])})")
+    text += "."
+    if strength == "weak" or win["vanity"] or win["score"] < 40:
+        bad.append(Finding(text, chart="leading", next_step=(
+            "Do not steer by it yet: propose a candidate that counts value delivered again and again (the core "
+            "action done several times a week), add it to north_star.candidates and re-score.")))
+    elif strength == "useful":
+        notes.insert(0, Finding(text, chart="leading", severity="note", next_step=(
+            "Adopt it, and re-score each quarter: a candidate whose AUC interval clears 0.8 would lead better.")))
+    else:
+        good.append(Finding(text, chart="leading", severity="good"))
+
+    rows = tree if tree is not None else pd.DataFrame(columns=["role"])
+    top = rows[rows["role"] == "north_star"]
+    ns_row = top.iloc[0] if len(top) and not pd.isna(top.iloc[0].get("current")) else None
+    if ns_row is not None and ns_row["direction"] != "n/a":
+        trend = f"The North Star, {ns_row['label']}, is at {_tree_value(ns_row)}, {_tree_change(ns_row)}."
+        if ns_row["status"] == "worse":
+            bad.insert(0, Finding(trend, chart="tree", next_step=(
+                "Give the drop an owner this week: find which input in the tree fell first and the segment behind it.")))
+        else:
+            (good if ns_row["status"] == "better" else notes).append(
+                Finding(trend, chart="tree", severity="good" if ns_row["status"] == "better" else "note"))
+
+    guards = rows[rows["role"] == "guardrail"]
+    for _, g in guards[guards["status"] == "worse"].iterrows():
+        text = f"The guardrail **{g['label']}** got worse: {_tree_value(g)}, {_tree_change(g)}"
+        if ns_row is not None and ns_row["status"] == "better":
+            text += f", while the North Star rose ({_tree_change(ns_row).split(' on ')[0]})"
+        bad.append(Finding(text + ": the North Star may be rising at the users' expense.", chart="tree", next_step=(
+            "Give it an owner: find which users or accounts drive it, and hold changes that push the North Star "
+            "until it recovers.")))
+    for _, r in rows[(rows["role"] == "input") & (rows["status"] == "worse")].iterrows():
+        bad.append(Finding(
+            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}; the "
+            "North Star rests on its inputs, so it will feel this later.", chart="tree", next_step=(
+                "Give it an owner: find the segment and the release or campaign behind it before it reaches the "
+                "North Star.")))
+    listed = stack[~stack["north_star"] & ((stack["level"] == "activity") | stack["vanity"])] if stack is not None \
+        and len(stack) else pd.DataFrame()
+    if len(listed):
+        names = ", ".join(listed["kpi"])
+        bad.append(Finding(
+            f"{names} on the team's KPI list {'counts' if len(listed) == 1 else 'count'} output or acquisition "
+            "volume, not value delivered.",
+            next_step="Replace it with the outcome it is meant to drive (e.g. activation rate instead of sign-ups)."))
+    if tree is not None and len(rows) and guards.empty:
+        bad.append(Finding("The metric tree has no guardrail: nothing would show the North Star being pushed up at "
+                           "the users' expense.", chart="tree",
+                           next_step="Name one in the params (north_star.guardrail), e.g. a failure or churn rate."))
+
+    table = (magic or {}).get("table")
+    if table is not None:
+        best = table[table["best"]]
+        action, days = magic["action"], f"{magic['within_days']:g}"
+        if len(best):
+            b = best.iloc[0]
+            n, low, high = _magic_share_interval(b)
+            notes.append(Finding(
+                f"Magic number: **{int(b['threshold'])} {action} in the first {days} days**. {b['rate_above']:.0%} of "
+                f"the users who reach it are active in week 8 against {b['rate_below']:.0%} of those who do not "
+                f"({b['diff'] * 100:.0f} points, 95% CI {b['ci_low'] * 100:.0f} to {b['ci_high'] * 100:.0f}); only "
+                f"{b['share_above']:.1%} ({low:.1%}-{high:.1%}) of {n:,} new users get there.", chart="magic",
+                severity="note", next_step=("Make reaching it the onboarding goal, and test it with an experiment "
+                                            "that nudges new users toward it: so far it is a correlation.")))
+        else:
+            notes.append(Finding(
+                f"No magic number: no threshold of {action} in the first {days} days separates the users active in "
+                "week 8 from the rest with at least 5% of users past it and a difference beyond noise.",
+                chart="magic", severity="note",
+                next_step="Try a repeated action (the core action) in the explorer in JupyterLab."))
+
+    vain = scores[scores["vanity"] & (scores["rank"] > 1)]
+    if len(vain):
+        one = len(vain) == 1
+        labels = " and ".join(f"**{x}** (r = {format_number(a)} with acquisition, {format_number(c)} with retained use)"
+                              for x, a, c in zip(vain["label"], vain["acquisition"], vain["corr_retained"]))
+        notes.append(Finding(
+            f"{labels} {'is' if one else 'are'} rejected as vanity: {'its' if one else 'their'} series "
+            f"{'moves' if one else 'move'} with acquisition more than with retained use.", chart="spend",
+            severity="note", next_step=(f"Keep {'it' if one else 'them'} off the North Star dashboard, or only as "
+                                        "an acquisition diagnostic next to spend.")))
+
+    if not bad:
+        moved = (f"neither an input nor the guardrail ({guards.iloc[0]['label']}) got" if len(guards) else
+                 "no input got")
+        notes.append(Finding(
+            f"Nothing needs an owner: the recommended North Star has {strength} evidence and is not falling, "
+            f"{moved} worse beyond its noise, and no KPI on the team's list is an activity or vanity count.",
+            chart="tree", severity="note"))
+    return bad + good + notes

@@ -46,12 +46,42 @@ def annotation_near(annotations, period: pd.Timestamp, days: int = 7):
     return annotation_between(annotations, period - pd.Timedelta(days=days), period + pd.Timedelta(days=6), period)
 
 
+def _since(row):
+    """The first week of the stretch a signal ends (the scorecard's ``signal_since``), or None."""
+    since = row.get("signal_since") if hasattr(row, "get") else None
+    return None if not row["signal"] or is_missing(since) else pd.Timestamp(since)
+
+
+def signal_annotation(row, annotations):
+    """The annotation that likely caused a scorecard row's signal: near the week the stretch that signals
+    began (``signal_since``: a run of eight is not caused by what happens in its last week, nor three weeks
+    outside the limits by what happens in the third), else near the flagged week."""
+    since = _since(row)
+    return annotation_near(annotations, since if since is not None else row["signal_period"])
+
+
+def signal_way(row) -> bool | None:
+    """True when a scorecard row's signal points the good way, False the bad way, None when unknown: by the
+    side of the center line the signal is on (``signal_direction``), else by the change on the weeks before."""
+    direction = row.get("signal_direction") if hasattr(row, "get") else None
+    if isinstance(direction, str) and direction in ("up", "down"):
+        return (direction == "up") == bool(row["higher_is_better"])
+    return _better(row["change"], row["higher_is_better"])
+
+
 def _signal_words(row, annotations) -> str:
     when = f"the week of {pd.Timestamp(row['signal_period']):%d %b}"
-    what = ("falls outside its natural process limits" if row["signal"] == "outside" else
-            "ends a run of eight or more weeks on one side of its average")
+    since = _since(row)
+    side = {"up": "above", "down": "below"}.get(row.get("signal_direction") if hasattr(row, "get") else None)
+    if row["signal"] == "outside":
+        what = "falls outside its natural process limits" + (
+            f" ({side} them since the week of {since:%d %b})" if since is not None and side and
+            since < pd.Timestamp(row["signal_period"]) else "")
+    else:
+        what = ("ends a run of eight or more weeks on one side of its average" if since is None or side is None else
+                f"ends a run {side} its average since the week of {since:%d %b}")
     text = f"{when} {what}: a signal, not noise"
-    note = annotation_near(annotations, row["signal_period"])
+    note = signal_annotation(row, annotations)
     if note is not None:
         text += f", and it coincides with {note.label} ({note.kind}, {pd.Timestamp(note.date):%d %b}), its likely cause"
     return text
@@ -122,7 +152,7 @@ def signal_findings(ds, card: pd.DataFrame, annotations=(), segments=()) -> str:
     lines = []
     for _, r in signals.iterrows():
         text = f"- **{r['label']}**: {_signal_words(r, annotations)}."
-        if annotation_near(annotations, r["signal_period"]) is None and SERIES[r["kpi"]][2] and segments:
+        if signal_annotation(r, annotations) is None and SERIES[r["kpi"]][2] and segments:
             best = None
             for column in segments:
                 try:
@@ -169,7 +199,7 @@ def okr_suggestions(card: pd.DataFrame, okrs=()) -> str:
     covered = {kr.kpi for okr in okrs or [] for kr in okr.key_results}
     out = []
     for _, r in card[card["signal"].fillna("") != ""].iterrows():
-        if r["kpi"] in covered or _better(r["change"], r["higher_is_better"]) is not False:
+        if r["kpi"] in covered or signal_way(r) is not False:
             continue
         out.append(f"- **{r['label']}** moved the wrong way beyond its noise and no key result covers it. "
                    f"Consider an objective to restore it, with a key result taking it from "
@@ -356,6 +386,92 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def summary_rows(card: pd.DataFrame) -> list[dict]:
+    """The scorecard's KPIs as the Summary's rows (the fields of
+    :meth:`pmplaybook.report.kpis.KPIRecorder.record`), with the scorecard's status, which follows the
+    interval; KPIs without a weekly value are left out. This notebook records no headline KPI of its own:
+    its KPIs are the other notebooks' ones, read on the review's window."""
+    rows = []
+    for _, r in card.iterrows():
+        if is_missing(r["value"]):
+            continue
+        rows.append({"name": r["kpi"], "label": r["label"], "value": float(r["value"]), "unit": r["unit"],
+                     "target": r["target"], "status": r["status"], "higher_is_better": bool(r["higher_is_better"]),
+                     "n": None if is_missing(r["n"]) else float(r["n"]),
+                     "ci_low": None if is_missing(r["ci_low"]) else float(r["ci_low"]),
+                     "ci_high": None if is_missing(r["ci_high"]) else float(r["ci_high"])})
+    return rows
+
+
+def summary_findings(card: pd.DataFrame, annotations=(), chart: str = "limits") -> list:
+    """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`) from the scorecard: each KPI
+    whose latest weeks left its natural process limits (a signal), and one finding for the KPIs that moved
+    within their noise.
+
+    A signal the wrong way (by the change on the four weeks before) needs an owner unless an annotated
+    holiday or campaign explains it (then it is worth knowing: an explained move needs no investigation); a
+    release that coincides with it still needs one. A signal the right way is a win to understand. A KPI
+    improved while its counter-metric worsened is worth knowing. ``chart`` is the anchor of the process
+    behaviour charts.
+    """
+    from .summary import Finding
+
+    weekly = card[card["value"].notna()] if len(card) else card
+    bad, good, notes = [], [], []
+    signals = weekly[weekly["signal"].fillna("") != ""]
+    for _, r in signals.iterrows():
+        since, side = _since(r), {"up": "above", "down": "below"}.get(r.get("signal_direction"))
+        start = since if since is not None else pd.Timestamp(r["signal_period"])
+        stayed = (f" and stayed there through the week of {pd.Timestamp(r['signal_period']):%d %b}"
+                  if start < pd.Timestamp(r["signal_period"]) else "")
+        what = (f"{'rose above' if side == 'above' else 'fell below' if side else 'left'} its natural process "
+                f"limits in the week of {start:%d %b}{stayed}" if r["signal"] == "outside" else
+                f"has stayed {side} its average since the week of {since:%d %b}, eight weeks or more"
+                if since is not None and side else
+                f"ended a run of eight weeks on one side of its average in the week of "
+                f"{pd.Timestamp(r['signal_period']):%d %b}")
+        text = (f"**{r['label']}** {what}: a signal, not noise. It is {format_value(r['value'], r['unit'])} over the "
+                f"last four weeks, {format_change(r['change'], r['unit'])} on the four before")
+        note = signal_annotation(r, annotations)
+        way = signal_way(r)
+        owner = r["owner"] or "the KPI's owner (none is named in the params)"
+        if note is not None:
+            text += f", and it coincides with {note.label} ({note.kind}, {pd.Timestamp(note.date):%d %b}), its likely cause"
+        text += "."
+        if way is False and (note is None or note.kind == "release"):
+            step = (f"{owner}: check what {note.label} changed for it, and fix or roll back." if note is not None else
+                    f"{owner}: bring its cause to the review (the release, campaign or segment behind it), then "
+                    "add it to the params annotations.")
+            bad.append(Finding(text, next_step=step, chart=chart))
+        elif way is False:
+            notes.append(Finding(text, chart=chart, severity="note", next_step=(
+                "No investigation: check next week that it returns within its limits; if it does not, treat it "
+                "as unexplained.")))
+        elif way is True:
+            good.append(Finding(text, chart=chart, severity="good", next_step="" if note is not None else (
+                f"{owner}: find what caused it, to keep it.")))
+        else:
+            notes.append(Finding(text, chart=chart, severity="note"))
+    quiet = weekly[weekly["signal"].fillna("") == ""]
+    if len(quiet):
+        moves = ", ".join(f"{r['label']} ({format_change(r['change'], r['unit'])})" for _, r in quiet.iterrows())
+        head = ("No KPI left its natural process limits in the last four weeks: " if signals.empty else
+                "Within noise: ")
+        tail = "no move needs chasing this week." if not bad else "no action on these."
+        notes.insert(0, Finding(f"{head}{moves} on the four weeks before, routine variation; {tail}",
+                                chart=chart, severity="note"))
+    paired = weekly[weekly["counter"].notna() & weekly["counter"].astype(str).ne("")] if len(weekly) else weekly
+    for _, r in paired.iterrows():
+        spec = KPIS.get(r["counter"])
+        if spec and _better(r["change"], r["higher_is_better"]) and _better(r["counter_change"],
+                                                                            spec["higher_is_better"]) is False:
+            notes.append(Finding(
+                f"**{r['label']}** improved ({format_change(r['change'], r['unit'])}) while its counter-metric "
+                f"**{spec['label']}** worsened ({format_change(r['counter_change'], spec['unit'])}).", severity="note",
+                next_step="Check that the gain is not bought at the counter-metric's expense before celebrating it."))
+    return bad + good + notes
+
+
 __all__ = ["annotation_between", "annotation_near", "boxes_view", "counter_finding", "explaining_annotation",
            "history_view", "holiday_finding", "okr_finding", "okr_suggestions", "okr_view", "revisit_finding",
-           "scorecard_finding", "scorecard_view", "signal_findings", "year_finding"]
+           "scorecard_finding", "scorecard_view", "signal_annotation", "signal_findings", "signal_way", "summary_findings", "summary_rows", "year_finding"]

@@ -26,7 +26,7 @@ WINDOW = 4
 CARD_COLUMNS = ["kpi", "label", "unit", "owner", "level", "leading", "higher_is_better", "window_start",
                 "window_end", "value", "n", "ci_low", "ci_high", "target", "status", "previous", "change",
                 "signal", "signal_period", "counter", "counter_value", "counter_change", "counter_status",
-                "note"]
+                "note", "signal_direction", "signal_since"]
 
 
 def pooled(frame: pd.DataFrame, name: str) -> dict:
@@ -84,6 +84,36 @@ def latest_signal(series: pd.DataFrame, window: int = WINDOW) -> tuple[str, pd.T
     return str(flagged["signal"].iloc[-1]), pd.Timestamp(series["period"].iloc[last])
 
 
+def signal_shape(series: pd.DataFrame, window: int = WINDOW) -> tuple[str, pd.Timestamp | None]:
+    """Which way the latest signal of :func:`latest_signal` points and since when: ``("up" | "down", since)``,
+    ``since`` the first period of the stretch on that side of the center line that the signal ends (the
+    start of a run of eight; for a value outside the limits, the first of the successive values outside on
+    that side); ``("", None)`` without a signal. A run can start weeks before the week that flags it, so
+    its cause is looked for near ``since``, not near the flagged week.
+    """
+    values = series["value"].reset_index(drop=True)
+    signal, when = latest_signal(series, window)
+    if not signal:
+        return "", None
+    baseline = len(values) - window if len(values) - window >= 8 else None
+    chart = process_limits(values, baseline=baseline)
+    last = int(series["period"].reset_index(drop=True).eq(when).idxmax())
+    up = chart["value"].iloc[last] > chart["center"].iloc[last]
+
+    def same_side(i):
+        v, c = chart["value"].iloc[i], chart["center"].iloc[i]
+        if signal == "outside":
+            return chart["signal"].iloc[i] == "outside" and (v > c) == up
+        return (v > c) if up else (v < c)
+
+    first = last
+    while first - 1 >= 0 and (pd.isna(chart["value"].iloc[first - 1]) or same_side(first - 1)):
+        first -= 1
+    while pd.isna(chart["value"].iloc[first]):  # a missing value neither starts nor ends the stretch
+        first += 1
+    return ("up" if up else "down"), pd.Timestamp(series["period"].iloc[first])
+
+
 def _window(series: pd.DataFrame, name: str, window: int) -> tuple[dict, dict, pd.DataFrame]:
     now, before = series.tail(window), series.iloc[-2 * window:-window]
     return pooled(now, name), pooled(before, name), now
@@ -135,9 +165,11 @@ def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
             continue
         now, before, recent = _window(s, name, window)
         signal, when = latest_signal(s, window)
+        direction, since = signal_shape(s, window)
         row.update(window_start=recent["period"].min(), window_end=recent["period"].max(), value=now["value"],
                    n=now["n"], ci_low=now["ci_low"], ci_high=now["ci_high"], previous=before["value"],
                    change=_change(now, before), signal=signal, signal_period=when,
+                   signal_direction=direction, signal_since=since,
                    status=status(now["value"], now["ci_low"], now["ci_high"], kpi.target, kpi.higher_is_better))
         counter = row["counter"]
         if counter and counter in SERIES:
