@@ -38,19 +38,24 @@ java:
 	    echo "Java is missing: run 'sudo apt-get install openjdk-17-jre-headless' (the Spark tests need it)." >&2; exit 1; \
 	  fi; }
 
-test: $(STAMP) browser java
+test: $(STAMP) $(LAB_OVERRIDES) browser java
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n $(JOBS) --dist loadscope --nbval-lax -q tests src/pmplaybook notebooks
 
 report: $(STAMP)
 	$(VENV)/bin/pmplaybook run
 
-# As root too (containers run as root); no news prompt and no update check: JupyterLab's own settings
-# overrides file in the environment says so once, for every user of this .venv.
+# As root too (containers run as root); no news prompt and no update check; widget state saved with the
+# notebook, so a reopened explorer shows its last charts instead of "model not found". JupyterLab's own
+# settings overrides file in the environment says so, for every user of this .venv.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
-lab: $(STAMP)
-	@mkdir -p $(dir $(LAB_OVERRIDES))
-	@test -f $(LAB_OVERRIDES) || echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(LAB_OVERRIDES)
+LAB_SETTINGS  := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, \
+                  "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}
+$(LAB_OVERRIDES): Makefile | $(STAMP)
+	@mkdir -p $(dir $@)
+	@echo '$(LAB_SETTINGS)' > $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root --LabApp.news_url=None \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 

@@ -505,3 +505,16 @@ def test_sample_goals_signals_metrics(sample_dataset):
 def _sample_params(team):
     from pmplaybook import config
     return config.load_params(team)
+
+
+def test_explorer_draws_the_largest_segments_and_names_the_rest():
+    from pmplaybook.widgets.heart import MAX_LINES, largest_segments
+
+    # six countries with 60, 50, 40, 30, 20 and 10 attempts: the four largest are drawn, two named as left out
+    table = pd.DataFrame({"segment": list("ABCDEF"), "attempts": [60, 50, 40, 30, 20, 10], "period": "2025-01-06"})
+    kept, note = largest_segments(table, "country")
+    assert MAX_LINES == 4 and list(kept["segment"]) == ["A", "B", "C", "D"]
+    assert "(A, B, C, D)" in note and "2 smaller ones are left out" in note and "E, F" in note
+    same, none = largest_segments(table.head(3), "country")
+    assert len(same) == 3 and none == ""
+    assert largest_segments(table, None)[1] == ""

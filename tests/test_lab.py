@@ -144,6 +144,9 @@ def lab(tmp_path_factory):
     """A JupyterLab server (``sys.executable -m jupyterlab``, i.e. this venv's) on a free localhost port
     with a fixed random token, serving a temporary directory with the interactive notebook copy. It makes
     no outside request (news, update check and extension manager off). Always stopped, kernels included."""
+    overrides = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    if "saveState" not in (overrides.read_text() if overrides.exists() else ""):
+        pytest.fail(f"{overrides} does not save widget state: run `make test` or `make lab`, which write it")
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     root.mkdir()
@@ -379,6 +382,22 @@ def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp
         assert page.evaluate(NOTEBOOK_STATE)["traceback"] is False, f"a traceback appeared; screenshot {final}"
         assert outside == [], f"JupyterLab tried to reach outside the machine: {outside}"
         assert errors == [], f"uncaught errors in the page: {errors}; screenshot {final}"
+
+        # -- saved, closed and reopened on a new kernel: the explorer shows its last charts from the widget
+        # state saved in the notebook (make lab's saveState setting), not "Error displaying widget"
+        page.keyboard.press("Control+s")
+        page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+        for session in lab.api("api/sessions"):
+            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+        page.reload()
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=60_000)
+        reopened = page.locator(".jp-CodeCell", has_text="retention_explorer(")
+        reopened.scroll_into_view_if_needed()
+        reopened.locator(".widget-html svg").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(shots / "reopened.png"))
+        body = page.locator("body").inner_text()
+        assert not [e for e in WIDGET_ERRORS if e in body], f"after reopening: {body[:300]!r}; {shots / 'reopened.png'}"
+        assert "Retention curve by segment" in " ".join(_svg_texts(reopened.locator(".widget-html").nth(2)))
     finally:
         context.close()
 

@@ -522,3 +522,19 @@ def test_explorer_draws_both_tabs_and_redraws(growth):
     week = controls.children[1].children[0]
     week.value = 16  # too late for any complete outcome window: the reason shows, no traceback
     assert "<svg" in magic_view.value or "Cannot compute this view" in magic_view.value
+
+
+@needs_sample
+def test_explorer_opens_on_the_recommended_candidate_with_whole_day_sliders(growth):
+    from pmplaybook.widgets.north_star import north_star_explorer
+
+    params, ds = growth
+    scores = ns.score_candidates(ds)
+    # the params list another candidate first: the explorer opens on the top score anyway
+    best = scores.sort_values("score", ascending=False)["candidate"].iloc[0]
+    assert params.north_star.candidates[0].name != best
+    tabs = north_star_explorer(ds, scores=scores, action="task_completed", within_days=7)
+    (pick, _), (controls, _) = tabs.children[0].children, tabs.children[1].children
+    assert pick.value == best
+    days = controls.children[0].children[1]
+    assert days.description == "Within (days)" and days.value == 7 and days.readout_format == "d"

@@ -595,3 +595,18 @@ def test_explorer_redraws_and_reports_bad_combinations():
     period = next(c for c in controls if c.description == "Period")
     period.value = "day"
     assert cohort.value == "signup" and "<svg" in heatmap.value
+
+
+def test_explorer_heatmap_keeps_the_newest_cohorts_readable():
+    from pmplaybook.widgets.retention import MAX_HEATMAP_COHORTS, latest_cohorts
+
+    # 70 daily cohorts x 2 periods: the heatmap keeps the newest 60 (from the 11th day), the note says so
+    days = pd.date_range("2025-01-01", periods=70, freq="D")
+    table = pd.DataFrame({"cohort": days.repeat(2), "period": [0, 1] * 70, "rate": 0.5})
+    shown, note = latest_cohorts(table, "day")
+    assert MAX_HEATMAP_COHORTS == 60 and shown["cohort"].nunique() == 60
+    assert shown["cohort"].min() == pd.Timestamp("2025-01-11") and len(shown) == 120
+    assert note == ("<p>The heatmap shows the newest 60 of 70 daily cohorts (from 2025-01-11), so that its rows "
+                    "stay readable; the curve below pools all of them.</p>")
+    few, none = latest_cohorts(table.head(20), "week")
+    assert len(few) == 20 and none == ""

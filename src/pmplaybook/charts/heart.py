@@ -196,8 +196,9 @@ def task_success_trend(table: pd.DataFrame, metric: str = "error_rate", change_d
         layers.append(alt.Chart(rule).mark_rule(color=RED, strokeDash=[4, 4]).encode(
             x="date:T", tooltip=[alt.Tooltip("date:T", title="Change from")]))
     name = "Error rate" if metric == "error_rate" else "Completion rate"
+    caption = "Bands = 95% intervals" + ("; dashed line = detected change" if change_date is not None else "")
     return alt.layer(*layers).properties(width=WIDTH, height=280, title=alt.Title(
-        title or f"{name} by {colour_by} over time", subtitle="Bands = 95% intervals; dashed line = detected change"))
+        title or f"{name} by {colour_by} over time", subtitle=caption))
 
 
 def time_on_task(table: pd.DataFrame, title: str = "Time on task by workflow") -> alt.Chart:

@@ -108,9 +108,22 @@ def format_change(change, unit: str) -> str:
     return ("-" if change < 0 else "+") + text.lstrip("+")
 
 
+#: A dollar sign that no maths renderer reads as a formula delimiter (see :func:`escape_dollars`).
+DOLLAR = '<span class="mathjax_ignore tex2jax_ignore">\\$</span>'
+
+
 def escape_dollars(text: str) -> str:
-    """Escape ``$`` so Markdown renderers do not read an amount as the start of a formula."""
-    return text.replace("$", "\\$")
+    """Keep every ``$`` of a Markdown sentence a dollar sign, in JupyterLab as in the HTML report.
+
+    A backslash is not enough: JupyterLab's Markdown step turns ``\\$`` back into ``$`` and MathJax then
+    reads "$96, but ... $44" as a formula. Each sign goes into a span of MathJax's ignore class instead
+    (``mathjax_ignore`` for MathJax 3.2, the one JupyterLab 4 ships; ``tex2jax_ignore`` for older ones), so
+    no two signs ever meet in one text run.
+
+    >>> escape_dollars("CAC $96")
+    'CAC <span class="mathjax_ignore tex2jax_ignore">$</span>96'
+    """
+    return text.replace(DOLLAR, "$").replace("$", DOLLAR)
 
 
 

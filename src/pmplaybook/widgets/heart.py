@@ -13,6 +13,23 @@ from . import markdown, problem, svg
 NONE = "(none)"
 
 
+#: At most this many segment lines in one chart: beyond it the banded lines overlap into a tangle.
+MAX_LINES = 4
+
+
+def largest_segments(table, segment: str | None, limit: int = MAX_LINES):
+    """The rows of the ``limit`` segments with the most attempts, and a line naming what was left out
+    (empty when nothing was)."""
+    if not segment or "segment" not in table.columns or table["segment"].nunique() <= limit:
+        return table, ""
+    sizes = table.groupby("segment")["attempts"].sum().sort_values(ascending=False)
+    kept, left = list(sizes.index[:limit]), list(sizes.index[limit:])
+    note = markdown(f"The {limit} {segment} values with the most attempts are drawn ({', '.join(map(str, kept))}); "
+                    f"{len(left)} smaller ones are left out of the chart so the lines stay readable: "
+                    f"{', '.join(map(str, left))}.")
+    return table[table["segment"].isin(kept)], note
+
+
 def heart_explorer(ds) -> W.VBox:
     """Return a widget with dropdowns for feature (params ``events.features``), workflow (the values of the
     ``workflow`` column among the team's task events) and segment (params ``segments``), and a view
@@ -49,8 +66,10 @@ def heart_explorer(ds) -> W.VBox:
                 table = heart.task_success(ev, roles.task_started, roles.task_completed, roles.task_failed, workflow="workflow",
                                            period="week", segment=seg, timezone=tz, week_start=ws, as_of=ds.as_of)
                 metric = "error_rate" if roles.task_failed else "completion_rate"
+                table, note = largest_segments(table, seg)
                 parts.append(svg(hcharts.task_success_trend(
                     table, metric, title=f"{workflow.value}: {metric.replace('_', ' ')}" + (f" by {seg}" if seg else ""))))
+                parts.append(note)
             else:
                 parts.append(markdown("This team has no task events with a workflow column: no task success."))
             if heart.has_survey(ds.surveys, "nps"):

@@ -12,6 +12,7 @@ from ..narrative import north_star as story
 from . import markdown, problem, svg
 
 STYLE = {"description_width": "120px"}
+WIDE = W.Layout(width="380px")  # a slider long enough to aim at one day or one week
 
 
 def north_star_explorer(ds, table=None, scores=None, action: str | None = None,
@@ -24,7 +25,10 @@ def north_star_explorer(ds, table=None, scores=None, action: str | None = None,
     labels = [(c.label or c.name, c.name) for c in params.north_star.candidates]
     names = sorted(ds.events.select("event").distinct().execute()["event"])
 
-    pick = W.Dropdown(description="Candidate", options=labels or [("(none)", "")], style=STYLE)
+    # open on the recommended candidate (the top score), not on whichever the params list first
+    best = scores.sort_values("score", ascending=False)["candidate"].iloc[0] if scores is not None and len(scores) else None
+    first = best if best in {name for _, name in labels} else (labels[0][1] if labels else "")
+    pick = W.Dropdown(description="Candidate", options=labels or [("(none)", "")], value=first, style=STYLE)
     cand_view = W.HTML()
 
     def draw_candidate(*_):
@@ -42,9 +46,9 @@ def north_star_explorer(ds, table=None, scores=None, action: str | None = None,
 
     default = action if action in names else (names[0] if names else None)
     act = W.Dropdown(description="Action", options=names, value=default, style=STYLE)
-    days = W.FloatSlider(description="Within days", value=within_days, min=1, max=30, step=1, style=STYLE)
-    week = W.IntSlider(description="Active in week", value=8, min=1, max=16, style=STYLE)
-    top = W.IntSlider(description="Largest k", value=10, min=2, max=30, style=STYLE)
+    days = W.IntSlider(description="Within (days)", value=round(within_days), min=1, max=30, style=STYLE, layout=WIDE)
+    week = W.IntSlider(description="Active in week", value=8, min=1, max=16, style=STYLE, layout=WIDE)
+    top = W.IntSlider(description="Largest count", value=10, min=2, max=30, style=STYLE, layout=WIDE)
     magic_view = W.HTML()
 
     def draw_magic(*_):

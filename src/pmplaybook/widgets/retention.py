@@ -15,6 +15,23 @@ ANY = "(any event)"
 NONE = "(none)"
 
 
+#: At most this many cohorts (rows) in the explorer's heatmap: beyond it the labels overprint and the chart
+#: passes Altair's 5,000-row limit (a year of daily cohorts x 14 periods).
+MAX_HEATMAP_COHORTS = 60
+
+
+def latest_cohorts(table, period: str, limit: int = MAX_HEATMAP_COHORTS):
+    """The table cut to its ``limit`` newest cohorts for the heatmap, and a line saying so (empty when all
+    fit). The retention curve keeps every cohort."""
+    cohorts = sorted(table["cohort"].unique())
+    if len(cohorts) <= limit:
+        return table, ""
+    kept = cohorts[-limit:]
+    note = (f"<p>The heatmap shows the newest {limit} of {len(cohorts)} {period}ly cohorts (from "
+            f"{kept[0]:%Y-%m-%d}), so that its rows stay readable; the curve below pools all of them.</p>")
+    return table[table["cohort"].isin(kept)], note.replace("dayly", "daily")
+
+
 @uses_calendar
 def retention_explorer(events, cohort_event: str | None = None, *, segments=(), periods: int = 12,
                        timezone: str = "UTC", week_start: str = "monday", as_of=None) -> W.VBox:
@@ -41,7 +58,8 @@ def retention_explorer(events, cohort_event: str | None = None, *, segments=(), 
                                                segment=seg, as_of=as_of, week_start=week_start, timezone=timezone)
             curve = retention.retention_curve(table)
             if seg is None:
-                heatmap.value = svg(rcharts.cohort_heatmap(table, period=period.value))
+                shown, note = latest_cohorts(table, period.value)
+                heatmap.value = note + svg(rcharts.cohort_heatmap(shown, period=period.value))
                 curve_view.value = svg(rcharts.retention_curves(table, curve=curve, period=period.value))
             else:
                 heatmap.value = ""
