@@ -171,6 +171,7 @@ def unit_economics(events: ibis.Table, spend: ibis.Table | None, signup_event: s
     * ``ltv_cac`` = ltv / cac: at least 3:1 is the usual bar (Gupta; ProdPad); below 1 each customer costs
       more than it ever returns.
     * ``payback_months`` = cac / (arpa x gross_margin): months of margin to earn the CAC back.
+    * ``at_risk`` / ``churned``: the account-months the churn rests on (for its interval).
 
     ``gross_margin`` defaults to 0.8 (a typical SaaS figure; pass your own).
     """
@@ -201,7 +202,7 @@ def unit_economics(events: ibis.Table, spend: ibis.Table | None, signup_event: s
         out["ltv_cac"] = out["ltv"] / out["cac"]
         out["payback_months"] = out["cac"] / (out["arpa"] * gross_margin)
     cols = ["channel", "paid", "spend", "new_users", "new_customers", "cac", "arpa", "monthly_churn",
-            "lifetime_months", "ltv", "ltv_revenue", "ltv_cac", "payback_months"]
+            "lifetime_months", "ltv", "ltv_revenue", "ltv_cac", "payback_months", "at_risk", "churned"]
     out = out[cols]
     order = out["channel"].eq("all (blended)")
     return pd.concat([out[~order].sort_values("channel"), out[order]]).reset_index(drop=True)

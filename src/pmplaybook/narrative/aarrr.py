@@ -121,14 +121,22 @@ class Section:
     def _ipython_display_(self):
         self.show()
 
-    def show(self, chart=None) -> None:
-        """Display the text, then ``chart`` (the section's charts, drawn by the caller) and the table."""
+    def show(self, chart=None, table: bool = True) -> None:
+        """Display the text, then ``chart`` (the section's charts, drawn by the caller) and, unless
+        ``table=False`` (a notebook showing it in a cell of its own, see :meth:`show_table`), the table."""
         from IPython.display import Markdown, display
 
         # "$" would start a formula in Markdown (MathJax in JupyterLab, the HTML report's renderer too)
         display(Markdown(escape_dollars(self.text)))
         if chart is not None:
             display(chart)
+        if table:
+            self.show_table()
+
+    def show_table(self) -> None:
+        """Display the section's table (rounded for reading), when it has one."""
+        from IPython.display import display
+
         if self.table is not None and len(self.table):
             display(_pretty(self.table))
 
@@ -221,7 +229,9 @@ def activation_section(ds, period: str = "week") -> Section:
     chart = ("aarrr.rate_by_cohort", dict(table=by_cohort, title=f"Activation rate by {period}ly sign-up cohort",
                                           y_title="activated", target=target.target if target else None))
     return Section("Activation", text, by_cohort, [chart],
-                   {"activation_rate": total["rate"], "time_to_value_days": total["median_days_to_activate"]})
+                   {"activation_rate": total["rate"], "time_to_value_days": total["median_days_to_activate"],
+                    "activation_ci_low": total["ci_low"], "activation_ci_high": total["ci_high"],
+                    "activation_signups": total["signups"]})
 
 
 def retention_section(ds, period: str = "week") -> Section:
@@ -372,3 +382,113 @@ def leaks_section(ds, horizon_days: float = 60) -> Section:
         text += f" (No {names} stage: this team has no event for it.)"
     return Section("Where the journey leaks", text, table, [("aarrr.journey_funnel", dict(table=table, title="AARRR journey"))],
                    {"biggest_leak": table.loc[table["biggest_leak"], "stage"].iloc[0] if table["biggest_leak"].any() else None})
+
+
+def ltv_cac_interval(row) -> tuple[float, float]:
+    """A 95% interval of a :func:`unit_economics` row's LTV/CAC from the Wilson interval of its monthly
+    churn (``churned`` / ``at_risk``), ARPA, margin and CAC taken as known: LTV/CAC scales with the
+    lifetime 1 / churn (capped like the lifetime itself). (nan, nan) without churn counts."""
+    from ..aarrr.revenue import MAX_LIFETIME_MONTHS
+    from ..core.stats import wilson_interval
+
+    at_risk, churned = row.get("at_risk"), row.get("churned")
+    if at_risk is None or pd.isna(at_risk) or not at_risk or pd.isna(row.get("ltv_cac")):
+        return float("nan"), float("nan")
+    low, high = wilson_interval(int(churned), int(at_risk))
+
+    def life(churn):
+        return min(1 / churn, MAX_LIFETIME_MONTHS) if churn > 0 else MAX_LIFETIME_MONTHS
+
+    per_month = row["ltv_cac"] / row["lifetime_months"]
+    return per_month * life(high), per_month * life(low)
+
+
+def economics_finding(table: pd.DataFrame | None):
+    """The Summary's finding on unit economics (:class:`~pmplaybook.narrative.summary.Finding`), or None.
+
+    The paid channel below LTV/CAC 1 whose customers leave the most spend unreturned (spend - customers x
+    LTV) needs an owner when its whole interval (:func:`ltv_cac_interval`) is below 1; when the interval
+    reaches 1 it is a note (not yet a clear loss). With no channel below 1, the weakest paid channel is a
+    note when its whole interval is below the 3:1 bar; otherwise None."""
+    from .summary import Finding
+
+    if table is None or table.empty or "paid" not in table.columns:
+        return None
+    paid = table[table["paid"] & table["cac"].notna() & table["ltv_cac"].notna()].copy()
+    if paid.empty:
+        return None
+    bounds = [ltv_cac_interval(r) for _, r in paid.iterrows()]
+    paid["low"], paid["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
+    paid["unreturned"] = paid["spend"] - paid["new_customers"] * paid["ltv"]
+    best = paid.loc[paid["low"].fillna(paid["ltv_cac"]).idxmax()]  # the most surely profitable channel
+    below = paid[paid["ltv_cac"] < 1]
+    if len(below):
+        w = below.sort_values("unreturned", ascending=False).iloc[0]
+        text = (f"Unit economics: **{w['channel']}** returns {w['ltv_cac']:.2f} per dollar of CAC (LTV/CAC; 95% CI "
+                f"{w['low']:.2f}-{w['high']:.2f} from its churn): a customer costs ${w['cac']:,.0f} but pays "
+                f"${w['arpa']:,.0f} a month and {w['monthly_churn']:.0%} of them stop each month, so one brings "
+                f"${w['ltv']:,.0f} of margin; payback takes {w['payback_months']:.1f} months against an average "
+                f"life of {w['lifetime_months']:.1f} months. Of its ${w['spend']:,.0f} spend, about "
+                f"${w['unreturned']:,.0f} will not come back.")
+        if w["high"] < 1:
+            return Finding(text, chart="economics", next_step=(
+                f"Put {w['channel']} on the next budget review: cut or retarget it (audiences that pick bigger "
+                f"plans) and move budget to {best['channel']} (LTV/CAC {best['ltv_cac']:.1f}, 95% CI {best['low']:.1f}-"
+                f"{best['high']:.1f}) until its LTV/CAC is above 1."))
+        return Finding(text.replace(" will not come back.", " may not come back: its interval reaches 1, so the "
+                                    "loss is not yet clear."), chart="economics", severity="note",
+                       next_step=f"Re-check {w['channel']} after another month of churn before cutting it.")
+    weak = paid.loc[paid["ltv_cac"].idxmin()]
+    if weak["high"] < 3:
+        return Finding(f"Unit economics: every paid channel returns more than it costs, but **{weak['channel']}** "
+                       f"is below the 3:1 bar: LTV/CAC {weak['ltv_cac']:.2f} (95% CI {weak['low']:.2f}-"
+                       f"{weak['high']:.2f}), payback {weak['payback_months']:.1f} months.", chart="economics",
+                       severity="note", next_step=f"Look for cheaper or better-fit customers in {weak['channel']}.")
+    return None
+
+
+def leak_summary_finding(leaks_table: pd.DataFrame | None, retained: pd.DataFrame | None = None):
+    """The Summary's note on the journey's biggest leak (:func:`leaks`), with, when it is activation and
+    ``retained`` (:func:`pmplaybook.retention.activated_retention`) is given, whether activated users
+    are clearly likelier to be back in week 4 (the lever) or not (the rule may not mark real value)."""
+    from .summary import Finding
+
+    if leaks_table is None or leaks_table.empty or not leaks_table["biggest_leak"].any():
+        return None
+    i = leaks_table.index.get_loc(leaks_table[leaks_table["biggest_leak"]].index[0])
+    row, prev = leaks_table.iloc[i], leaks_table.iloc[i - 1]
+    text = (f"Journey: the biggest leak is {prev['stage']} -> {row['stage']}: {row['step_conversion']:.1%} "
+            f"(95% CI {row['ci_low']:.1%}-{row['ci_high']:.1%}) of {prev['users']:,} users pass it.")
+    step = f"Write one hypothesis for the {row['stage']} step and the metric that would show it worked."
+    w4 = None
+    if retained is not None and len(retained) and "period" in retained.columns:
+        r = retained[retained["period"] == 4]
+        w4 = r.iloc[0] if len(r) and pd.notna(r["diff"].iloc[0]) else None
+    if row["stage"] == "activation" and w4 is not None:
+        if w4["significant"] and w4["diff"] > 0:
+            text += (f" Activated users are back in week 4 far more often ({w4['activated_rate']:.0%} vs "
+                     f"{w4['other_rate']:.0%}, {w4['diff'] * 100:+.0f} points beyond noise): activation is the lever.")
+            step = "Shorten the path to the activation event for new users before buying more of them."
+        else:
+            text += (f" Activated users are not clearly likelier to be back in week 4 ({w4['activated_rate']:.0%} vs "
+                     f"{w4['other_rate']:.0%}, a gap within noise or negative).")
+            step = "Check that the activation rule marks real value before pushing more users through it."
+    return Finding(text, chart="leaks", next_step=step, severity="note")
+
+
+def summary_findings(economics: Section | None = None, leaks_section_: Section | None = None,
+                     retention_section_: Section | None = None) -> list:
+    """The findings of the AARRR page's Summary (:class:`~pmplaybook.narrative.summary.Finding`), from the
+    sections the notebook has already computed: the money-losing paid channel (:func:`economics_finding`)
+    and the journey's biggest leak (:func:`leak_summary_finding`). A section a team lacks gives nothing."""
+    out = []
+    if economics is not None and economics.available:
+        f = economics_finding(economics.table)
+        if f is not None:
+            out.append(f)
+    if leaks_section_ is not None and leaks_section_.available:
+        retained = retention_section_.table if retention_section_ is not None and retention_section_.available else None
+        f = leak_summary_finding(leaks_section_.table, retained)
+        if f is not None:
+            out.append(f)
+    return out

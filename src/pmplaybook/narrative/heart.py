@@ -284,3 +284,174 @@ def gsm_view(table: pd.DataFrame) -> pd.DataFrame:
     out["unit"] = table["unit"]
     out["note"] = table["note"]
     return out
+
+
+_OTHERS = {"platform": "the other platforms", "plan": "the other plans", "country": "the other countries",
+           "channel": "the other channels"}
+
+
+def retention_gaps(tables: dict, recent: int = 12, min_users: int = 30) -> pd.DataFrame:
+    """Each segment's HEART retention against the rest of its column, pooled over the last ``recent``
+    complete cohorts of :func:`pmplaybook.heart.active_retention` run with ``segment=<column>``
+    (``tables`` maps a column to that table).
+
+    One row per column and value, in the columns of :func:`pmplaybook.retention.breakdowns` that
+    :func:`pmplaybook.charts.retention.segment_bars` and :func:`pmplaybook.narrative.summary.gap_findings`
+    read: ``column``, ``segment``, ``rate`` (Wilson ``ci_low``/``ci_high``), ``rest_rate``, ``diff``
+    (Newcombe ``diff_low``/``diff_high``), ``significant``, ``flag`` and ``cohort_size``: the segment's
+    active users in an average week of the span (the rates count user-weeks, ``user_weeks``). A value with
+    fewer than ``min_users`` such users, or whose rest has fewer, is left out.
+    """
+    cols = ["column", "segment", "rate", "ci_low", "ci_high", "rest_rate", "diff", "diff_low", "diff_high",
+            "significant", "flag", "cohort_size", "user_weeks"]
+    rows = []
+    for column, t in tables.items():
+        if t is None or t.empty or "segment" not in t.columns:
+            continue
+        cohorts = sorted(t["cohort"].unique())[-recent:]
+        g = t[t["cohort"].isin(cohorts)].groupby("segment")[["users", "retained"]].sum()
+        n_all, s_all = int(g["users"].sum()), int(g["retained"].sum())
+        for value, r in g.iterrows():
+            n, s = int(r["users"]), int(r["retained"])
+            weekly = n / len(cohorts)
+            if weekly < min_users or (n_all - n) / len(cohorts) < min_users:
+                continue
+            d = diff_proportions(s, n, s_all - s, n_all - n)
+            lo, hi = wilson_interval(s, n)
+            sig = bool(d["significant"])
+            rows.append(dict(column=column, segment=str(value), rate=s / n, ci_low=lo, ci_high=hi,
+                             rest_rate=d["p2"], diff=d["diff"], diff_low=d["ci_low"], diff_high=d["ci_high"],
+                             significant=sig, flag=("lower" if d["diff"] < 0 else "higher") if sig else "",
+                             cohort_size=int(round(weekly)), user_weeks=n))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _task_hurt(row) -> bool:
+    """True when a :func:`task_shift` row is a change for the worse (more errors or fewer completions)."""
+    return (row["metric"] == "error_rate") == (row["diff"] > 0)
+
+
+def task_regression_finding(shift: pd.DataFrame | None, segment_name: str | None = None, charted: dict | None = None):
+    """The Summary's finding on task success (:class:`~pmplaybook.narrative.summary.Finding`), or None.
+
+    Among the significant rows of :func:`pmplaybook.heart.task_shift` (one per workflow [x segment value],
+    the completion rate mirroring the error rate counted once), the change for the worse that cost the
+    most attempts since it started (attempts after x |change|) needs an owner; when no change is for the
+    worse, the largest improvement is worth keeping; no significant change gives None. ``charted`` is the
+    change the notebook charts (:func:`pmplaybook.heart.top_change`): the finding links to that chart when
+    it is the same change, else to the weekly task-success chart."""
+    from .summary import Finding
+
+    if shift is None or shift.empty or not shift["significant"].any():
+        return None
+    keys = ["workflow"] + (["segment"] if "segment" in shift.columns and shift["segment"].notna().any() else [])
+    hits = shift[shift["significant"]].drop_duplicates(keys)  # sorted by |z|, the error rate first on a tie
+    hits = hits.assign(_impact=hits["attempts_after"] * hits["diff"].abs())
+    hurt = hits[[_task_hurt(r) for _, r in hits.iterrows()]]
+    pick = (hurt if len(hurt) else hits).sort_values("_impact", ascending=False).iloc[0]
+    where = f"{pick['workflow']}"
+    if "segment" in keys:
+        where += f" on {segment_name + ' ' if segment_name else ''}{pick['segment']}"
+    what = "error rate" if pick["metric"] == "error_rate" else "completion rate"
+    since = f"{pick['date']:%Y-%m-%d}" + (f", when app version {pick['release']} appeared" if pick.get("release") else "")
+    same = bool(charted) and all(charted.get(k) == pick.get(k) for k in (*keys, "metric"))
+    chart = "task-change" if same else "tasks"
+    text = (f"Task success: the {what} of {where} went from {format_pct(pick['before'], 1)} to "
+            f"{format_pct(pick['after'], 1)} on {since} ({100 * pick['diff']:+.1f} points, 95% CI "
+            f"{100 * pick['ci_low']:+.1f} to {100 * pick['ci_high']:+.1f})")
+    if not _task_hurt(pick):
+        return Finding(text + f", an improvement beyond noise over {int(pick['attempts_after']):,} attempts.",
+                       chart=chart, severity="good")
+    lost = "failed" if pick["metric"] == "error_rate" else "not completed"
+    text += (f": about {pick['_impact']:,.0f} more of its {int(pick['attempts_after']):,} attempts since then "
+             f"{lost} than at the earlier rate.")
+    culprit = f"version {pick['release']}" if pick.get("release") else f"the change of {pick['date']:%Y-%m-%d}"
+    return Finding(text, chart=chart, next_step=(
+        f"Give {where} an owner in the team that shipped {culprit}: find what changed in it, fix or roll it "
+        "back, and watch its weekly rate here until it is back."))
+
+
+def detractor_summary_finding(detractors: pd.DataFrame | None):
+    """The Summary's finding on NPS detractors, or None: the segment value holding significantly more
+    detractors than the rest (not a small sample) that adds the most detractors beyond the rest's rate
+    (answers x gap), from :func:`pmplaybook.heart.detractor_concentration`."""
+    from .summary import Finding
+
+    if detractors is None or detractors.empty:
+        return None
+    hits = detractors[detractors["significant"].astype(bool) & (detractors["diff"] > 0)
+                      & ~detractors["small_sample"].astype(bool)]
+    if hits.empty:
+        return None
+    h = hits.assign(_impact=hits["responses"] * hits["diff"]).sort_values("_impact", ascending=False).iloc[0]
+    others = _OTHERS.get(str(h["column"]), f"the other {h['column']} values")
+    text = (f"Happiness: {h['segment']} ({h['column']}) NPS is {h['nps']:+.0f} against {h['rest_nps']:+.0f} for "
+            f"{others}; {format_pct(h['detractor_rate'])} of its {int(h['responses']):,} answers are detractors "
+            f"(0-6) against {format_pct(h['rest_rate'])} ({100 * h['diff']:+.0f} points, 95% CI "
+            f"{100 * h['ci_low']:+.0f} to {100 * h['ci_high']:+.0f}), so it holds "
+            f"{format_pct(h['share_of_detractors'])} of all detractors from {format_pct(h['share_of_responses'])} "
+            "of the answers.")
+    return Finding(text, chart="detractors", next_step=(
+        f"Ask the {h['segment']} detractors one follow-up question (what is missing or in the way), give the "
+        f"top answer an owner, and track the {h['segment']} NPS apart from the average."))
+
+
+_GAP_NEXT = {
+    "platform": ("Give the {segment} app's retention an owner: compare it before and after the app's latest releases "
+                 "and check its crash and error reports; notebook 02 follows its new users' cohorts."),
+    "plan": ("Give the {segment} plan's retention an owner: check whether its users hit the plan's limits or never "
+             "reach the value the other plans pay for, and track its retention apart from the average."),
+    "channel": ("Ask the owner of the {segment} channel whether its users fit the product (intent, team size) and "
+                "compare their first-week activation with the other channels'."),
+}
+_GAP_NEXT_OTHER = ("Give the {segment} gap an owner: find what its users lack that the others have, and track its "
+                   "retention apart from the average.")
+
+
+def retention_gap_findings(gaps: pd.DataFrame | None, top: int = 2) -> list:
+    """The ``top`` segments of :func:`retention_gaps` retained clearly worse than the rest, the most retained
+    users lost a week first (a typical week's active users x gap), each with a next step that fits its
+    column; none when no gap is beyond noise."""
+    from .summary import Finding, gap_findings
+
+    if gaps is None or gaps.empty:
+        return []
+    worse = gaps[gaps["significant"].astype(bool) & (gaps["diff"] < 0)]
+    worse = worse.assign(_impact=worse["cohort_size"] * worse["diff"].abs()).sort_values("_impact", ascending=False)
+    out = []
+    for _, row in worse.head(top).iterrows():
+        one = worse.loc[[row.name]].drop(columns="_impact")
+        for f in gap_findings(one, "week-4 retention of a week's active users", chart="retention-segments",
+                              next_step=_GAP_NEXT.get(str(row["column"]), _GAP_NEXT_OTHER)):
+            out.append(Finding("Retention: " + f.text, f.next_step, f.chart, f.severity))
+    return out
+
+
+def summary_findings(detractors: pd.DataFrame | None = None, shift: pd.DataFrame | None = None,
+                     gaps: pd.DataFrame | None = None, segment_name: str | None = None,
+                     charted: dict | None = None) -> list:
+    """The findings of the HEART page's Summary (:class:`~pmplaybook.narrative.summary.Finding`), from
+    tables the notebook has already computed: ``detractors`` (:func:`~pmplaybook.heart.detractor_concentration`),
+    ``shift`` (:func:`~pmplaybook.heart.task_shift`, by ``segment_name``; ``charted`` its charted
+    :func:`~pmplaybook.heart.top_change`) and ``gaps`` (:func:`retention_gaps`).
+
+    Each is a finding only when the data show it beyond noise. Those that need an owner come in this order:
+    a workflow a release broke (acute, and a fix is known to be possible), the segment losing the most
+    retained users (:func:`retention_gap_findings`), the segment holding the most excess detractors, the
+    segment losing the second most retained users. The Summary gives an owner to the first two; the
+    others are kept as "worth knowing" (one per letter before a second of the same letter).
+    """
+    from .summary import Finding
+
+    bad, other = [], []
+    task = task_regression_finding(shift, segment_name, charted)
+    if task is not None:
+        (bad if task.severity == "bad" else other).append(task)
+    retention = retention_gap_findings(gaps)
+    bad += retention[:1]
+    happy = detractor_summary_finding(detractors)
+    if happy is not None:
+        bad.append(happy)
+    bad += retention[1:]
+    demoted = [Finding(f.text, f.next_step, f.chart, severity="note") for f in bad[2:]]
+    return bad[:2] + other + demoted
