@@ -36,8 +36,12 @@ def format_pct(x, digits: int = 0) -> str:
 
 
 def format_points(diff, digits: int = 1) -> str:
-    """A difference of two shares in percentage points, signed (``0.031`` -> ``+3.1 points``)."""
-    return NOT_AVAILABLE if is_missing(diff) else f"{100 * float(diff):+.{digits}f} points"
+    """A difference of two shares in percentage points, signed (``0.031`` -> ``+3.1 points``); a difference
+    that rounds to zero has no sign (``-0.0004`` -> ``0.0 points``, never ``-0.0``)."""
+    if is_missing(diff):
+        return NOT_AVAILABLE
+    text = f"{100 * float(diff):+.{digits}f}"
+    return f"{text.lstrip('+-') if float(text) == 0 else text} points"
 
 
 def format_number(x, spec: str = ".2f") -> str:
@@ -99,13 +103,17 @@ def format_change(change, unit: str) -> str:
 
     >>> format_change(0.021, "share"), format_change(-4, "points"), format_change(0.3, "ratio")
     ('+2.1 points', '-4', '+0.30')
+    >>> format_change(-0.0004, "share"), format_change(0.2, "points")
+    ('0.0 points', '0')
     """
     if is_missing(change):
         return NOT_AVAILABLE
     if unit == "share":
         return format_points(change)
-    text = format_value(abs(float(change)), unit)
-    return ("-" if change < 0 else "+") + text.lstrip("+")
+    text = format_value(abs(float(change)), unit).lstrip("+")
+    if not any(ch.isdigit() and ch != "0" for ch in text):  # rounds to zero: no sign
+        return text
+    return ("-" if change < 0 else "+") + text
 
 
 #: A dollar sign that no maths renderer reads as a formula delimiter (see :func:`escape_dollars`).
@@ -120,8 +128,8 @@ def escape_dollars(text: str) -> str:
     (``mathjax_ignore`` for MathJax 3.2, the one JupyterLab 4 ships; ``tex2jax_ignore`` for older ones), so
     no two signs ever meet in one text run.
 
-    >>> escape_dollars("CAC $96")
-    'CAC <span class="mathjax_ignore tex2jax_ignore">$</span>96'
+    >>> print(escape_dollars("CAC $96"))
+    CAC <span class="mathjax_ignore tex2jax_ignore">\\$</span>96
     """
     return text.replace(DOLLAR, "$").replace("$", DOLLAR)
 
