@@ -237,7 +237,8 @@ def resolve_as_of(events: ibis.Table, as_of=None, timezone: str = "UTC") -> tupl
     """Read an ``as_of`` argument: ``(local day, UTC instant of its midnight)``, both naive.
 
     Every metric reads ``as_of`` through here (see :func:`read_as_of`; None means :func:`default_as_of`, the
-    first day in ``timezone`` the events do not cover completely), so they agree on which periods are complete.
+    first day in ``timezone`` the events do not cover completely), so they agree on which periods are
+    complete.
 
     >>> resolve_as_of(None, "2026-01-01", "Europe/Berlin")
     (Timestamp('2026-01-01 00:00:00'), Timestamp('2025-12-31 23:00:00'))
@@ -305,8 +306,8 @@ class Calendar:
     """A team's calendar: the time zone periods are cut in, the first day of the week, and ``as_of``.
 
     ``as_of`` is the first local day the analysis does not cover (None until :meth:`resolved` fills in
-    :func:`default_as_of`, the first local day the events do not cover completely). The dataset builds one from the params
-    (:attr:`pmplaybook.data.Dataset.calendar`); metric functions take it as ``calendar=``.
+    :func:`default_as_of`, the first local day the events do not cover completely). The dataset builds one
+    from the params (:attr:`pmplaybook.data.Dataset.calendar`); metric functions take it as ``calendar=``.
     """
 
     timezone: str = "UTC"

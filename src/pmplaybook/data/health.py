@@ -175,8 +175,8 @@ def volume(events: ibis.Table, *, timezone: str = "UTC", holidays=(), as_of=None
     severity = "fail" if n["gap"] else "warn" if n["drop"] or n["partial"] else "ok"
     figures = {"days": len(daily), "first_day": daily["day"].min(), "last_day": daily["day"].max(),
                "median_per_day": float(daily["events"].median()) if len(daily) else 0.0,
-               "gaps": n["gap"], "drops": n["drop"], "holiday_dips": n["holiday"], "partial_last_day": bool(n["partial"]),
-               "complete_as_of": complete}
+               "gaps": n["gap"], "drops": n["drop"], "holiday_dips": n["holiday"],
+               "partial_last_day": bool(n["partial"]), "complete_as_of": complete}
     return Finding("volume", severity, figures, daily)
 
 

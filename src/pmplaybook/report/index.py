@@ -211,10 +211,11 @@ details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 <h1>PM Metrics Playbook reports</h1>
 <p>Each run covers the data up to its date (exclusive); a team whose own analysis stops earlier (its last
 local day was partial, or its data end before the run's date) says so under its name. KPI chips: green
-meets the target, amber within tolerance, red misses it; after the value, its 95% interval where measured, then the change since the
-previous run; the line is the KPI across every run so far (hover it for the dates and values). The team's KPIs (the
-ones its params set a target for) come first, after the data-health chip (the checks of 00_data_health);
-the other headline figures of the reports fold away below.</p>
+meets the target, amber within tolerance, red misses it; after the value, its 95% interval where
+measured, then the change since the previous run; the line is the KPI across every run so far (hover it
+for the dates and values). The team's KPIs (the ones its params set a target for) come first, after the
+data-health chip (the checks of 00_data_health); the other headline figures of the reports fold away
+below.</p>
 {''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
 </body></html>
 """
