@@ -9,8 +9,8 @@ from conftest import ev
 
 from pmplaybook import aarrr, funnel, heart, north_star, retention
 from pmplaybook.config import NorthStarCandidate
-from pmplaybook.core.calendar import (Calendar, complete, period_index, period_start, resolve_as_of,
-                                      utc_midnight, uses_calendar)
+from pmplaybook.core.calendar import (Calendar, complete, day_after_last_event, default_as_of, period_index,
+                                      period_start, resolve_as_of, utc_midnight, uses_calendar)
 
 # Sign-ups (UTC) around a week boundary. In Berlin (UTC+1 in March) 22:30 UTC on Sunday 9 March is still
 # Sunday, 23:30 UTC is already Monday 10 March.
@@ -80,8 +80,39 @@ def test_completeness_and_as_of():
     assert resolve_as_of(None, "2025-03-24", "Europe/Berlin") == (pd.Timestamp("2025-03-24"),
                                                                  pd.Timestamp("2025-03-23 23:00"))
     assert utc_midnight(pd.Timestamp("2025-07-01"), "Europe/Berlin") == pd.Timestamp("2025-06-30 22:00")
-    # the default as_of is the day after the last event, in the calendar's zone
+    # the default as_of is the first local day not covered completely: the log (last event Sunday 16 March
+    # 12:00 UTC) runs to 17 March 00:00 UTC = 01:00 in Berlin, so 16 March is complete there
     assert Calendar("Europe/Berlin").resolved(EVENTS).as_of == pd.Timestamp("2025-03-17")
+
+
+# The default as_of by hand. The log is read as running to the end of the UTC day of its last event; a local
+# day counts only if it has ended by then, and as_of is the first local day that has not.
+# (last event UTC, time zone, local time of the last event, default as_of, day after the last local event)
+DEFAULT_AS_OF = [
+    # 31 Dec 23:59 UTC; the log runs to 1 Jan 00:00 UTC
+    ("2025-12-31 23:59", "UTC", "31 Dec 23:59", "2026-01-01", "2026-01-01"),  # 31 Dec complete
+    # Berlin (UTC+1 in winter): 1 Jan 00:00 UTC is 01:00 there; 31 Dec ended at 23:00 UTC (complete), 1 Jan
+    # has one hour of data and is left out, although it holds events
+    ("2025-12-31 23:59", "Europe/Berlin", "1 Jan 00:59", "2026-01-01", "2026-01-02"),
+    # New York (UTC-5 in winter): 1 Jan 00:00 UTC is 31 Dec 19:00 there; 31 Dec is partial, 30 Dec complete
+    ("2025-12-31 23:59", "America/New_York", "31 Dec 18:59", "2025-12-31", "2026-01-01"),
+    # summer time: New York is UTC-4, the log ends 30 Jun 20:00 there; 30 Jun is partial
+    ("2025-06-30 23:59", "America/New_York", "30 Jun 19:59", "2025-06-30", "2025-07-01"),
+    # Tokyo (UTC+9): the log runs to 1 Jul 09:00 there; 30 Jun ended at 15:00 UTC, complete
+    ("2025-06-30 23:59", "Asia/Tokyo", "1 Jul 08:59", "2025-07-01", "2025-07-02"),
+    # an event at 01:00 UTC on 1 Jan: the log runs to 2 Jan 00:00 UTC, which is 1 Jan 19:00 in New York
+    ("2026-01-01 01:00", "America/New_York", "31 Dec 20:00", "2026-01-01", "2026-01-01"),
+]
+
+
+@pytest.mark.parametrize("last_event, timezone, local, as_of, after_last", DEFAULT_AS_OF)
+def test_the_default_as_of_leaves_out_a_partial_last_local_day(last_event, timezone, local, as_of, after_last):
+    events = ev([("u", "2025-01-01 12:00", "signup"), ("u", last_event, "task_completed")])
+    assert default_as_of(events, timezone) == pd.Timestamp(as_of)
+    assert Calendar(timezone).resolved(events).as_of == pd.Timestamp(as_of)
+    assert resolve_as_of(events, None, timezone)[0] == pd.Timestamp(as_of)
+    # how far the data reach: an explicit as_of may go up to here, partial day included
+    assert day_after_last_event(events, timezone) == pd.Timestamp(after_last)
 
 
 def test_calendar_refuses_what_it_cannot_use_and_will_not_take_both_forms():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import ev
-from pmplaybook import cli, config
+from pmplaybook import cli, config, data
 from pmplaybook.data import health
 from pmplaybook.narrative import health as story
 
@@ -57,6 +57,34 @@ def test_a_day_with_no_events_is_a_gap_and_an_annotated_holiday_is_explained():
 def test_a_low_last_day_is_partial():
     cut = health.volume(ev(_weeks(d27=1)))  # the last day (a Sunday, usually 4) has 1 event
     assert cut.severity == "warn" and cut.figures["partial_last_day"] and cut.table["flag"].iloc[-1] == "partial"
+
+
+def test_the_last_local_day_is_partial_when_the_log_ends_within_it_and_the_default_as_of_leaves_it_out():
+    # four weeks from Monday 6 January 2025 (no summer time) at 10:xx UTC, and one more event on Sunday
+    # 2 February at 23:30 UTC: the log runs to midnight UTC, 3 February 00:00 UTC
+    counts = {d: (4 if d % 7 >= 5 else 10) for d in range(28)}
+    events = ev(_days(counts, start="2025-01-06") + [("late", "2025-02-02 23:30", "task_completed")])
+    # by hand: (zone, the default as_of, the last local day with events, is that day partial)
+    for timezone, as_of, last_day, partial in [
+            ("UTC", "2025-02-03", "2025-02-02", False),            # 2 Feb complete
+            ("Europe/Berlin", "2025-02-03", "2025-02-03", True),   # 00:30 on 3 Feb: the first hour of 3 Feb
+            ("America/New_York", "2025-02-02", "2025-02-02", True)]:  # 2 Feb stops at 19:00 there
+        whole = health.volume(events, timezone=timezone)  # every day the log reaches
+        assert whole.figures["complete_as_of"] == pd.Timestamp(as_of), timezone
+        assert whole.figures["last_day"] == pd.Timestamp(last_day), timezone
+        assert whole.figures["partial_last_day"] is partial, timezone
+        # New York's 2 February has its usual Sunday volume (5 events against 4): partial by the log's end
+        assert whole.severity == ("warn" if partial else "ok"), timezone
+        # the default as_of judges the complete days only; an as_of that takes in the partial day warns
+        ds = data.Dataset(events=events, timezone=timezone, as_of=pd.Timestamp(as_of))
+        judged = {f.check: f for f in health.health_report(ds)}["volume"]
+        assert judged.severity == "ok" and judged.figures["last_day"] == pd.Timestamp(as_of) - pd.Timedelta(days=1)
+        later = health.volume(events, timezone=timezone, as_of=pd.Timestamp(last_day) + pd.Timedelta(days=1))
+        assert later.figures["partial_last_day"] is partial, timezone
+    # an as_of before the data's end: a low last judged day is a drop, not a partial day
+    cut = health.volume(ev(_weeks(d21=2)), as_of="2025-03-25")  # Monday 24 March (day 21): 2 events, usually 10
+    assert cut.figures["last_day"] == pd.Timestamp("2025-03-24") and cut.table["flag"].iloc[-1] == "drop"
+    assert cut.figures["drops"] == 1 and not cut.figures["partial_last_day"]
 
 
 def test_duplicates_count_rows_beyond_the_first_of_each_group():

@@ -191,6 +191,50 @@ def test_a_date_after_the_data_end_keeps_its_name_and_cuts_the_figures(small_tea
     assert "Data end 2025-03-04, 2 weeks before the requested date 2025-03-20" in page
 
 
+def test_teams_in_three_time_zones_are_one_run_each_at_its_own_complete_day(small_team):
+    """The tiny log's last event is on Tuesday 4 March 2025 at 12:00 UTC, so it runs to 5 March 00:00 UTC:
+    01:00 on 5 March in Berlin, 19:00 on 4 March in New York. 4 March is complete in UTC and in Berlin
+    (as_of 5 March), partial in New York (as_of 4 March). One run, filed under the latest as_of, 5 March;
+    New York's notebook analyses up to 4 March and says so."""
+    tmp, params, nb_dir = small_team
+    text = params.read_text()
+    berlin, new_york = tmp / "berlin.yaml", tmp / "new_york.yaml"
+    berlin.write_text(text.replace("team: tiny", "team: berlin") + "timezone: Europe/Berlin\n")
+    new_york.write_text(text.replace("team: tiny", "team: new_york") + "timezone: America/New_York\n")
+    teams = [str(params), str(berlin), str(new_york)]
+    pairs, _ = report.plan(teams, ["01_ok"], source_dir=nb_dir)
+    # (team, run date, the as_of its notebook gets)
+    assert [(t, run, as_of) for t, _, _, run, as_of in pairs] == [
+        ("tiny", "2025-03-05", "2025-03-05"), ("berlin", "2025-03-05", "2025-03-05"),
+        ("new_york", "2025-03-05", "2025-03-04")]
+
+    out = tmp / "zones"
+    result = report.run(teams=teams, names=["01_ok"], jobs=1, out=out, progress=False, source_dir=nb_dir)
+    assert all(r.ok for r in result.results) and {r.as_of for r in result.results} == {"2025-03-05"}
+    assert [p.name for p in out.iterdir() if p.is_dir()] == ["2025-03-05"]
+    ny = out / "2025-03-05" / "new_york"
+    executed = nbformat.read(ny / "01_ok.ipynb", as_version=4)
+    injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'as_of = "2025-03-04"' in injected.source
+    assert "Data up to <b>2025-03-04</b>" in (ny / "01_ok.html").read_text()
+    summary = json.loads((ny / "summary.json").read_text())
+    assert summary["as_of"] == "2025-03-05" and summary["freshness"]["as_of"] == "2025-03-04"
+    assert summary["freshness"]["last_day"] == "2025-03-04" and not summary["freshness"]["cut"]
+    # the index: one run, three teams, New York's own date under its name; the history keys the run date
+    index = (out / "index.html").read_text()
+    assert index.count("<h2>Data up to") == 1 and "<h2>Data up to 2025-03-05</h2>" in index
+    assert index.count("Analysed up to") == 1
+    assert re.search(r"<h3>new_york</h3><div class=\"as-of\">Analysed up to 2025-03-04 ", index)
+    history = report.kpi_history(out)
+    assert set(pd.to_datetime(history["as_of"]).dt.strftime("%Y-%m-%d")) == {"2025-03-05"}
+    assert sorted(set(history["team"])) == ["berlin", "new_york", "tiny"]
+
+    # an explicit date files every team under it, and every notebook gets it (New York's partial
+    # 4 March included, which the data-health check reports)
+    pairs, _ = report.plan(teams, ["01_ok"], as_of="2025-03-05", source_dir=nb_dir)
+    assert {(run, as_of) for _, _, _, run, as_of in pairs} == {("2025-03-05", "2025-03-05")}
+
+
 def test_require_fresh_refuses_stale_data_before_any_notebook(small_team):
     tmp, params, nb_dir = small_team
     with pytest.raises(DataError,

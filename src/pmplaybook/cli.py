@@ -252,15 +252,17 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check", help="check the data's health (freshness, gaps, duplicates, tracking plan...)")
     p.add_argument("files", nargs="*", help="params YAML files (default: every file in params/)")
-    p.add_argument("--as-of", dest="as_of", help="first day not covered, YYYY-MM-DD (default: day after the last event)")
+    p.add_argument("--as-of", dest="as_of",
+                   help="first day not covered, YYYY-MM-DD (default: the first day the data do not cover completely)")
     p.set_defaults(func=_check, uses_project=True)
 
     p = sub.add_parser("run", help="execute every notebook for every team and write reports")
     p.add_argument("--team", action="append", help="only this team, or a params YAML file elsewhere (repeatable)")
     p.add_argument("--notebook", action="append", help="only this notebook, e.g. 02_cohort_retention (repeatable)")
     p.add_argument("--as-of", dest="as_of", type=_iso_day,
-                   help="first day not covered, YYYY-MM-DD (default: day after the last event); a date after "
-                        "the data's end keeps the report's date and stops the figures at the data's end")
+                   help="first day not covered, YYYY-MM-DD (default: each team's first day its data do not cover "
+                        "completely, the run filed under the latest of them); a date after the data's end keeps "
+                        "the report's date and stops the figures at the data's end")
     p.add_argument("--require-fresh", dest="require_fresh", type=int, nargs="?", const=1, default=None,
                    metavar="DAYS", help="fail (exit 2, before any notebook) when a team's data end more than DAYS "
                                         "(default 1) days before the requested date, or today without --as-of")

@@ -422,7 +422,7 @@ def funnel(events: ibis.Table, steps, *, window="14d", order: str = "ordered", e
     as_of : date-like, optional
         The first day not covered (team local time); events from it on are ignored and users whose
         window is still open then and who have not completed are reported in ``in_progress``.
-        Default: the day after the last event.
+        Default: the first local day the events do not cover completely (``core.calendar.default_as_of``).
     timezone : str
         The team's time zone, used to read ``as_of``.
 

@@ -8,8 +8,9 @@ this module is the one place that knows how:
   integers, so "four weeks later" is ``+ 4`` on every SQL engine), with their pandas inverses
   (:func:`period_index`, :func:`period_start`).
 * **Completeness**: a period is complete when it ended by ``as_of`` (:func:`complete`).
-* **as_of**: the first local day the analysis does not cover (default: the day after the last event);
-  :func:`resolve_as_of` reads it once and returns the local day and the UTC instant of its midnight.
+* **as_of**: the first local day the analysis does not cover (default: the first local day the data do not
+  cover completely, :func:`default_as_of`); :func:`resolve_as_of` reads it once and returns the local day
+  and the UTC instant of its midnight.
 * **Time zones**: timestamps are stored as naive UTC; :func:`local_time` (from the engines) gives the
   wall-clock time in the team's zone, and :func:`utc_midnight` the UTC instant a local day starts.
 * **Durations** in params and arguments (``"14d"``, ``"90min"``): :func:`parse_duration`.
@@ -161,12 +162,48 @@ def utc_midnight(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
     return day.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
 
 
-def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
-    """The day after the last event, in ``timezone``: the first day the data do not cover."""
-    last = events.aggregate(last=local_time(events.timestamp, timezone).max()).execute().iloc[0]["last"]
+def complete_as_of(last_event: pd.Timestamp, timezone: str = "UTC") -> pd.Timestamp:
+    """The default ``as_of`` of a log whose last event is ``last_event`` (naive UTC): the first local day in
+    ``timezone`` that the log does not cover completely.
+
+    The rule: a log covers up to the end of the UTC day of its last event (timestamps are stored in UTC, and
+    logs are exported and loaded by UTC day), and a local day counts only if it has ended by then. So the
+    default is the local day in which that UTC midnight falls. In UTC it is the day after the last event;
+    east of UTC the local day that UTC midnight falls in is cut short (Berlin: the first hour only), west
+    of UTC so is the local day of the last event (New York: it stops at 19:00 or 20:00).
+
+    >>> last = pd.Timestamp("2025-12-31 23:59")  # a log exported up to midnight UTC
+    >>> [f"{complete_as_of(last, tz):%Y-%m-%d}" for tz in ("UTC", "Europe/Berlin", "America/New_York")]
+    ['2026-01-01', '2026-01-01', '2025-12-31']
+    """
+    last_event = pd.Timestamp(last_event)
+    if last_event.tzinfo is not None:
+        last_event = last_event.tz_convert("UTC").tz_localize(None)
+    covered_until = last_event.normalize() + pd.Timedelta(days=1)  # naive UTC
+    if timezone in UTC_ZONES:
+        return covered_until
+    return covered_until.tz_localize("UTC").tz_convert(timezone).tz_localize(None).normalize()
+
+
+def _last_event(events: ibis.Table, timestamp: ibis.Value) -> pd.Timestamp:
+    last = events.aggregate(last=timestamp.max()).execute().iloc[0]["last"]
     if pd.isna(last):
         raise DataError("events: the table is empty. Fix: check the source and its filters")
-    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    return pd.Timestamp(last)
+
+
+def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
+    """The default ``as_of``: the first local day (in ``timezone``) the events do not cover completely, so
+    that no analysis counts a partial last day (the rule: :func:`complete_as_of`; the log is taken to reach
+    the end of the UTC day of its last event). In UTC it is the day after the last event."""
+    return complete_as_of(_last_event(events, events.timestamp), timezone)
+
+
+def day_after_last_event(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
+    """The local day after the last event: how far the data reach, partial last day included. An explicit
+    ``as_of`` is cut here (:class:`pmplaybook.data.Dataset`); the default stops at :func:`default_as_of`,
+    which is this day or the one before."""
+    return _last_event(events, local_time(events.timestamp, timezone)).normalize() + pd.Timedelta(days=1)
 
 
 #: The ``as_of`` text accepted: an ISO 8601 date, optionally with a time of day and an offset.
@@ -199,8 +236,9 @@ def read_as_of(as_of, timezone: str = "UTC") -> pd.Timestamp | None:
 def resolve_as_of(events: ibis.Table, as_of=None, timezone: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp]:
     """Read an ``as_of`` argument: ``(local day, UTC instant of its midnight)``, both naive.
 
-    Every metric reads ``as_of`` through here (see :func:`read_as_of`; None means the day after the last
-    event in ``timezone``), so they agree on which periods are complete.
+    Every metric reads ``as_of`` through here (see :func:`read_as_of`; None means :func:`default_as_of`, the
+    first day in ``timezone`` the events do not cover completely), so they agree on which periods are
+    complete.
 
     >>> resolve_as_of(None, "2026-01-01", "Europe/Berlin")
     (Timestamp('2026-01-01 00:00:00'), Timestamp('2025-12-31 23:00:00'))
@@ -268,8 +306,8 @@ class Calendar:
     """A team's calendar: the time zone periods are cut in, the first day of the week, and ``as_of``.
 
     ``as_of`` is the first local day the analysis does not cover (None until :meth:`resolved` fills in
-    the day after the last event). The dataset builds one from the params
-    (:attr:`pmplaybook.data.Dataset.calendar`); metric functions take it as ``calendar=``.
+    :func:`default_as_of`, the first local day the events do not cover completely). The dataset builds one
+    from the params (:attr:`pmplaybook.data.Dataset.calendar`); metric functions take it as ``calendar=``.
     """
 
     timezone: str = "UTC"

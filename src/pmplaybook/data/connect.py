@@ -11,7 +11,7 @@ import ibis
 import pandas as pd
 
 from ..config import TeamParams
-from ..core.calendar import default_as_of, read_as_of
+from ..core.calendar import day_after_last_event, default_as_of, read_as_of
 from ..core.engines import open_backend
 from ..core.errors import DataError, EngineError
 from .dataset import Dataset, materialize
@@ -83,7 +83,11 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
 
     Besides the table checks of :func:`load_events`, every event the params name must occur in the data
     (a misspelt event would silently give zeros), and every segment column must exist. ``as_of``
-    (a date or "YYYY-MM-DD") overrides the default analysis date, the day after the last event.
+    (a date or "YYYY-MM-DD") overrides the default analysis date, the first day in the team's time zone
+    that the data do not cover completely (:func:`~pmplaybook.core.calendar.default_as_of`: the log reaches
+    the end of the UTC day of its last event, and a local day counts once it has ended by then). An explicit
+    ``as_of`` is honoured up to the day after the last event (``data_end``), so it may take in a partial
+    last day, which the data-health check then reports; a later one is cut there, with a note.
 
     ``data.preset`` and ``data.properties`` read the events as an analytics tool's export (see
     :data:`~.presets.PRESETS`; files and database tables alike, ``data.columns`` overriding the preset); the
@@ -125,10 +129,10 @@ def connect(params: TeamParams, invalid: str = "raise", check_events: bool = Tru
             raise DataError(f"{where}: {exc}") from None
     if check_events:
         check_against_params(events, params)
-    data_end = default_as_of(events, params.timezone)
+    data_end = day_after_last_event(events, params.timezone)
     requested = read_as_of(as_of, params.timezone)
     requested = requested.normalize() if requested is not None else None
-    used = data_end if requested is None else min(requested, data_end)
+    used = default_as_of(events, params.timezone) if requested is None else min(requested, data_end)
     if requested is not None and requested > data_end:
         # the weeks after the last event are not zeros: they were not recorded yet
         notes.append(freshness_note(data_end, requested))

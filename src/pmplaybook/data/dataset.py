@@ -18,7 +18,10 @@ class Dataset:
     """A team's validated tables, the analysis date and what loading had to say.
 
     ``as_of`` is the first day *not* covered: periods ending after it are incomplete. By default it is the
-    day after the last event (in the team's time zone).
+    first day in the team's time zone that the data do not cover completely
+    (:func:`~pmplaybook.core.calendar.default_as_of`): the day after the last event in UTC, but in New York
+    the day of the last event when the log stops at midnight UTC (19:00 there), so that no partial last day
+    is counted as complete.
     """
 
     events: ibis.Table
@@ -29,7 +32,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     params: TeamParams | None = None
     predictions: ibis.Table | None = None
-    #: The day after the last event (local): how far the data reach. ``as_of`` never passes it.
+    #: The day after the last event (local): how far the data reach, a partial last day included. ``as_of``
+    #: never passes it (the default stops at the last complete day, this day or the one before).
     data_end: pd.Timestamp | None = None
     #: The ``as_of`` that was asked for, when one was (it may lie after ``data_end``).
     requested_as_of: pd.Timestamp | None = None
@@ -67,6 +71,9 @@ class Dataset:
         last = self.freshness.get("last_day")
         text = (f"The data hold {held}, up to {last} (in {self.timezone}); the analysis covers the days before "
                 f"{self.as_of:%Y-%m-%d}.")
+        if self.requested_as_of is None and last is not None and self.as_of <= pd.Timestamp(last):
+            text += (f" The last day, {last}, is left out as partial: the log runs to midnight UTC, which falls "
+                     f"during that day in {self.timezone}.")
         stale = next((n for n in self.notes if n.startswith("data end")), None)
         if self.freshness.get("cut") and stale:
             text += f" **{stale[0].upper() + stale[1:]}.**"

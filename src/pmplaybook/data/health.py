@@ -24,6 +24,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from ..core.calendar import default_as_of
 from ..core.engines import local_time, seconds_between
 from .dataset import Dataset
 
@@ -131,16 +132,27 @@ def freshness(events: ibis.Table, *, as_of=None, today=None, timezone: str = "UT
 
 # -- volume ------------------------------------------------------------------------------------------------
 
-def volume(events: ibis.Table, *, timezone: str = "UTC", holidays=()) -> Finding:
-    """Events per day with gaps and drops marked.
+def volume(events: ibis.Table, *, timezone: str = "UTC", holidays=(), as_of=None) -> Finding:
+    """Events per day with gaps and drops marked, for the days before ``as_of`` (the analysis date; None:
+    every day the log reaches).
 
     ``flag`` is ``gap`` for a day with no events inside the span, ``drop`` for a day below
     ``drop_ratio`` x the median of the same weekday in the ``drop_weeks`` weeks before it (so weekends
     are compared with weekends), ``holiday`` for such a day inside one of ``holidays`` (``(start, end)``
-    dates, inclusive: an explained dip), ``partial`` for a low last day (the export ends within it), and
+    dates, inclusive: an explained dip), ``partial`` for a last day the log does not cover completely, and
     empty otherwise. Gaps fail; drops and a partial last day warn.
+
+    The last day judged is partial when the log's end falls within it by the rule of the default ``as_of``
+    (:func:`~pmplaybook.core.calendar.default_as_of`: the log reaches the end of the UTC day of its last
+    event), or when it is the log's last day and low as a drop is (the export stopped during a UTC day). So
+    the default ``as_of`` never judges a partial day on a log cut at midnight UTC, and an ``as_of`` that
+    takes in the partial day warns. ``complete_as_of`` in the figures is that default.
     """
     daily = daily_volume(events, timezone)
+    complete = default_as_of(events, timezone) if len(daily) else None
+    log_last_day = daily["day"].max() if len(daily) else None
+    if as_of is not None:
+        daily = daily[daily["day"] < pd.Timestamp(as_of).normalize()].reset_index(drop=True)
     s = daily.set_index("day")["events"]
     prior = pd.concat([s.shift(7 * k) for k in range(1, THRESHOLDS["drop_weeks"] + 1)], axis=1)
     daily["expected"] = prior.median(axis=1, skipna=True).to_numpy()
@@ -152,8 +164,10 @@ def volume(events: ibis.Table, *, timezone: str = "UTC", holidays=()) -> Finding
     flag = pd.Series("", index=daily.index, dtype="object")
     flag[low] = "drop"
     flag[low & in_holiday.to_numpy()] = "holiday"
-    if len(daily) and low[-1]:
-        flag.iloc[-1] = "partial"
+    if len(daily):
+        last = daily["day"].iloc[-1]
+        if last >= complete or (low[-1] and last == log_last_day):
+            flag.iloc[-1] = "partial"
     flag[daily["events"].to_numpy() == 0] = "gap"
     daily["flag"] = flag.to_numpy()
     counts = daily["flag"].value_counts()
@@ -161,7 +175,8 @@ def volume(events: ibis.Table, *, timezone: str = "UTC", holidays=()) -> Finding
     severity = "fail" if n["gap"] else "warn" if n["drop"] or n["partial"] else "ok"
     figures = {"days": len(daily), "first_day": daily["day"].min(), "last_day": daily["day"].max(),
                "median_per_day": float(daily["events"].median()) if len(daily) else 0.0,
-               "gaps": n["gap"], "drops": n["drop"], "holiday_dips": n["holiday"], "partial_last_day": bool(n["partial"])}
+               "gaps": n["gap"], "drops": n["drop"], "holiday_dips": n["holiday"],
+               "partial_last_day": bool(n["partial"]), "complete_as_of": complete}
     return Finding("volume", severity, figures, daily)
 
 
@@ -390,7 +405,7 @@ def health_report(ds: Dataset, *, today=None) -> list[Finding]:
         # the date asked for (the dataset's as_of stops at the data's end)
         freshness(ds.events, as_of=ds.requested_as_of if ds.requested_as_of is not None else ds.as_of, today=today,
                   timezone=tz, live=live),
-        volume(ds.events, timezone=tz, holidays=holidays),
+        volume(ds.events, timezone=tz, holidays=holidays, as_of=ds.as_of),  # the days the analysis counts
         duplicates(ds.events),
         signup_order(ds.events, p.events.signup if p else "signup"),
         tracking_plan(ds.events, p.event_names() if p else {}, launched=launched),

@@ -8,8 +8,9 @@ Conventions
 -----------
 * Periods are calendar days / weeks / months in the team's ``timezone`` (weeks start on ``week_start``);
   the ``period`` column holds the local start of the period (a naive Timestamp).
-* ``as_of`` is a local date, the first day *not* covered (default: the day after the last event). Events
-  and answers at or after it are ignored; a period that had not ended by then has ``complete = False``
+* ``as_of`` is a local date, the first day *not* covered (default: the first local day the events do not
+  cover completely, :func:`pmplaybook.core.calendar.default_as_of`). Events and answers at or after it are
+  ignored; a period that had not ended by then has ``complete = False``
   and per-user averages that a partial period would bias (engagement) are NaN there, never too low.
 * Every rate carries a 95% interval (Wilson for shares, the multinomial interval for NPS, a t interval for
   a mean) and a ``small_sample`` flag: fewer than :data:`MIN_RESPONSES` answers / users is too few to

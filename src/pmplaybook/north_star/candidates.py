@@ -131,7 +131,8 @@ def candidate_series(events: ibis.Table, candidate, *, timezone: str = "UTC", as
     events : ibis.Table (canonical columns; ``account_id`` when per/aggregation needs accounts)
     candidate : NorthStarCandidate or dict with its keys
     timezone : str, IANA zone periods are cut in
-    as_of : date-like, the first local day not covered (default: the day after the last event)
+    as_of : date-like, the first local day not covered (default: the first local day the events do not cover
+        completely, :func:`~pmplaybook.core.calendar.default_as_of`)
     week_start : {"monday", "sunday"}
 
     Returns

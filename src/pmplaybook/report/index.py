@@ -145,6 +145,15 @@ def _health_chip(team_dir: Path, href: str) -> str:
             f'Data health: <b>{HEALTH_WORD[level]}</b></a>')
 
 
+def _analysis_date(summary: dict, run_date: str) -> str:
+    """A line saying the team's own analysis date when it differs from its run's date (a team west of UTC
+    leaves out its partial last day; a date after the data's end is cut there); empty otherwise."""
+    used = (summary.get("freshness") or {}).get("as_of")
+    if not used or used == run_date:
+        return ""
+    return f'<div class="as-of">Analysed up to {html.escape(str(used))} (exclusive), in the team\'s time zone</div>'
+
+
 def write_index(out: Path) -> Path:
     """``index.html``: every run (newest first) and team, KPI status at a glance, links to reports."""
     esc = html.escape
@@ -176,7 +185,8 @@ def write_index(out: Path) -> Path:
             health = _health_chip(summary_path.parent, f"{run_dir.name}/{summary_path.parent.name}/00_data_health.html")
             errors = "".join(f'<div class="err">{esc(n["notebook"])}: {esc(n["error"])}</div>'
                              for n in s["notebooks"] if not n["ok"])
-            parts.append(f'<section><h3>{esc(team)}</h3><div class="links">{" ".join(links)}</div>'
+            analysed = _analysis_date(s, as_of)
+            parts.append(f'<section><h3>{esc(team)}</h3>{analysed}<div class="links">{" ".join(links)}</div>'
                          f'<div class="kpis">{health}{primary or ("" if others else "no KPIs recorded")}{more}</div>'
                          f'{errors}</section>')
     page = f"""<!DOCTYPE html>
@@ -192,17 +202,20 @@ section {{ margin: 12px 0 20px; }} h3 {{ margin: 0 0 4px; }}
 .kpi.red {{ background: #fbe4e4; border-left: 6px solid #c62828; }}
 a.kpi.health {{ color: inherit; text-decoration: none; }}
 .err {{ color: #c62828; font-family: monospace; font-size: 12px; }}
+.as-of {{ color: #555; font-size: 12px; margin-bottom: 2px; }}
 .kpi svg.spark {{ vertical-align: -4px; margin-left: 6px; }}
 .kpi .ci {{ color: #555; margin-left: 3px; }}
 .kpi .status {{ color: #555; font-size: 12px; margin-left: 6px; }}
 details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 </style></head><body>
 <h1>PM Metrics Playbook reports</h1>
-<p>Each run covers the data up to its date (exclusive). KPI chips: green meets the target, amber within
-tolerance, red misses it; after the value, its 95% interval where measured, then the change since the
-previous run; the line is the KPI across every run so far (hover it for the dates and values). The team's KPIs (the
-ones its params set a target for) come first, after the data-health chip (the checks of 00_data_health);
-the other headline figures of the reports fold away below.</p>
+<p>Each run covers the data up to its date (exclusive); a team whose own analysis stops earlier (its last
+local day was partial, or its data end before the run's date) says so under its name. KPI chips: green
+meets the target, amber within tolerance, red misses it; after the value, its 95% interval where
+measured, then the change since the previous run; the line is the KPI across every run so far (hover it
+for the dates and values). The team's KPIs (the ones its params set a target for) come first, after the
+data-health chip (the checks of 00_data_health); the other headline figures of the reports fold away
+below.</p>
 {''.join(parts) or '<p>No reports yet: run <code>pmplaybook run</code>.</p>'}
 </body></html>
 """

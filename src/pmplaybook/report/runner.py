@@ -24,7 +24,7 @@ import os
 import shutil
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -213,12 +213,19 @@ class RunResult:
 def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: str | None = None,
          source_dir: Path | None = None, require_fresh: int | None = None):
     """Validate every team's params against the model and the data (before any notebook starts) and
-    return the (team, params_file, notebook, as_of) pairs to run, and each team's freshness
-    (:attr:`pmplaybook.data.Dataset.freshness`).
+    return the (team, params_file, notebook, run date, team's as_of) pairs to run, and each team's
+    freshness (:attr:`pmplaybook.data.Dataset.freshness`).
 
-    A requested ``as_of`` after a team's data end is kept as the report's date, and the notebooks cut the
-    analysis at the data's end. With ``require_fresh=N`` the run refuses to start when a team's data end
-    more than N days before the requested date (today's, when no ``as_of`` is given).
+    One run, one date: every team of the run is filed under the run date, ``reports/<run date>/<team>/``,
+    and the KPI history keys its rows by it. With ``as_of`` the run date is that date and every notebook
+    gets it (a date after a team's data end is kept as the report's date, and the notebooks cut the
+    analysis at the data's end). Without, each team's notebooks get the team's own default ``as_of`` (its
+    first local day the data do not cover completely, so no team counts a partial day), and the run date
+    is the latest of them: the first day that no team of the run covers. Teams in one time zone, or all
+    east of UTC, share it; a team west of UTC (New York, when the log stops at midnight UTC) analyses up to
+    a day earlier, which its pages and ``summary.json`` (``freshness.as_of``) say. With
+    ``require_fresh=N`` the run refuses to start when a team's data end more than N days before the
+    requested date (today's, when no ``as_of`` is given).
     """
     from .. import data
 
@@ -227,27 +234,30 @@ def plan(teams: list[str] | None = None, names: list[str] | None = None, as_of: 
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"unknown notebook(s) {', '.join(unknown)}; available: {', '.join(available)}")
-    pairs, freshness, stale = [], {}, []
+    teams_as_of, freshness, stale = [], {}, []
     for params in config.load_teams(teams or None):  # every team by default; two files of one team refused
-        asked = as_of or (f"{pd.Timestamp.now(tz=params.timezone):%Y-%m-%d}" if require_fresh is not None else None)
-        ds = data.connect(params, as_of=asked)
-        freshness[params.team] = ds.freshness
-        if require_fresh is not None and ds.freshness["days_behind"] > require_fresh:
-            f = ds.freshness
-            stale.append(f"{params.team}: data end {f['last_day']}, {f['days_behind']} days before {f['requested_as_of']}")
-        day = freshness[params.team]["requested_as_of"] if as_of else f"{ds.as_of:%Y-%m-%d}"
-        pairs += [(params.team, params.source_file, name, day) for name in names]
+        ds = data.connect(params, as_of=as_of)
+        freshness[params.team] = f = ds.freshness
+        if require_fresh is not None:
+            asked = pd.Timestamp(as_of or f"{pd.Timestamp.now(tz=params.timezone):%Y-%m-%d}").normalize()
+            behind = (asked - ds.data_end).days  # as Dataset.freshness counts it
+            if behind > require_fresh:
+                stale.append(f"{params.team}: data end {f['last_day']}, {behind} days before {asked:%Y-%m-%d}")
+        teams_as_of.append((params, f["requested_as_of"] if as_of else f"{ds.as_of:%Y-%m-%d}"))
     if stale:
         raise DataError(f"stale data (--require-fresh {require_fresh}: at most {require_fresh} day(s) behind): "
                         + "; ".join(stale) + ". Fix: load the missing days, or run without --require-fresh to "
                         "report on the data as they are")
+    run_day = max((day for _, day in teams_as_of), default=None)  # with as_of, every team has that date
+    pairs = [(params.team, params.source_file, name, run_day, day) for params, day in teams_as_of for name in names]
     return pairs, freshness
 
 
 def run(teams=None, names=None, as_of=None, jobs=None, out=None, progress=True, source_dir=None,
         require_fresh: int | None = None) -> RunResult:
-    """Run every (team, notebook) pair and write reports, summaries, KPI history and the index (see
-    :func:`plan` for ``as_of`` after the data's end and ``require_fresh``)."""
+    """Run every (team, notebook) pair and write reports, summaries, KPI history and the index, every team
+    under one run date (see :func:`plan` for the run date, ``as_of`` after the data's end and
+    ``require_fresh``)."""
     # absolute: the notebooks' kernels run in the notebooks' folder, and write their KPI files under out
     out = Path(out or paths.reports_dir()).resolve()
     pairs, freshness = plan(teams, names, as_of, source_dir, require_fresh)
@@ -288,15 +298,17 @@ def _run_pairs(pairs, freshness, out: Path, jobs, progress, source_dir) -> RunRe
     bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
     ctx = multiprocessing.get_context("spawn")  # no fork after DuckDB threads started
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        pending = {pool.submit(run_pair, team, pfile, name, day, str(out / day / team),
+        # the notebook analyses at the team's as_of; the reports are filed under the run's date
+        pending = {pool.submit(run_pair, team, pfile, name, as_of, str(out / day / team),
                                str(source_dir) if source_dir else None, freshness[team]): (team, name)
-                   for team, pfile, name, day in pairs}
+                   for team, pfile, name, day, as_of in pairs}
+        run_day = {team: day for team, _, _, day, _ in pairs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 team, name = pending.pop(fut)
                 try:
-                    results.append(fut.result())
+                    results.append(replace(fut.result(), as_of=run_day[team]))
                 except Exception as exc:  # a worker process died
                     results.append(PairResult(team, name, "", ok=False, error=f"worker died: {exc}"))
             failed = [f"{r.team}/{r.notebook}" for r in results if not r.ok]

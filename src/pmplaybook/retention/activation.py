@@ -33,8 +33,8 @@ def activated_users(events: ibis.Table, rule=None, signup_event="signup", *, as_
     [signup_time, signup_time + ``rule.within_days``) (e.g. Facebook's "7 friends in 10 days"); the
     sign-up time is their first ``signup_event``. ``activated_at`` is the time of the ``at_least``-th such
     event. ``window_complete`` is False when the window had not ended by ``as_of`` (local date, default the
-    day after the last event): such a user may still activate, so leave them out of activation rates.
-    Events at or after ``as_of`` are ignored. Activation rate = activated / signups among complete
+    first local day the events do not cover completely): such a user may still activate, so leave them out
+    of activation rates. Events at or after ``as_of`` are ignored. Activation rate = activated / signups among complete
     windows; strong rates are typically 25-40% (Koala Feedback).
 
     Parameters

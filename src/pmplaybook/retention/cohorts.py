@@ -2,8 +2,10 @@
 
 Time is cut in the team's time zone: an event at 23:30 UTC on a Sunday is Monday in Berlin, so it lands
 in Monday's day and the next week. ``as_of`` is always a *local* date: the first day the analysis does
-not cover (default: the day after the last event). Events at or after it are ignored, and a cell whose
-period has not ended by then is *incomplete*: its rate is NaN (never 0) and averages leave it out.
+not cover (default: the first local day the events do not cover completely, see
+:func:`pmplaybook.core.calendar.default_as_of`; in UTC the day after the last event). Events at or after
+it are ignored, and a cell whose period has not ended by then is *incomplete*: its rate is NaN (never 0)
+and averages leave it out.
 """
 
 from __future__ import annotations
@@ -100,11 +102,11 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
     after their first cohort event; the cohort label is still the calendar period of that first event.
 
     **Completeness.** Calendar: a cell is complete when its period ended by ``as_of`` (a local date,
-    exclusive; default the day after the last event). Rolling: a cell is complete only when *every*
-    user of the cohort (all segments together) had their full window k before ``as_of``, i.e. when the
-    cohort's latest first event + (k+1)*L <= as_of. Incomplete cells keep ``retained`` as counted so far
-    but have ``rate``/``ci_low``/``ci_high`` NaN and ``complete`` False. Cells are listed while their
-    period has started before ``as_of`` (the cohort table's triangle), up to ``periods``.
+    exclusive; default the first local day the events do not cover completely). Rolling: a cell is complete
+    only when *every* user of the cohort (all segments together) had their full window k before ``as_of``,
+    i.e. when the cohort's latest first event + (k+1)*L <= as_of. Incomplete cells keep ``retained`` as
+    counted so far but have ``rate``/``ci_low``/``ci_high`` NaN and ``complete`` False. Cells are listed while
+    their period has started before ``as_of`` (the cohort table's triangle), up to ``periods``.
 
     Typical values (Koala Feedback): B2B SaaS keeps 70-90% of customers over months;
     consumer apps 20-40% at 90 days is solid; a curve that flattens (even at 10-15% for early B2B, Gupta)
