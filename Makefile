@@ -8,6 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+LAB_SETTINGS  := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, \
+                  "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}
 
 .PHONY: test report lab bench browser java clean
 
@@ -48,9 +51,6 @@ report: $(STAMP)
 # As root too (containers run as root); no news prompt and no update check; widget state saved with the
 # notebook, so a reopened explorer shows its last charts instead of "model not found". JupyterLab's own
 # settings overrides file in the environment says so, for every user of this .venv.
-LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
-LAB_SETTINGS  := {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, \
-                  "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}
 $(LAB_OVERRIDES): Makefile | $(STAMP)
 	@mkdir -p $(dir $@)
 	@echo '$(LAB_SETTINGS)' > $@
