@@ -40,7 +40,7 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from ..core import checks as arguments
-from ..core.engines import backend, naive_utc, utc_from_local
+from ..core.engines import backend, blank, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
 from .presets import apply_preset
 
@@ -398,28 +398,45 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
     t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
     casts = {"user_id": "string", "event": "string"}
     casts.update({c: "string" for c in ("account_id", "session_id") if c in t.columns})
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+    def unusable(x: ibis.Table) -> dict:
+        return {"a null user_id": blank(x.user_id.cast("string")), "a null event": blank(x.event.cast("string")),
+                "a null timestamp": x.timestamp.isnull(), **_time_checks(x.timestamp, valid_from, now)}
+
+    # One pass over the table counts every problem (the unusable rows on the raw columns); examples are
+    # fetched only for a failing check. A column already of a number type needs no parsing, and only a
+    # float (or text) can hold NaN or infinity: those checks are left out rather than counted.
+    problems = {}
     if "revenue" in t.columns:
         rev = t.revenue.try_cast("float64")
-        n_bad = int(t.aggregate(n=(rev.isnull() & t.revenue.notnull()).cast("int64").sum()).execute().iloc[0]["n"] or 0)
+        kind = t.revenue.type()
+        if not kind.is_numeric():
+            problems["revenue_text"] = rev.isnull() & t.revenue.notnull()
+        if not (kind.is_integer() or kind.is_decimal()):
+            problems["revenue_not_finite"] = rev.notnull() & (rev.isnan() | rev.isinf())
+    counts = t.aggregate(**{k: pred.cast("int64").sum() for k, pred in problems.items()},
+                         **{f"unusable_{i}": pred.cast("int64").sum()
+                            for i, pred in enumerate(unusable(t).values())}).execute().iloc[0]
+    if "revenue" in t.columns:
+        n_bad = int(counts.get("revenue_text", 0) or 0)
         if n_bad:
             raise DataError(f"{where}: column 'revenue': {n_bad:,} value(s) are not numbers. Examples:"
                             f"{_show(t, rev.isnull() & t.revenue.notnull(), ['user_id', 'event', 'revenue'])}"
                             "\nFix: write plain numbers (e.g. 49.0), no currency signs")
-        _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"])
+        _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"],
+                           n_bad=int(counts.get("revenue_not_finite", 0) or 0))
         t = t.mutate(revenue=rev)
     t = t.mutate(**{c: t[c].cast(kind) for c, kind in casts.items()})
-    checks = {
-        "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
-        "a null event": t.event.isnull() | (t.event.strip() == ""),
-        "a null timestamp": t.timestamp.isnull(),
-        **_time_checks(t.timestamp, valid_from),
-    }
-    return _unusable(t, checks, "events", where, invalid, notes)
+    checks = unusable(t)
+    found = {k: counts[f"unusable_{i}"] for i, k in enumerate(checks)}
+    return _unusable(t, checks, "events", where, invalid, notes, counts=found)
 
 
-def _time_checks(ts, valid_from=None) -> dict:
-    """Rows dated more than a day after now, or before ``valid_from`` when one is given."""
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+def _time_checks(ts, valid_from=None, now=None) -> dict:
+    """Rows dated more than a day after ``now`` (by default the present), or before ``valid_from`` when one
+    is given."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None) if now is None else now
     future = ts.cast("timestamp") > now + FUTURE_SLACK
     out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": future}
     if valid_from is not None and str(valid_from).strip():
@@ -428,10 +445,13 @@ def _time_checks(ts, valid_from=None) -> dict:
     return out
 
 
-def _refuse_not_finite(t: ibis.Table, values: ibis.Value, column: str, where: str, shown: list[str]) -> None:
-    """NaN and infinite amounts are not numbers a sum can use: refuse them with examples."""
+def _refuse_not_finite(t: ibis.Table, values: ibis.Value, column: str, where: str, shown: list[str],
+                       n_bad: int | None = None) -> None:
+    """NaN and infinite amounts are not numbers a sum can use: refuse them with examples. ``n_bad``: their
+    count when the caller has it already (from its own pass over the table)."""
     bad = values.notnull() & (values.isnan() | values.isinf())
-    n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
+    if n_bad is None:
+        n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
     if n_bad:
         raise DataError(f"{where}: column {column!r}: {n_bad:,} value(s) are NaN or infinite. Examples:"
                         f"{_show(t.mutate(**{column: values}), bad, shown)}\nFix: leave the cell empty when there "
@@ -591,7 +611,7 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
     # the unusable rows are counted in the same pass (on the raw columns; they are re-checked only if any)
     unusable = {
         "a null prediction_id": t.prediction_id.isnull(),
-        "a null user_id": t.user_id.isnull() | (t.user_id.cast("string").strip() == ""),
+        "a null user_id": blank(t.user_id.cast("string")),
         "a null timestamp": t.timestamp.isnull(),
         "a null score": numbers["score"].isnull(),
         **_time_checks(t.timestamp, valid_from),
@@ -618,7 +638,7 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
         t = t.mutate(model=t.model.cast("string"))
     checks = {
         "a null prediction_id": t.prediction_id.isnull(),
-        "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
+        "a null user_id": blank(t.user_id),
         "a null timestamp": t.timestamp.isnull(),
         "a null score": t.score.isnull(),
         **_time_checks(t.timestamp, valid_from),
