@@ -40,7 +40,7 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from ..core import checks as arguments
-from ..core.engines import backend, blank, naive_utc, utc_from_local
+from ..core.engines import UTC_ZONES, backend, blank, count_rows, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
 from .presets import apply_preset
 
@@ -395,53 +395,74 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
                             "column of the table is kept as a property already")
         t = _rename(t, columns, "events", where)
     _require(t, "events", where, columns)
+    stored = t
     t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
     casts = {"user_id": "string", "event": "string"}
     casts.update({c: "string" for c in ("account_id", "session_id") if c in t.columns})
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
 
-    def unusable(x: ibis.Table) -> dict:
+    def unusable(x: ibis.Table, ts: ibis.Value) -> dict:
         return {"a null user_id": blank(x.user_id.cast("string")), "a null event": blank(x.event.cast("string")),
-                "a null timestamp": x.timestamp.isnull(), **_time_checks(x.timestamp, valid_from, now)}
+                "a null timestamp": ts.isnull(), **_time_checks(ts, valid_from, now)}
 
-    # One pass over the table counts every problem (the unusable rows on the raw columns); examples are
-    # fetched only for a failing check. A column already of a number type needs no parsing, and only a
+    # One query counts every problem, the unusable rows too, on the columns as stored; examples are fetched
+    # only for a failing check. A timestamp column already of a timestamp type is checked as stored (an
+    # instant, or a naive time that is UTC): the same rows, and a filter on a stored column reaches a Parquet
+    # file's statistics (see count_rows). A column already of a number type needs no parsing, and only a
     # float (or text) can hold NaN or infinity: those checks are left out rather than counted.
+    stamp = stored.timestamp.type()
+    exact = stamp.is_timestamp() and (stamp.timezone is not None or timezone in UTC_ZONES)
+    counted, ts = (stored, stored.timestamp) if exact else (t, t.timestamp)
     problems = {}
+    if "revenue" in counted.columns:
+        amount = counted.revenue.try_cast("float64")
+        kind = counted.revenue.type()
+        if not kind.is_numeric():
+            problems["revenue_text"] = amount.isnull() & counted.revenue.notnull()
+        if not (kind.is_integer() or kind.is_decimal()):
+            problems["revenue_not_finite"] = amount.notnull() & (amount.isnan() | amount.isinf())
+    counts = count_rows(counted, {**problems, **{f"unusable: {k}": v for k, v in unusable(counted, ts).items()}},
+                        scan_each=not preset and _stored_by_duckdb(source))
     if "revenue" in t.columns:
         rev = t.revenue.try_cast("float64")
-        kind = t.revenue.type()
-        if not kind.is_numeric():
-            problems["revenue_text"] = rev.isnull() & t.revenue.notnull()
-        if not (kind.is_integer() or kind.is_decimal()):
-            problems["revenue_not_finite"] = rev.notnull() & (rev.isnan() | rev.isinf())
-    counts = t.aggregate(**{k: pred.cast("int64").sum() for k, pred in problems.items()},
-                         **{f"unusable_{i}": pred.cast("int64").sum()
-                            for i, pred in enumerate(unusable(t).values())}).execute().iloc[0]
-    if "revenue" in t.columns:
-        n_bad = int(counts.get("revenue_text", 0) or 0)
+        n_bad = counts.get("revenue_text", 0)
         if n_bad:
             raise DataError(f"{where}: column 'revenue': {n_bad:,} value(s) are not numbers. Examples:"
                             f"{_show(t, rev.isnull() & t.revenue.notnull(), ['user_id', 'event', 'revenue'])}"
                             "\nFix: write plain numbers (e.g. 49.0), no currency signs")
         _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"],
-                           n_bad=int(counts.get("revenue_not_finite", 0) or 0))
+                           n_bad=counts.get("revenue_not_finite", 0))
         t = t.mutate(revenue=rev)
     t = t.mutate(**{c: t[c].cast(kind) for c, kind in casts.items()})
-    checks = unusable(t)
-    found = {k: counts[f"unusable_{i}"] for i, k in enumerate(checks)}
+    checks = unusable(t, t.timestamp)
+    found = {k: counts[f"unusable: {k}"] for k in checks}
     return _unusable(t, checks, "events", where, invalid, notes, counts=found)
+
+
+def _stored_by_duckdb(source) -> bool:
+    """True for a DataFrame (held by DuckDB) or Parquet files: tables DuckDB can scan once per check."""
+    if isinstance(source, pd.DataFrame):
+        return True
+    if isinstance(source, ibis.Table):
+        return False
+    name = Path(str(source)).name.lower().removesuffix(".gz")
+    return name.endswith((".parquet", ".pq"))
 
 
 def _time_checks(ts, valid_from=None, now=None) -> dict:
     """Rows dated more than a day after ``now`` (by default the present), or before ``valid_from`` when one
     is given."""
     now = pd.Timestamp.now(tz="UTC").tz_localize(None) if now is None else now
-    future = ts.cast("timestamp") > now + FUTURE_SLACK
-    out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": future}
+    zone = ts.type().timezone if ts.type().is_timestamp() else None
+    if zone is None:
+        ts, at = ts.cast("timestamp"), (lambda moment: moment)
+    else:  # an instant (a column read as stored): compared with instants, no cast
+        at = lambda moment: ibis.literal(moment.tz_localize("UTC") if moment.tzinfo is None  # noqa: E731
+                                         else moment.tz_convert("UTC"))
+    out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": ts > at(now + FUTURE_SLACK)}
     if valid_from is not None and str(valid_from).strip():
         start = pd.Timestamp(valid_from)
-        out[f"a date before valid_from {start:%Y-%m-%d}"] = ts.cast("timestamp") < start
+        out[f"a date before valid_from {start:%Y-%m-%d}"] = ts < at(start)
     return out
 
 
