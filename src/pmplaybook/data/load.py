@@ -245,63 +245,72 @@ def _show(t: ibis.Table, predicate, columns: list[str]) -> str:
 _OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
 
-def _compact_dates(t: ibis.Table, col: str) -> bool:
-    """True when every value of a text column is a date written YYYYMMDD (and there is at least one)."""
-    text = t[col].strip()
-    row = t.aggregate(total=text.notnull().cast("int64").sum(),
-                      compact=text.re_search(r"^(1[89]|2[0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$")
-                      .cast("int64").sum()).execute().iloc[0]
-    return int(row["total"] or 0) > 0 and int(row["compact"] or 0) == int(row["total"] or 0)
+#: A date written YYYYMMDD (ISO 8601's basic form).
+_COMPACT_DATE = r"^(1[89]|2[0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$"
 
 
 def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, kind: str) -> ibis.Table:
     """Make ``col`` a naive-UTC timestamp (or a date for ``kind='date'``); fail on unparseable values."""
+    parsed, bad = _time_values(t, col, where, timezone, kind)
+    if bad is not None:
+        _refuse_unparsed(t, col, where, kind, bad, count_rows(t, {"bad": bad})["bad"])
+    return t if parsed is None else t.mutate(**{col: parsed})
+
+
+def _refuse_unparsed(t: ibis.Table, col: str, where: str, kind: str, bad: ibis.Value, n_bad: int) -> None:
+    if n_bad:
+        fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
+        raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
+                        f"Examples:{_show(t, bad, [col])}\nFix: correct or remove these rows")
+
+
+def _time_values(t: ibis.Table, col: str, where: str, timezone: str, kind: str):
+    """``col`` as a naive-UTC timestamp (or a date for ``kind='date'``): an expression on ``t`` (None when
+    the column is that already), and the predicate of the values that fail to parse (None when no value
+    can fail: a column already of a timestamp type). Text is looked at in one pass (its shape: compact
+    dates, offsets); counting the failures is left to the caller, which can do it in its own pass."""
     dtype = t[col].type()
     if kind == "date":
         if dtype.is_date():
-            return t
+            return None, None
         if dtype.is_timestamp():
-            return t.mutate(**{col: t[col].date()})
+            return t[col].date(), None
         parsed = t[col].cast("string").try_cast("date")
     elif dtype.is_timestamp():
         if dtype.timezone is not None:
-            return t.mutate(**{col: naive_utc(t, col)})
+            return naive_utc(t, col), None
         parsed = t[col]
     elif dtype.is_date():
         parsed = t[col].cast("timestamp")
-    elif dtype.is_string() and _compact_dates(t, col):
-        # ISO 8601's basic form, 19970101 (as in the CDNOW purchase log): a date with no separators
-        parsed = t[col].strip().as_timestamp("%Y%m%d").cast(dt.Timestamp())
-        zoned = False
     elif dtype.is_string():
         text = t[col].strip()
         has_zone = text.re_search(_OFFSET)
-        counts = t.aggregate(zoned=has_zone.cast("int64").sum(), total=text.notnull().cast("int64").sum())
-        counts = counts.execute().iloc[0]
+        counts = t.aggregate(zoned=has_zone.cast("int64").sum(), total=text.notnull().cast("int64").sum(),
+                             compact=text.re_search(_COMPACT_DATE).cast("int64").sum()).execute().iloc[0]
         zoned, total = int(counts["zoned"] or 0), int(counts["total"] or 0)
-        if 0 < zoned < total:
+        if total > 0 and int(counts["compact"] or 0) == total:
+            # ISO 8601's basic form, 19970101 (as in the CDNOW purchase log): a date with no separators
+            parsed = text.as_timestamp("%Y%m%d").cast(dt.Timestamp())
+            zoned = 0
+        elif 0 < zoned < total:
             raise DataError(
                 f"{where}: column {col!r} mixes timestamps with a time-zone offset ({zoned:,} rows) and "
                 f"without one ({total - zoned:,} rows), so their instants are ambiguous. Rows without:"
                 f"{_show(t, text.notnull() & ~has_zone, [col])}\nFix: write every timestamp in UTC "
                 "(e.g. 2025-03-01T09:30:00Z) or every one without an offset and pass timezone=")
-        parsed = text.try_cast(dt.Timestamp(timezone="UTC") if zoned else dt.Timestamp())
-        if zoned:
-            parsed = parsed.cast(dt.Timestamp())
+        else:
+            parsed = text.try_cast(dt.Timestamp(timezone="UTC") if zoned else dt.Timestamp())
+            if zoned:
+                parsed = parsed.cast(dt.Timestamp())
     else:
         raise DataError(f"{where}: column {col!r} should hold timestamps, found type {dtype}. "
                         "Fix: store it as a timestamp or ISO-8601 text")
-    bad = parsed.isnull() & t[col].notnull()
-    # a column already of a timestamp type cannot hold a value that fails to parse: no pass over it
-    n_bad = 0 if dtype.is_timestamp() else int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
-    if n_bad:
-        fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
-        raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
-                        f"Examples:{_show(t, bad, [col])}\nFix: correct or remove these rows")
+    # a column already of a timestamp type cannot hold a value that fails to parse: nothing to count
+    bad = None if dtype.is_timestamp() else parsed.isnull() & t[col].notnull()
     if kind != "date" and not (dtype.is_string() and zoned):
         # Naive wall-clock times written in `timezone`: convert to UTC instants.
         parsed = utc_from_local(parsed, timezone)
-    return t.mutate(**{col: parsed})
+    return parsed, bad
 
 
 def _unusable(t: ibis.Table, checks: dict, table: str, where: str, invalid: str, notes: list,
@@ -396,7 +405,8 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
         t = _rename(t, columns, "events", where)
     _require(t, "events", where, columns)
     stored = t
-    t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
+    parsed, unparsed = _time_values(stored, "timestamp", where, timezone, "timestamp")
+    t = stored if parsed is None else stored.mutate(timestamp=parsed)
     casts = {"user_id": "string", "event": "string"}
     casts.update({c: "string" for c in ("account_id", "session_id") if c in t.columns})
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
@@ -405,24 +415,27 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
         return {"a null user_id": blank(x.user_id.cast("string")), "a null event": blank(x.event.cast("string")),
                 "a null timestamp": ts.isnull(), **_time_checks(ts, valid_from, now)}
 
-    # One query counts every problem, the unusable rows too, on the columns as stored; examples are fetched
-    # only for a failing check. A timestamp column already of a timestamp type is checked as stored (an
-    # instant, or a naive time that is UTC): the same rows, and a filter on a stored column reaches a Parquet
-    # file's statistics (see count_rows). A column already of a number type needs no parsing, and only a
-    # float (or text) can hold NaN or infinity: those checks are left out rather than counted.
+    # One query counts every problem (timestamps that do not parse, revenue, the unusable rows) on the table
+    # as stored; examples are fetched only for a failing check. A timestamp column already of a timestamp
+    # type is checked as stored (an instant, or a naive time that is UTC): the same rows, and a filter on a
+    # stored column reaches a Parquet file's statistics (see count_rows). A column already of a number type
+    # needs no parsing, and only a float (or text) can hold NaN or infinity: those checks are left out.
     stamp = stored.timestamp.type()
     exact = stamp.is_timestamp() and (stamp.timezone is not None or timezone in UTC_ZONES)
-    counted, ts = (stored, stored.timestamp) if exact else (t, t.timestamp)
-    problems = {}
-    if "revenue" in counted.columns:
-        amount = counted.revenue.try_cast("float64")
-        kind = counted.revenue.type()
+    ts = stored.timestamp if exact or parsed is None else parsed
+    problems = {} if unparsed is None else {"timestamp_unparsed": unparsed}
+    if "revenue" in stored.columns:
+        amount = stored.revenue.try_cast("float64")
+        kind = stored.revenue.type()
         if not kind.is_numeric():
-            problems["revenue_text"] = amount.isnull() & counted.revenue.notnull()
+            problems["revenue_text"] = amount.isnull() & stored.revenue.notnull()
         if not (kind.is_integer() or kind.is_decimal()):
             problems["revenue_not_finite"] = amount.notnull() & (amount.isnan() | amount.isinf())
-    counts = count_rows(counted, {**problems, **{f"unusable: {k}": v for k, v in unusable(counted, ts).items()}},
-                        scan_each=not preset and _stored_by_duckdb(source))
+    # one scan per check only where no check parses text (each would parse it again)
+    counts = count_rows(stored, {**problems, **{f"unusable: {k}": v for k, v in unusable(stored, ts).items()}},
+                        scan_each=not preset and unparsed is None and _stored_by_duckdb(source))
+    if unparsed is not None:
+        _refuse_unparsed(stored, "timestamp", where, "timestamp", unparsed, counts["timestamp_unparsed"])
     if "revenue" in t.columns:
         rev = t.revenue.try_cast("float64")
         n_bad = counts.get("revenue_text", 0)
