@@ -4,12 +4,21 @@
 
 For each size it generates an event log once (pmplaybook.simulate when available, cached as Parquet under
 benchmarks/data/, which git ignores), then runs each implementation in its own fresh subprocess and
-reports wall time of the computation (interpreter start and imports excluded) and the subprocess's peak
-resident memory (VmHWM from /proc, i.e. everything: Python, pandas, DuckDB buffers). The three results
-are compared cell by cell (cohort, period, cohort_size, retained) before any number is printed.
+reports two times and the subprocess's peak resident memory (VmHWM from /proc, i.e. everything: Python,
+pandas, DuckDB buffers):
+
+* compute: wall time of the computation alone (interpreter start and imports excluded);
+* first answer: what a user waits for in a fresh process, from the moment the process is started to the
+  moment the result table exists (interpreter start + imports + loading and validating + the query). For
+  pmplaybook it is split into python start, import (``from pmplaybook import data, retention``),
+  load + validate (``data.load_events``) and query (``retention.cohort_retention``).
+
+The three results are compared cell by cell (cohort, period, cohort_size, retained) before any number is
+printed.
 
 Task: first-time weekly cohorts (ISO weeks, UTC) of any event, retention "on" period k for k = 0..12.
-Targets (printed, not asserted): pmplaybook within 1.5x of the hand SQL at 10M events, peak < 2 GB.
+Targets (printed, not asserted): pmplaybook within 1.5x of the hand SQL at 10M events, peak < 2 GB, for
+the computation and for the first answer.
 """
 
 from __future__ import annotations
@@ -89,22 +98,27 @@ def generate(target_events: float, seed: int = 7) -> Path:
 # ------------------------------------------------------------------------------------ implementations
 
 
+# Each implementation imports what it needs itself (the imports are part of its first answer) and returns
+# its table with timings; "answer" is the monotonic time at which the result exists.
+
+
 def run_pmplaybook(path: str):
+    t_import = time.monotonic()
     from pmplaybook import data, retention
 
-    t0 = time.perf_counter()
+    t0 = time.monotonic()
     events = data.load_events(path)
-    t1 = time.perf_counter()
+    t1 = time.monotonic()
     table = retention.cohort_retention(events, period="week", periods=PERIODS, as_of=AS_OF)
-    t2 = time.perf_counter()
-    table = table[["cohort", "period", "cohort_size", "retained"]]
-    return table, {"load_and_validate_s": t1 - t0, "compute_s": t2 - t1}
+    t2 = time.monotonic()
+    return table, {"import_s": t0 - t_import, "load_and_validate_s": t1 - t0, "query_s": t2 - t1,
+                   "compute_s": t2 - t1, "answer": t2}
 
 
 def run_pandas(path: str):
     import pandas as pd
 
-    t0 = time.perf_counter()
+    t0 = time.monotonic()
     ev = pd.read_parquet(path, columns=["user_id", "timestamp"])
     if ev["timestamp"].dt.tz is not None:  # the simulator writes time-zone-aware UTC
         ev["timestamp"] = ev["timestamp"].dt.tz_convert("UTC").dt.tz_localize(None)
@@ -117,12 +131,16 @@ def run_pandas(path: str):
     sizes = first.groupby("cohort").size().rename("cohort_size")
     kept = uw[uw["period"] <= PERIODS].groupby(["cohort", "period"]).size().rename("retained").reset_index()
     table = kept.merge(sizes.reset_index(), on="cohort")
-    return table, {"compute_s": time.perf_counter() - t0}
+    t1 = time.monotonic()
+    return table, {"compute_s": t1 - t0, "answer": t1}
 
 
 SQL = """
 WITH events AS (                      -- timestamps hold UTC: work on plain (naive) timestamps
-    SELECT user_id, CAST("timestamp" AS TIMESTAMP) AS ts FROM read_parquet('{path}')
+    -- through the epoch: the same value as CAST("timestamp" AS TIMESTAMP) for a naive or a UTC-aware column,
+    -- but the cast of the simulator's time-zone-aware column goes through ICU and takes about 20x longer,
+    -- which would make this reference a straw man
+    SELECT user_id, make_timestamp(epoch_us("timestamp")) AS ts FROM read_parquet('{path}')
 ),
 active AS (                           -- one row per user and ISO week with any event
     SELECT DISTINCT user_id, date_trunc('week', ts) AS week
@@ -144,12 +162,14 @@ GROUP BY ALL
 
 def run_sql(path: str):
     import duckdb
+    import pandas  # noqa: F401  (.df() would import it inside the timed computation; the first answer counts it)
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    t0 = time.perf_counter()
+    t0 = time.monotonic()
     table = con.execute(SQL.format(path=path, as_of=AS_OF, periods=PERIODS)).df()
-    return table, {"compute_s": time.perf_counter() - t0}
+    t1 = time.monotonic()
+    return table, {"compute_s": t1 - t0, "answer": t1}
 
 
 METHODS = {"pmplaybook": run_pmplaybook, "pandas": run_pandas, "duckdb_sql": run_sql}
@@ -165,10 +185,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(method: str, path: str, out: str) -> None:
-    import pandas as pd
-
+def worker(method: str, path: str, out: str, launched: float) -> None:
+    """Run one method; ``launched`` is the parent's time.monotonic() just before it started this process
+    (CLOCK_MONOTONIC is one clock for the whole machine), so the first answer counts interpreter start."""
+    started = time.monotonic()
     table, timings = METHODS[method](path)
+    answer = timings.pop("answer")
+    timings["first_answer_s"] = answer - launched
+    timings["python_start_s"] = started - launched  # the interpreter and this script's own imports
+    import pandas as pd  # after the answer: normalising the table for the comparison is not part of it
+
     table = table[["cohort", "period", "cohort_size", "retained"]]
     table = table.astype({"period": "int64", "cohort_size": "int64", "retained": "int64"})
     cohort = pd.to_datetime(table["cohort"])
@@ -180,19 +206,24 @@ def worker(method: str, path: str, out: str) -> None:
 
 
 def measure(method: str, path: Path, repeat: int) -> dict:
+    """Run ``method`` ``repeat`` times, each in a fresh process; the fastest computation and the fastest first
+    answer (with the split of that run) are kept, each on its own."""
     results = []
     for i in range(repeat):
         out = DATA / f"result_{method}.parquet"
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--worker", method, str(path), str(out)],
+        launched = time.monotonic()
+        proc = subprocess.run([sys.executable, __file__, "--worker", method, str(path), str(out), repr(launched)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"{method} failed:\n{proc.stderr[-3000:]}")
         stats = json.loads(proc.stdout.strip().splitlines()[-1])
-        stats["process_s"] = time.perf_counter() - t0
+        stats["process_s"] = time.monotonic() - launched
         stats["result"] = out
         results.append(stats)
-    return min(results, key=lambda r: r["compute_s"])
+    best = dict(min(results, key=lambda r: r["compute_s"]))
+    first = min(results, key=lambda r: r["first_answer_s"])
+    best.update({k: v for k, v in first.items() if k not in ("compute_s", "peak_mb", "result")})
+    return best
 
 
 def compare(results: dict) -> str:
@@ -218,10 +249,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1e6,1e7", help="approximate event counts, comma-separated")
     parser.add_argument("--with-100m", action="store_true", help="also run 1e8 events (slow to generate)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per method; the fastest is reported")
-    parser.add_argument("--worker", nargs=3, metavar=("METHOD", "PATH", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, metavar=("METHOD", "PATH", "OUT", "LAUNCHED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker)
+        method, path, out, launched = args.worker
+        worker(method, path, out, float(launched))
         return
     sizes = [float(s) for s in args.sizes.split(",") if s.strip()]
     if args.with_100m:
@@ -229,7 +261,9 @@ def main() -> None:
     import duckdb
 
     print(f"Weekly cohort retention, {PERIODS} periods; {os.cpu_count()} CPUs; fresh subprocess per run")
-    print("Targets: pmplaybook within 1.5x of hand SQL at 10M events, peak memory < 2 GB (not asserted)\n")
+    print("Targets: pmplaybook within 1.5x of hand SQL at 10M events, peak memory < 2 GB, for the computation "
+          "and for the first answer (process start to result: python, imports, load + validate, query); "
+          "not asserted\n")
     for size in sizes:
         path = generate(size)
         n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
@@ -245,7 +279,19 @@ def main() -> None:
         ratio = results["pmplaybook"]["compute_s"] / base
         peak = results["pmplaybook"]["peak_mb"]
         verdict = "meets" if ratio <= 1.5 and peak < 2048 else "misses"
-        print(f"  target (1.5x SQL, < 2 GB): {verdict} ({ratio:.2f}x, {peak:.0f} MB)\n", flush=True)
+        print(f"  target (1.5x SQL, < 2 GB): {verdict} ({ratio:.2f}x, {peak:.0f} MB)", flush=True)
+        print("  first answer (fresh process: start to result)")
+        first_base = results["duckdb_sql"]["first_answer_s"]
+        for m, r in results.items():
+            split = ""
+            if "import_s" in r:
+                split = (f"  = python {r['python_start_s']:.2f} + import {r['import_s']:.2f} + load/validate "
+                         f"{r['load_and_validate_s']:.2f} + query {r['query_s']:.2f} s")
+            print(f"  {m:<11} {r['first_answer_s']:7.2f} s  {r['first_answer_s'] / first_base:5.2f}x SQL{split}")
+        first_ratio = results["pmplaybook"]["first_answer_s"] / first_base
+        verdict = "meets" if first_ratio <= 1.5 else "misses"
+        print(f"  first-answer target (1.5x SQL): {verdict} ({first_ratio:.2f}x: "
+              f"{results['pmplaybook']['first_answer_s']:.2f} s vs {first_base:.2f} s)\n", flush=True)
 
 
 if __name__ == "__main__":

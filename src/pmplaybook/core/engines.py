@@ -59,6 +59,43 @@ def naive_utc(t: ibis.Table, col: str) -> ibis.Value:
     return t[col].cast(dt.Timestamp())
 
 
+def blank(text: ibis.Value) -> ibis.Value:
+    """True where a text value is null, empty or only whitespace (what ``strip()`` removes).
+
+    Trimming every value of a large column costs DuckDB about ten times the scan itself. A blank value is
+    empty or starts with whitespace, so in byte order (DuckDB's default collation) it sorts before ``"!"``:
+    on DuckDB only those few values are trimmed. Engines that may compare text in a locale's collation
+    trim every value."""
+    empty = text.strip() == ""
+    if _backend_name(text) == "duckdb":
+        empty = ibis.cases((text < "!", empty), else_=False)
+    return text.isnull() | empty
+
+
+def count_rows(t: ibis.Table, predicates: dict, scan_each: bool = False) -> dict:
+    """How many rows of ``t`` match each of ``predicates`` (name -> boolean expression on ``t``), in one query.
+
+    One aggregate pass over the table; with ``scan_each`` on DuckDB, one filtered count per predicate joined
+    by UNION ALL instead: each filter goes down into its own scan, where Parquet's row-group statistics (null
+    counts, min / max) skip every row group that cannot match, so a clean file is checked with little reading
+    (10M events: about 0.01 s instead of 0.2 s). Only for tables DuckDB reads from Parquet or holds itself: a
+    CSV or JSON file would be parsed again by every branch."""
+    if not predicates:
+        return {}
+    names = list(predicates)
+    if scan_each and _backend_name(t) == "duckdb":
+        parts = []
+        for i, pred in enumerate(predicates.values()):
+            matched = t.filter(pred)
+            parts.append(matched.aggregate(n=matched.count()).mutate(check=ibis.literal(i, "int64")))
+        rows = ibis.union(*parts).execute() if len(parts) > 1 else parts[0].execute()
+        found = dict(zip(rows["check"].astype(int), rows["n"]))
+        return {name: int(found.get(i, 0) or 0) for i, name in enumerate(names)}
+    row = t.aggregate(**{f"n{i}": pred.cast("int64").sum() for i, pred in enumerate(predicates.values())}
+                      ).execute().iloc[0]
+    return {name: int(row[f"n{i}"] or 0) for i, name in enumerate(names)}
+
+
 # Time zones. ibis has no portable "wall-clock time in zone Z" operation, so each SQL engine's own
 # function is named here. DuckDB and Postgres share `timezone(zone, ts)`; Spark and Databricks have
 # `from_utc_timestamp` / `to_utc_timestamp`; Snowflake `convert_timezone`; BigQuery goes through a

@@ -40,7 +40,7 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from ..core import checks as arguments
-from ..core.engines import backend, naive_utc, utc_from_local
+from ..core.engines import UTC_ZONES, backend, blank, count_rows, naive_utc, utc_from_local
 from ..core.errors import DataError, DataWarning
 from .presets import apply_preset
 
@@ -245,63 +245,72 @@ def _show(t: ibis.Table, predicate, columns: list[str]) -> str:
 _OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)$"
 
 
-def _compact_dates(t: ibis.Table, col: str) -> bool:
-    """True when every value of a text column is a date written YYYYMMDD (and there is at least one)."""
-    text = t[col].strip()
-    row = t.aggregate(total=text.notnull().cast("int64").sum(),
-                      compact=text.re_search(r"^(1[89]|2[0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$")
-                      .cast("int64").sum()).execute().iloc[0]
-    return int(row["total"] or 0) > 0 and int(row["compact"] or 0) == int(row["total"] or 0)
+#: A date written YYYYMMDD (ISO 8601's basic form).
+_COMPACT_DATE = r"^(1[89]|2[0-9])[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$"
 
 
 def _parse_time(t: ibis.Table, col: str, table: str, where: str, timezone: str, kind: str) -> ibis.Table:
     """Make ``col`` a naive-UTC timestamp (or a date for ``kind='date'``); fail on unparseable values."""
+    parsed, bad = _time_values(t, col, where, timezone, kind)
+    if bad is not None:
+        _refuse_unparsed(t, col, where, kind, bad, count_rows(t, {"bad": bad})["bad"])
+    return t if parsed is None else t.mutate(**{col: parsed})
+
+
+def _refuse_unparsed(t: ibis.Table, col: str, where: str, kind: str, bad: ibis.Value, n_bad: int) -> None:
+    if n_bad:
+        fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
+        raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
+                        f"Examples:{_show(t, bad, [col])}\nFix: correct or remove these rows")
+
+
+def _time_values(t: ibis.Table, col: str, where: str, timezone: str, kind: str):
+    """``col`` as a naive-UTC timestamp (or a date for ``kind='date'``): an expression on ``t`` (None when
+    the column is that already), and the predicate of the values that fail to parse (None when no value
+    can fail: a column already of a timestamp type). Text is looked at in one pass (its shape: compact
+    dates, offsets); counting the failures is left to the caller, which can do it in its own pass."""
     dtype = t[col].type()
     if kind == "date":
         if dtype.is_date():
-            return t
+            return None, None
         if dtype.is_timestamp():
-            return t.mutate(**{col: t[col].date()})
+            return t[col].date(), None
         parsed = t[col].cast("string").try_cast("date")
     elif dtype.is_timestamp():
         if dtype.timezone is not None:
-            return t.mutate(**{col: naive_utc(t, col)})
+            return naive_utc(t, col), None
         parsed = t[col]
     elif dtype.is_date():
         parsed = t[col].cast("timestamp")
-    elif dtype.is_string() and _compact_dates(t, col):
-        # ISO 8601's basic form, 19970101 (as in the CDNOW purchase log): a date with no separators
-        parsed = t[col].strip().as_timestamp("%Y%m%d").cast(dt.Timestamp())
-        zoned = False
     elif dtype.is_string():
         text = t[col].strip()
         has_zone = text.re_search(_OFFSET)
-        counts = t.aggregate(zoned=has_zone.cast("int64").sum(), total=text.notnull().cast("int64").sum())
-        counts = counts.execute().iloc[0]
+        counts = t.aggregate(zoned=has_zone.cast("int64").sum(), total=text.notnull().cast("int64").sum(),
+                             compact=text.re_search(_COMPACT_DATE).cast("int64").sum()).execute().iloc[0]
         zoned, total = int(counts["zoned"] or 0), int(counts["total"] or 0)
-        if 0 < zoned < total:
+        if total > 0 and int(counts["compact"] or 0) == total:
+            # ISO 8601's basic form, 19970101 (as in the CDNOW purchase log): a date with no separators
+            parsed = text.as_timestamp("%Y%m%d").cast(dt.Timestamp())
+            zoned = 0
+        elif 0 < zoned < total:
             raise DataError(
                 f"{where}: column {col!r} mixes timestamps with a time-zone offset ({zoned:,} rows) and "
                 f"without one ({total - zoned:,} rows), so their instants are ambiguous. Rows without:"
                 f"{_show(t, text.notnull() & ~has_zone, [col])}\nFix: write every timestamp in UTC "
                 "(e.g. 2025-03-01T09:30:00Z) or every one without an offset and pass timezone=")
-        parsed = text.try_cast(dt.Timestamp(timezone="UTC") if zoned else dt.Timestamp())
-        if zoned:
-            parsed = parsed.cast(dt.Timestamp())
+        else:
+            parsed = text.try_cast(dt.Timestamp(timezone="UTC") if zoned else dt.Timestamp())
+            if zoned:
+                parsed = parsed.cast(dt.Timestamp())
     else:
         raise DataError(f"{where}: column {col!r} should hold timestamps, found type {dtype}. "
                         "Fix: store it as a timestamp or ISO-8601 text")
-    bad = parsed.isnull() & t[col].notnull()
-    # a column already of a timestamp type cannot hold a value that fails to parse: no pass over it
-    n_bad = 0 if dtype.is_timestamp() else int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
-    if n_bad:
-        fmt = "YYYY-MM-DD" if kind == "date" else "ISO 8601, e.g. 2025-03-01 09:30:00 or 2025-03-01T09:30:00Z"
-        raise DataError(f"{where}: column {col!r}: {n_bad:,} value(s) are not {kind}s (expected {fmt}). "
-                        f"Examples:{_show(t, bad, [col])}\nFix: correct or remove these rows")
+    # a column already of a timestamp type cannot hold a value that fails to parse: nothing to count
+    bad = None if dtype.is_timestamp() else parsed.isnull() & t[col].notnull()
     if kind != "date" and not (dtype.is_string() and zoned):
         # Naive wall-clock times written in `timezone`: convert to UTC instants.
         parsed = utc_from_local(parsed, timezone)
-    return t.mutate(**{col: parsed})
+    return parsed, bad
 
 
 def _unusable(t: ibis.Table, checks: dict, table: str, where: str, invalid: str, notes: list,
@@ -395,43 +404,88 @@ def load_events(source, columns: dict | None = None, timezone: str = "UTC", inva
                             "column of the table is kept as a property already")
         t = _rename(t, columns, "events", where)
     _require(t, "events", where, columns)
-    t = _parse_time(t, "timestamp", "events", where, timezone, "timestamp")
+    stored = t
+    parsed, unparsed = _time_values(stored, "timestamp", where, timezone, "timestamp")
+    t = stored if parsed is None else stored.mutate(timestamp=parsed)
     casts = {"user_id": "string", "event": "string"}
     casts.update({c: "string" for c in ("account_id", "session_id") if c in t.columns})
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+    def unusable(x: ibis.Table, ts: ibis.Value) -> dict:
+        return {"a null user_id": blank(x.user_id.cast("string")), "a null event": blank(x.event.cast("string")),
+                "a null timestamp": ts.isnull(), **_time_checks(ts, valid_from, now)}
+
+    # One query counts every problem (timestamps that do not parse, revenue, the unusable rows) on the table
+    # as stored; examples are fetched only for a failing check. A timestamp column already of a timestamp
+    # type is checked as stored (an instant, or a naive time that is UTC): the same rows, and a filter on a
+    # stored column reaches a Parquet file's statistics (see count_rows). A column already of a number type
+    # needs no parsing, and only a float (or text) can hold NaN or infinity: those checks are left out.
+    stamp = stored.timestamp.type()
+    exact = stamp.is_timestamp() and (stamp.timezone is not None or timezone in UTC_ZONES)
+    ts = stored.timestamp if exact or parsed is None else parsed
+    problems = {} if unparsed is None else {"timestamp_unparsed": unparsed}
+    if "revenue" in stored.columns:
+        amount = stored.revenue.try_cast("float64")
+        kind = stored.revenue.type()
+        if not kind.is_numeric():
+            problems["revenue_text"] = amount.isnull() & stored.revenue.notnull()
+        if not (kind.is_integer() or kind.is_decimal()):
+            problems["revenue_not_finite"] = amount.notnull() & (amount.isnan() | amount.isinf())
+    # one scan per check only where no check parses text (each would parse it again)
+    counts = count_rows(stored, {**problems, **{f"unusable: {k}": v for k, v in unusable(stored, ts).items()}},
+                        scan_each=not preset and unparsed is None and _stored_by_duckdb(source))
+    if unparsed is not None:
+        _refuse_unparsed(stored, "timestamp", where, "timestamp", unparsed, counts["timestamp_unparsed"])
     if "revenue" in t.columns:
         rev = t.revenue.try_cast("float64")
-        n_bad = int(t.aggregate(n=(rev.isnull() & t.revenue.notnull()).cast("int64").sum()).execute().iloc[0]["n"] or 0)
+        n_bad = counts.get("revenue_text", 0)
         if n_bad:
             raise DataError(f"{where}: column 'revenue': {n_bad:,} value(s) are not numbers. Examples:"
                             f"{_show(t, rev.isnull() & t.revenue.notnull(), ['user_id', 'event', 'revenue'])}"
                             "\nFix: write plain numbers (e.g. 49.0), no currency signs")
-        _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"])
+        _refuse_not_finite(t, rev, "revenue", where, ["user_id", "event", "revenue"],
+                           n_bad=counts.get("revenue_not_finite", 0))
         t = t.mutate(revenue=rev)
     t = t.mutate(**{c: t[c].cast(kind) for c, kind in casts.items()})
-    checks = {
-        "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
-        "a null event": t.event.isnull() | (t.event.strip() == ""),
-        "a null timestamp": t.timestamp.isnull(),
-        **_time_checks(t.timestamp, valid_from),
-    }
-    return _unusable(t, checks, "events", where, invalid, notes)
+    checks = unusable(t, t.timestamp)
+    found = {k: counts[f"unusable: {k}"] for k in checks}
+    return _unusable(t, checks, "events", where, invalid, notes, counts=found)
 
 
-def _time_checks(ts, valid_from=None) -> dict:
-    """Rows dated more than a day after now, or before ``valid_from`` when one is given."""
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    future = ts.cast("timestamp") > now + FUTURE_SLACK
-    out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": future}
+def _stored_by_duckdb(source) -> bool:
+    """True for a DataFrame (held by DuckDB) or Parquet files: tables DuckDB can scan once per check."""
+    if isinstance(source, pd.DataFrame):
+        return True
+    if isinstance(source, ibis.Table):
+        return False
+    name = Path(str(source)).name.lower().removesuffix(".gz")
+    return name.endswith((".parquet", ".pq"))
+
+
+def _time_checks(ts, valid_from=None, now=None) -> dict:
+    """Rows dated more than a day after ``now`` (by default the present), or before ``valid_from`` when one
+    is given."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None) if now is None else now
+    zone = ts.type().timezone if ts.type().is_timestamp() else None
+    if zone is None:
+        ts, at = ts.cast("timestamp"), (lambda moment: moment)
+    else:  # an instant (a column read as stored): compared with instants, no cast
+        at = lambda moment: ibis.literal(moment.tz_localize("UTC") if moment.tzinfo is None  # noqa: E731
+                                         else moment.tz_convert("UTC"))
+    out = {f"a date after {now + FUTURE_SLACK:%Y-%m-%d} (in the future)": ts > at(now + FUTURE_SLACK)}
     if valid_from is not None and str(valid_from).strip():
         start = pd.Timestamp(valid_from)
-        out[f"a date before valid_from {start:%Y-%m-%d}"] = ts.cast("timestamp") < start
+        out[f"a date before valid_from {start:%Y-%m-%d}"] = ts < at(start)
     return out
 
 
-def _refuse_not_finite(t: ibis.Table, values: ibis.Value, column: str, where: str, shown: list[str]) -> None:
-    """NaN and infinite amounts are not numbers a sum can use: refuse them with examples."""
+def _refuse_not_finite(t: ibis.Table, values: ibis.Value, column: str, where: str, shown: list[str],
+                       n_bad: int | None = None) -> None:
+    """NaN and infinite amounts are not numbers a sum can use: refuse them with examples. ``n_bad``: their
+    count when the caller has it already (from its own pass over the table)."""
     bad = values.notnull() & (values.isnan() | values.isinf())
-    n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
+    if n_bad is None:
+        n_bad = int(t.aggregate(n=bad.cast("int64").sum()).execute().iloc[0]["n"] or 0)
     if n_bad:
         raise DataError(f"{where}: column {column!r}: {n_bad:,} value(s) are NaN or infinite. Examples:"
                         f"{_show(t.mutate(**{column: values}), bad, shown)}\nFix: leave the cell empty when there "
@@ -591,7 +645,7 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
     # the unusable rows are counted in the same pass (on the raw columns; they are re-checked only if any)
     unusable = {
         "a null prediction_id": t.prediction_id.isnull(),
-        "a null user_id": t.user_id.isnull() | (t.user_id.cast("string").strip() == ""),
+        "a null user_id": blank(t.user_id.cast("string")),
         "a null timestamp": t.timestamp.isnull(),
         "a null score": numbers["score"].isnull(),
         **_time_checks(t.timestamp, valid_from),
@@ -618,7 +672,7 @@ def load_predictions(source, columns: dict | None = None, timezone: str = "UTC",
         t = t.mutate(model=t.model.cast("string"))
     checks = {
         "a null prediction_id": t.prediction_id.isnull(),
-        "a null user_id": t.user_id.isnull() | (t.user_id.strip() == ""),
+        "a null user_id": blank(t.user_id),
         "a null timestamp": t.timestamp.isnull(),
         "a null score": t.score.isnull(),
         **_time_checks(t.timestamp, valid_from),

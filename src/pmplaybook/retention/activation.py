@@ -4,18 +4,25 @@ retention (activated users' curve against the rest's).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import numpy as np
 import pandas as pd
 
-from ..config import ActivationRule
 from ..core import checks
 from ..core.calendar import resolve_as_of, uses_calendar
 from ..core.stats import diff_proportions, wilson_interval
 from .cohorts import cohort_retention, retention_curve
 
+if TYPE_CHECKING:
+    from ..config import ActivationRule
+
 
 def _as_rule(rule) -> ActivationRule:
+    # the params model (pydantic) is imported when a rule is read, not by every `import pmplaybook.retention`
+    from ..config import ActivationRule
+
     if isinstance(rule, ActivationRule):
         return rule
     if isinstance(rule, dict):
