@@ -60,6 +60,15 @@ VISIBLE_WORDS_JS = """() => {
 REPR = re.compile(r"object at 0x|\bNaN\b|\bNaT\b|\bdtype:|\bNone\b(?! of)|\d+ days \d\d:\d\d:\d\d|\d\.\d{5,}|Dataset\(")
 
 
+def captioned(spec: dict) -> bool:
+    """A chart has a caption: a title with a subtitle, or (a stack of charts) one on each of its parts."""
+    title = spec.get("title")
+    if isinstance(title, dict) and title.get("subtitle"):
+        return True
+    parts = spec.get("vconcat") or spec.get("hconcat") or spec.get("concat")
+    return bool(parts) and all(captioned(p) for p in parts)
+
+
 def test_a_teams_reports_read_in_two_minutes(full_run, browser):
     """Each page of one team, in headless Chromium with the network off: the Summary first, at most
     VISIBLE_WORDS words unfolded, no reprs, nothing wider than the page, every chart drawn and captioned,
@@ -75,12 +84,12 @@ def test_a_teams_reports_read_in_two_minutes(full_run, browser):
         page.wait_for_function("() => [...document.querySelectorAll('.pmp-chart')].every(el => el.querySelector('svg'))",
                                timeout=20000)
         drawn = page.evaluate("() => [...document.querySelectorAll('.pmp-chart')].map(el => ({marks: "
-                              "el.querySelectorAll('svg path, svg rect, svg line').length, folded: !el.offsetParent, "
+                              "el.querySelectorAll('svg path, svg rect, svg line').length, folded: !el.checkVisibility(), "
                               "width: el.querySelector('svg').getBoundingClientRect().width}))")
         assert drawn and all(c["marks"] > 3 for c in drawn), f"{name}: a chart has no marks: {drawn}"
         assert all(c["folded"] or c["width"] > 50 for c in drawn), f"{name}: an unfolded chart is empty: {drawn}"
         assert outside == [] and errors == [], (name, outside, errors)
-        headings = page.evaluate("() => [...document.querySelectorAll('h2')].filter(h => h.offsetParent)"
+        headings = page.evaluate("() => [...document.querySelectorAll('h2')].filter(h => h.checkVisibility())"
                                  ".map(h => h.innerText.trim())")
         assert headings and headings[0].startswith("Summary"), (name, headings[:3])
         words = page.evaluate(VISIBLE_WORDS_JS)
@@ -88,12 +97,12 @@ def test_a_teams_reports_read_in_two_minutes(full_run, browser):
         text = page.evaluate("() => document.body.innerText")
         assert not REPR.search(text), f"{name}: {REPR.search(text).group(0)!r} in {text[max(0, REPR.search(text).start() - 80):REPR.search(text).end() + 40]!r}"
         wide = page.evaluate("() => { const w = document.body.clientWidth; return [...document.querySelectorAll("
-                             "'table, .pmp-chart svg')].filter(t => t.offsetParent && t.getBoundingClientRect().right > w)"
+                             "'table, .pmp-chart svg')].filter(t => t.checkVisibility() && t.getBoundingClientRect().right > w)"
                              ".map(t => t.tagName); }")
         assert wide == [], f"{name}: wider than the page: {wide}"
         specs = page.evaluate("() => [...document.querySelectorAll('.pmp-chart')].map(el => "
                               "JSON.parse(document.getElementById(el.dataset.spec).textContent))")
-        uncaptioned = [s.get("title") for s in specs if not (isinstance(s.get("title"), dict) and s["title"].get("subtitle"))]
+        uncaptioned = [s.get("title") for s in specs if not captioned(s)]
         assert uncaptioned == [], f"{name}: charts without a caption (a title subtitle): {uncaptioned}"
         targets = page.evaluate("() => [...document.querySelectorAll('#Summary ~ ul a[href^=\"#\"]')]"
                                 ".map(a => a.getAttribute('href').slice(1))")

@@ -141,7 +141,8 @@ def mrr_movements(table: pd.DataFrame, title: str = "MRR and its movements by mo
         tooltip=[alt.Tooltip("label:O", title="month"), alt.Tooltip("mrr:Q", format="$,.0f"),
                  alt.Tooltip("paying_accounts:Q", format=","), alt.Tooltip("arpa:Q", format="$,.0f"),
                  alt.Tooltip("logo_churn:Q", format=".1%")])
-    return alt.layer(bars, line).resolve_scale(y="independent").properties(width=520, title=title)
+    return alt.layer(bars, line).resolve_scale(y="independent").properties(width=520, title=alt.Title(
+        title, subtitle="Bars above zero add revenue, below zero lose it; the line is the month's total MRR"))
 
 
 def time_to_convert(hist: pd.DataFrame, quantiles: pd.DataFrame | None = None,

@@ -182,6 +182,9 @@ def people_table(frame: pd.DataFrame, index: bool = False):
     >>> people_table(pd.DataFrame({"users": [1200], "rate": [0.2345], "ci_low": [0.21], "ci_high": [0.25],
     ...                            "median": [pd.Timedelta(hours=2)], "note": [None]})).data.iloc[0].tolist()
     ['1,200', '23.4% (21.0%-25.0%)', '2 h', '']
+    >>> people_table(pd.DataFrame({"error_rate": [0.079], "error_ci_low": [0.07], "error_ci_high": [0.09],
+    ...                            "completion_rate": [0.9], "completion_ci_low": [0.88], "completion_ci_high": [0.92]})).data.columns.tolist()
+    ['error rate (95% interval)', 'completion rate (95% interval)']
     """
     if not isinstance(frame, pd.DataFrame):  # a Styler, a chart, None: shown as it is
         return frame
@@ -228,6 +231,14 @@ def people_table(frame: pd.DataFrame, index: bool = False):
                 for v, lo, hi in zip(shown[rate], shown["ci_low"], shown["ci_high"])]
         shown[rate] = both
         shown = shown.drop(columns=["ci_low", "ci_high"]).rename(columns={rate: f"{rate} (95% interval)"})
+    # named intervals: <x>_ci_low / <x>_ci_high fold into <x>_rate (completion_rate with completion_ci_low...)
+    for col in list(shown.columns):
+        prefix = str(col)[:-len("_rate")] if str(col).endswith("_rate") else None
+        low, high = f"{prefix}_ci_low", f"{prefix}_ci_high"
+        if prefix and kinds.get(col) == "share" and {low, high} <= set(shown.columns):
+            shown[col] = [f"{v} ({lo}-{hi})" if v and lo and hi else v
+                          for v, lo, hi in zip(shown[col], shown[low], shown[high])]
+            shown = shown.drop(columns=[low, high]).rename(columns={col: f"{col} (95% interval)"})
     shown.columns = [str(c).replace("_", " ") for c in shown.columns]
     return shown.style.hide(axis="index")
 

@@ -29,7 +29,7 @@ from ..aarrr import (
     unit_economics,
 )
 from ..core.calendar import duration_string, parse_duration
-from ..core.formatting import escape_dollars, format_duration
+from ..core.formatting import escape_dollars, format_duration, people_table
 from ..funnel import biggest_drop
 from .retention import activation_finding
 
@@ -134,25 +134,17 @@ class Section:
             self.show_table()
 
     def show_table(self) -> None:
-        """Display the section's table (rounded for reading), when it has one."""
+        """Display the section's table formatted for people (:func:`~pmplaybook.core.formatting.people_table`),
+        when it has one."""
         from IPython.display import display
 
         if self.table is not None and len(self.table):
-            display(_pretty(self.table))
+            display(people_table(self.table))
 
     def value(self, name: str):
         """A headline value (None when the stage could not be computed)."""
         v = self.values.get(name)
         return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v
-
-
-def _pretty(table: pd.DataFrame) -> pd.DataFrame:
-    """Round floats for display (rates to 3 decimals, money to cents)."""
-    out = table.copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].round(3)
-    return out
 
 
 def _roles(ds):
