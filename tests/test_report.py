@@ -298,7 +298,7 @@ def test_a_failed_or_dead_kernel_is_replaced_for_the_next_notebook(small_team, t
     for p in nb_dir.glob("*.ipynb"):
         p.unlink()
     make_notebook(nb_dir / "01_fail.ipynb", [log_cell, "half_done = 1\nraise ValueError('planted failure')"])
-    make_notebook(nb_dir / "02_die.ipynb", [log_cell, "import os\nos._exit(1)"])
+    make_notebook(nb_dir / "02_die.ipynb", [log_cell, "print('the last words')", "import os\nos._exit(1)"])
     make_notebook(nb_dir / "03_ok.ipynb", [log_cell, "assert 'half_done' not in globals()"] + OK_BODY)
     result = report.run(teams=[str(params)], jobs=1, out=tmp / "out", progress=False, source_dir=nb_dir)
     assert [(r.notebook, r.ok) for r in result.results] == [("01_fail", False), ("02_die", False), ("03_ok", True)]
@@ -308,6 +308,7 @@ def test_a_failed_or_dead_kernel_is_replaced_for_the_next_notebook(small_team, t
     assert len(set(pids)) == 3, "each notebook after a failure gets a new kernel"
     team_dir = tmp / "out" / "2025-03-05" / "tiny"
     assert (team_dir / "02_die.failed.html").exists() and (team_dir / "03_ok.html").exists()
+    assert "the last words" in (team_dir / "02_die.failed.ipynb").read_text(), "the outputs before the death are kept"
     assert json.loads((team_dir / "summary.json").read_text())["kpis"], "the good notebook's KPIs are recorded"
     for _, folder in _kernels(log):
         assert not os.path.exists(os.path.dirname(folder))
