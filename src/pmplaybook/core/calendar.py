@@ -163,6 +163,13 @@ def utc_midnight(day: pd.Timestamp, timezone: str) -> pd.Timestamp:
 
 def default_as_of(events: ibis.Table, timezone: str = "UTC") -> pd.Timestamp:
     """The day after the last event, in ``timezone``: the first day the data do not cover."""
+    if timezone not in UTC_ZONES:
+        # Converting every event to local time to find the latest took a second on the sample. Two UTC
+        # offsets of one zone differ by less than two days, so no event two days before the last one can
+        # be later in local time: convert only the last two days (the same answer, DST repeats included).
+        end = events.aggregate(last=events.timestamp.max()).execute().iloc[0]["last"]
+        if not pd.isna(end):
+            events = events.filter(events.timestamp >= ibis.literal(pd.Timestamp(end) - pd.Timedelta(days=2)))
     last = events.aggregate(last=local_time(events.timestamp, timezone).max()).execute().iloc[0]["last"]
     if pd.isna(last):
         raise DataError("events: the table is empty. Fix: check the source and its filters")
