@@ -47,7 +47,7 @@ runner.plan = timed_plan
 jobs = int(sys.argv[2]) if sys.argv[2] != "default" else None
 result = report.run(out=sys.argv[1], jobs=jobs, progress=False)
 json.dump({"plan": planned.get("seconds", 0.0), "failed": result.summary_line() if result.failed else "",
-           "pairs": [{"team": r.team, "notebook": r.notebook, "seconds": r.seconds, **r.phases}
+           "pairs": [{"team": r.team, "notebook": r.notebook, "seconds": r.seconds, **getattr(r, "phases", {})}
                      for r in result.results]}, sys.stdout)
 """
 
