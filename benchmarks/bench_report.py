@@ -76,6 +76,8 @@ def breakdown(label: str, elapsed: float, info: dict) -> None:
     share = lambda x: f"{x:6.1f} s {100 * x / total:3.0f}%"  # noqa: E731
     print(f"\n{label}: {elapsed:.1f} s wall, {len(pairs)} notebooks, {total:.1f} worker seconds "
           f"(+ {info['plan']:.1f} s checking params and data before they start)")
+    if not any("compute" in p for p in pairs):  # a runner that records no phases (an older checkout)
+        return
     print(f"  fixed costs     {share(fixed)}  (kernel start {part['kernel_start']:.1f} s, kernel reset "
           f"{part['kernel_reset']:.1f} s, setup cell: imports + data load/validate {part['setup']:.1f} s)")
     print(f"  notebook compute{share(part['compute'])}")
