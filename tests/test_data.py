@@ -397,3 +397,48 @@ def test_a_1997_purchase_log_with_compact_dates_loads(tmp_path):
     f = _write(tmp_path / "CDNOW_master.txt", b"00001 19970101 1 11.77\n00002 19970112 1 12.00\n")
     with pytest.raises(DataError, match="seems to have no header row"):
         load_events(f)
+
+
+def test_the_memo_loads_once_while_the_files_are_unchanged(tmp_path, monkeypatch):
+    from pmplaybook.core import engines
+    from pmplaybook.core.engines import backend
+    from pmplaybook.data import cache
+
+    # a DuckDB and a memo of the test's own: release_unused must not drop the tables of other tests
+    monkeypatch.setattr(engines, "_BACKEND", None)
+    monkeypatch.setattr(cache, "_MEMO", {})
+
+    path = tmp_path / "events.csv"
+    events_frame().to_csv(path, index=False)
+    loads = []
+
+    def load():
+        loads.append(1)
+        return data.Dataset(events=data.materialize(load_events(path)))
+
+    first = cache.memo(("test", str(path)), [path], load)
+    first.notes.append("a note the caller adds")
+    second = cache.memo(("test", str(path)), [path], load)
+    assert len(loads) == 1 and second.events is first.events and second.notes == []
+    events_frame(event=["signup", "signup", "signup"]).to_csv(path, index=False)  # the file changes
+    third = cache.memo(("test", str(path)), [path], load)
+    assert len(loads) == 2 and third.events is not first.events
+    assert set(third.events.event.execute()) == {"signup"}
+
+    # the table the memo no longer holds is dropped; the one it holds stays
+    held, stale = third.events.op().name, first.events.op().name
+    dropped = cache.release_unused()
+    assert stale in dropped and held not in dropped
+    names = set(backend().raw_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall())
+    assert (held,) in names and (stale,) not in names
+    assert third.events.count().execute() == 3
+
+    # a load that had something to say (dropped rows) is not remembered: it says it again next time
+    noted = lambda: data.Dataset(events=third.events, notes=["dropped 1 row"])  # noqa: E731
+    cache.memo(("noted",), [path], noted)
+    assert ("noted",) not in cache._MEMO
+
+
+def test_the_sample_is_loaded_once_per_process():
+    a, b = data.sample(), data.sample()
+    assert a.events is b.events and a.notes is not b.notes

@@ -3,6 +3,7 @@ re-run determinism and the KPI history. The browser test lives in test_browser.p
 run for every team in test_notebooks.py."""
 
 import json
+import os
 import re
 
 import nbformat
@@ -21,9 +22,9 @@ interactive = False  # widgets
 kpi_file = ""  # KPI sink'''
 
 
-def make_notebook(path, body):
+def make_notebook(path, body, parameters=PARAMETERS):
     cells = [nbformat.v4.new_markdown_cell("# A tiny report\n\nUsed by the runner tests.")]
-    params = nbformat.v4.new_code_cell(PARAMETERS)
+    params = nbformat.v4.new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
     cells.append(params)
     cells += [nbformat.v4.new_code_cell(src) for src in body]
@@ -288,3 +289,80 @@ def test_a_relative_out_is_the_callers_folder_and_the_run_is_quiet(small_team, m
     summary = json.loads((tmp / "rel" / "2025-03-05" / "tiny" / "summary.json").read_text())
     assert summary["kpis"], "the notebooks' KPI files were written where the runner reads them"
     assert not list(nb_dir.glob("rel*")) and not list(nb_dir.glob(".*.work"))
+
+
+def _kernel_log(tmp_path):
+    """A cell that appends this kernel's process id and socket folder to a file outside the report."""
+    log = tmp_path / "kernels.txt"
+    return ("import os as _os, json as _json\n"
+            "from ipykernel.connect import get_connection_info as _info\n"
+            f"open({str(log)!r}, 'a').write(_json.dumps([_os.getpid(), _json.loads(_info())['ip']]) + '\\n')\n"
+            "del _os, _json, _info"), log
+
+
+def _kernels(log):
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_one_warm_kernel_per_worker_and_nothing_leaks_between_notebooks(small_team, tmp_path):
+    """Two notebooks in one worker share its kernel (imports stay warm) but not their variables, warning
+    filters, working folder or execution counts; the kernel and its socket folder are gone after the run."""
+    tmp, params, nb_dir = small_team
+    log_cell, log = _kernel_log(tmp_path)
+    for p in nb_dir.glob("*.ipynb"):
+        p.unlink()
+    make_notebook(nb_dir / "01_set.ipynb", [
+        log_cell,
+        "import warnings, os\nimport pmplaybook.heart\nleaked = 42\nwarnings.simplefilter('ignore')\nos.chdir('/')"])
+    make_notebook(nb_dir / "02_check.ipynb", [
+        log_cell,
+        "import sys, os, warnings\n"
+        "assert 'leaked' not in globals(), 'a variable of the previous notebook is visible'\n"
+        "assert 'pmplaybook.heart' in sys.modules  # the warm part: modules stay imported\n"
+        f"assert os.getcwd() == {str(nb_dir.resolve())!r}, os.getcwd()\n"
+        "assert not any(f[0] == 'ignore' and f[2] is Warning for f in warnings.filters[:1])\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.warn('shown again')\n"
+        "assert seen, 'warning filters of the previous notebook still apply'"])
+    result = report.run(teams=[str(params)], jobs=1, out=tmp / "out", progress=False, source_dir=nb_dir)
+    assert [(r.notebook, r.ok, r.error) for r in result.results] == [("01_set", True, ""), ("02_check", True, "")]
+    (pid1, folder1), (pid2, folder2) = _kernels(log)
+    assert pid1 == pid2, "the second notebook ran in a new kernel"
+    executed = nbformat.read(tmp / "out" / "2025-03-05" / "tiny" / "02_check.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), counts
+    assert not os.path.exists(os.path.dirname(folder1)), "the kernel's socket folder was left behind"
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid1, 0)  # the kernel stopped with its worker
+
+
+def test_a_failed_or_dead_kernel_is_replaced_for_the_next_notebook(small_team, tmp_path):
+    tmp, params, nb_dir = small_team
+    log_cell, log = _kernel_log(tmp_path)
+    for p in nb_dir.glob("*.ipynb"):
+        p.unlink()
+    make_notebook(nb_dir / "01_fail.ipynb", [log_cell, "half_done = 1\nraise ValueError('planted failure')"])
+    make_notebook(nb_dir / "02_die.ipynb", [log_cell, "print('the last words')", "import os\nos._exit(1)"])
+    make_notebook(nb_dir / "03_ok.ipynb", [log_cell, "assert 'half_done' not in globals()"] + OK_BODY)
+    result = report.run(teams=[str(params)], jobs=1, out=tmp / "out", progress=False, source_dir=nb_dir)
+    assert [(r.notebook, r.ok) for r in result.results] == [("01_fail", False), ("02_die", False), ("03_ok", True)]
+    assert "planted failure" in result.results[0].error
+    assert "DeadKernelError" in result.results[1].error or "died" in result.results[1].error, result.results[1].error
+    pids = [pid for pid, _ in _kernels(log)]
+    assert len(set(pids)) == 3, "each notebook after a failure gets a new kernel"
+    team_dir = tmp / "out" / "2025-03-05" / "tiny"
+    assert (team_dir / "02_die.failed.html").exists() and (team_dir / "03_ok.html").exists()
+    assert "the last words" in (team_dir / "02_die.failed.ipynb").read_text(), "the outputs before the death are kept"
+    assert json.loads((team_dir / "summary.json").read_text())["kpis"], "the good notebook's KPIs are recorded"
+    for _, folder in _kernels(log):
+        assert not os.path.exists(os.path.dirname(folder))
+
+
+def test_report_mode_is_passed_to_notebooks_that_declare_it(small_team):
+    tmp, params, nb_dir = small_team
+    make_notebook(nb_dir / "03_mode.ipynb", ["assert report_mode is True, report_mode"],
+                  parameters=PARAMETERS + "\nreport_mode = False  # shorter pages in scheduled reports")
+    result = report.run(teams=[str(params)], names=["01_ok", "03_mode"], jobs=1, out=tmp / "out", progress=False,
+                        source_dir=nb_dir)
+    assert [(r.notebook, r.ok) for r in result.results] == [("01_ok", True), ("03_mode", True)]
+    assert {"kernel_start", "kernel_reset", "setup", "compute", "write"} <= set(result.results[0].phases)

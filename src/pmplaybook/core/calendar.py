@@ -203,7 +203,14 @@ def day_after_last_event(events: ibis.Table, timezone: str = "UTC") -> pd.Timest
     """The local day after the last event: how far the data reach, partial last day included. An explicit
     ``as_of`` is cut here (:class:`pmplaybook.data.Dataset`); the default stops at :func:`default_as_of`,
     which is this day or the one before."""
-    return _last_event(events, local_time(events.timestamp, timezone)).normalize() + pd.Timedelta(days=1)
+    if timezone in UTC_ZONES:
+        return _last_event(events, events.timestamp).normalize() + pd.Timedelta(days=1)
+    # Converting every event to local time to find the latest took a second on the sample. Two UTC offsets
+    # of one zone differ by less than two days, so no event two days before the last one can be later in
+    # local time: convert only the last two days (the same answer, DST repeats included).
+    end = _last_event(events, events.timestamp)
+    recent = events.filter(events.timestamp >= ibis.literal(end - pd.Timedelta(days=2)))
+    return _last_event(recent, local_time(recent.timestamp, timezone)).normalize() + pd.Timedelta(days=1)
 
 
 #: The ``as_of`` text accepted: an ISO 8601 date, optionally with a time of day and an offset.

@@ -7,18 +7,28 @@ import json
 
 from ..config.paths import sample_dir
 from ..core.calendar import default_as_of
+from . import cache
 from .dataset import Dataset, materialize
 from .load import load_events, load_predictions, load_spend, load_surveys
 
 
+SAMPLE_FILES = ("events.parquet", "surveys.parquet", "spend.parquet", "predictions.parquet")
+
+
 def sample(invalid: str = "raise") -> Dataset:
     """The bundled sample product (``data/``): events, surveys, spend and the AI assistant's predictions,
-    validated.
+    validated (once per process while the files are unchanged: see :mod:`.cache`).
 
     >>> ds = sample()
     >>> ds.as_of
     Timestamp('2026-01-01 00:00:00')
     """
+    folder = sample_dir()
+    return cache.memo(("sample", str(folder), invalid), [folder / name for name in SAMPLE_FILES],
+                      lambda: _load_sample(invalid))
+
+
+def _load_sample(invalid: str) -> Dataset:
     notes: list[str] = []
     events = materialize(load_events(sample_dir() / "events.parquet", invalid=invalid, notes=notes))
     return Dataset(

@@ -91,6 +91,36 @@ def workflow_problem(events, workflow):
     return None
 
 
+def _weekly_and_daily_counts(events, started, completed, failed, *, workflow, segment, window, timezone,
+                             week_start, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Attempts, completed and failed per workflow x period [x segment], for weeks and for days: the counts
+    of :func:`task_success` without its rates and times (what :func:`task_shift` reads), from one query
+    (a local day lies in one local week: weekly counts are sums of daily ones)."""
+    att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
+                        timezone=timezone, as_of=as_of)
+    att = att.filter(att.outcome != "open")
+    keys = {"workflow": att.workflow, "week": period_start_utc(att.start_time, "week", timezone, week_start),
+            "day": period_start_utc(att.start_time, "day", timezone, week_start)}
+    if segment:
+        keys["segment"] = att.segment
+    out = att.group_by(**keys).aggregate(
+        attempts=att.count(), completed=(att.outcome == "completed").cast("int64").sum(),
+        failed=(att.outcome == "failed").cast("int64").sum()).execute()
+    if out.empty:
+        checks.require_event(events, started, "started")
+    counts = ["attempts", "completed", "failed"]
+    for c in counts:
+        out[c] = out[c].astype("int64")
+    by = ["workflow", "period"] + (["segment"] if segment else [])
+    frames = []
+    for period, other in (("week", "day"), ("day", "week")):
+        f = out.drop(columns=other).rename(columns={period: "period"})
+        f["period"] = pd.to_datetime(f["period"])
+        f = f.groupby(by, as_index=False, sort=True)[counts].sum() if period == "week" else f
+        frames.append(f.sort_values(by).reset_index(drop=True)[[*by, *counts]])
+    return frames[0], frames[1]
+
+
 @uses_calendar
 def task_success(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
                  workflow: str | None = "workflow", period: str | None = None, segment: str | None = None,
@@ -221,7 +251,7 @@ def task_change(events: ibis.Table, started: str, completed: str, failed: str | 
 def task_shift(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
                workflow: str | None = "workflow", segment: str | None = None, window="1d", min_weeks: int = 4,
                timezone: str = "UTC", week_start: str = "monday", as_of=None,
-               alpha: float = 0.001) -> pd.DataFrame:
+               alpha: float = 0.001, release: bool = True) -> pd.DataFrame:
     """Find when task success changed: the workflow [x segment value] and date of the largest significant
     shift in error or completion rate.
 
@@ -233,7 +263,8 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
     the day: within the week before and after it, the daily split with the largest |z|.
 
     When the log has an ``app_version`` column, ``release`` names the version first seen in that
-    workflow's attempts closest to the change date (the likely culprit).
+    workflow's attempts closest to the change date (the likely culprit); ``release=False`` leaves it None
+    (faster, when only the change points matter).
 
     Returns
     -------
@@ -242,10 +273,8 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
     ``diff``, ``ci_low``, ``ci_high``, ``z``, ``p_value``, ``significant``, ``attempts_before``,
     ``attempts_after``, ``release``.
     """
-    weekly = task_success(events, started, completed, failed, workflow=workflow, period="week", segment=segment, window=window,
-                          timezone=timezone, week_start=week_start, as_of=as_of)
-    daily = task_success(events, started, completed, failed, workflow=workflow, period="day", segment=segment, window=window,
-                         timezone=timezone, week_start=week_start, as_of=as_of)
+    weekly, daily = _weekly_and_daily_counts(events, started, completed, failed, workflow=workflow, segment=segment,
+                                             window=window, timezone=timezone, week_start=week_start, as_of=as_of)
     keys = ["workflow"] + (["segment"] if segment else [])
     metrics = [("error_rate", "failed")] if failed else []
     metrics.append(("completion_rate", "completed"))
@@ -259,21 +288,23 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
         for k, v in zip(keys, key):
             d = d[d[k] == v]
         d = d.sort_values("period")
+        periods = d["period"].to_numpy()
         for metric, col in metrics:
             best = _best_split(g["period"], g[col].to_numpy(), g["attempts"].to_numpy(), min_weeks)
             if best is None:
                 continue
             week = best
-            near = d[(d["period"] >= week - pd.Timedelta(days=7)) & (d["period"] <= week + pd.Timedelta(days=7))]
+            # the day of the change: of the days within a week of it, the split with the largest |z| (one
+            # row per day, sorted: the days before a candidate are a prefix)
+            near = np.flatnonzero((periods >= (week - pd.Timedelta(days=7)).to_datetime64())
+                                  & (periods <= (week + pd.Timedelta(days=7)).to_datetime64()))
             day = week
-            best_z = -1.0
-            for cand in near["period"]:
-                s_b, n_b = d.loc[d["period"] < cand, col].sum(), d.loc[d["period"] < cand, "attempts"].sum()
-                s_a, n_a = d.loc[d["period"] >= cand, col].sum(), d.loc[d["period"] >= cand, "attempts"].sum()
-                if n_b and n_a:
-                    z = abs(diff_proportions(int(s_a), int(n_a), int(s_b), int(n_b))["z"])
-                    if z > best_z:
-                        best_z, day = z, cand
+            if len(near):
+                cs = np.concatenate([[0], np.cumsum(d[col].to_numpy())])
+                cn = np.concatenate([[0], np.cumsum(d["attempts"].to_numpy())])
+                z = _abs_z(cs[-1] - cs[near], cn[-1] - cn[near], cs[near], cn[near])
+                if not np.isnan(z).all():
+                    day = pd.Timestamp(periods[near[np.nanargmax(z)]])
             before, after = d[d["period"] < day], d[d["period"] >= day]
             r = diff_proportions(int(after[col].sum()), int(after["attempts"].sum()),
                                  int(before[col].sum()), int(before["attempts"].sum()))
@@ -292,25 +323,69 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
     out["_z"] = out["z"].abs().round(6)
     out["_m"] = (out["metric"] != "error_rate").astype(int)
     out = out.sort_values(["_z", "_m"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    if "app_version" in events.columns:
-        out["release"] = [_release_near(events, started, workflow, r, segment, timezone, as_of)
-                          if r["significant"] else None for _, r in out.iterrows()]
+    if release and "app_version" in events.columns:
+        out["release"] = _releases_near(events, started, workflow, out, segment, timezone, as_of)
     return out[cols]
 
 
+def _abs_z(s_a, n_a, s_b, n_b) -> np.ndarray:
+    """``|z|`` of :func:`~pmplaybook.core.stats.diff_proportions` (after = a, before = b) element-wise, by
+    the same arithmetic; NaN where a side has no attempts."""
+    s_a, n_a, s_b, n_b = (np.asarray(x, dtype="int64") for x in (s_a, n_a, s_b, n_b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = s_a / n_a - s_b / n_b
+        pooled = (s_a + s_b) / (n_a + n_b)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+        z = np.where(se > 0, diff / se, 0.0)
+    return np.where((n_a > 0) & (n_b > 0), np.abs(z), np.nan)
+
+
 def _best_split(periods: pd.Series, successes: np.ndarray, n: np.ndarray, min_side: int):
-    best, best_z = None, -1.0
+    """The first period of the "after" side of the split (at least ``min_side`` periods on each side) with
+    the largest |z|, the earliest on a tie; None when no split has attempts on both sides."""
     cs, cn = np.cumsum(successes), np.cumsum(n)
-    ts, tn = cs[-1], cn[-1]
-    for i in range(min_side, len(n) - min_side + 1):
-        s_b, n_b = cs[i - 1], cn[i - 1]
-        s_a, n_a = ts - s_b, tn - n_b
-        if n_b == 0 or n_a == 0:
+    at = np.arange(min_side, len(n) - min_side + 1)
+    if not len(at):
+        return None
+    s_b, n_b = cs[at - 1], cn[at - 1]
+    z = _abs_z(cs[-1] - s_b, cn[-1] - n_b, s_b, n_b)
+    if np.isnan(z).all():
+        return None
+    return pd.Timestamp(periods.iloc[at[np.nanargmax(z)]])
+
+
+def _releases_near(events, started, workflow, shift, segment, timezone, as_of) -> list:
+    """:func:`_release_near` of every significant row of ``shift`` (None for the others), from one query:
+    the first local time of each version per workflow [and segment value]."""
+    has_wf = workflow is not None and workflow in events.columns
+    significant = shift["significant"].astype(bool)
+    if not significant.any():
+        return [None] * len(shift)
+    if has_wf and (shift.loc[significant, "workflow"] == ALL).any():  # a workflow literally named "(all)"
+        return [_release_near(events, started, workflow, r, segment, timezone, as_of) if r["significant"] else None
+                for _, r in shift.iterrows()]
+    ev, _, _ = _window_events(events, as_of, timezone)
+    ev = ev.filter((ev.event == started) & ev.app_version.notnull())
+    keys = {"version": ev.app_version.cast("string")}
+    if has_wf:
+        keys["_workflow"] = ev[workflow].cast("string")
+    if segment:
+        keys["_segment"] = ev[segment].cast("string").fill_null(MISSING)
+    first = ev.group_by(**keys).aggregate(first=local_time(ev.timestamp.min(), timezone)).execute()
+    out = []
+    for _, row in shift.iterrows():
+        f = first
+        if has_wf:  # every key but the version is filtered on: one row per version is left
+            f = f[f["_workflow"] == row["workflow"]]
+        if segment:
+            f = f[f["_segment"] == row["segment"]]
+        if not row["significant"] or f.empty:
+            out.append(None)
             continue
-        z = abs(diff_proportions(int(s_a), int(n_a), int(s_b), int(n_b))["z"])
-        if z > best_z:
-            best_z, best = z, pd.Timestamp(periods.iloc[i])
-    return best
+        f = f[["version", "first"]].copy()
+        f["gap"] = (pd.to_datetime(f["first"]) - pd.Timestamp(row["date"])).abs()
+        out.append(str(f.sort_values("gap").iloc[0]["version"]))
+    return out
 
 
 def _release_near(events, started, workflow, row, segment, timezone, as_of):
@@ -338,13 +413,14 @@ def task_segment(ds, *, started: str | None = None) -> str | None:
     if not (started and roles.task_completed):
         return None
     best, best_z = None, -1.0
-    overall = task_shift(events, started, roles.task_completed, roles.task_failed, calendar=calendar)
+    overall = task_shift(events, started, roles.task_completed, roles.task_failed, calendar=calendar, release=False)
     if len(overall) and overall["significant"].any():
         best_z = float(overall.loc[overall["significant"], "z"].abs().max())
     for column in params.segments:
         if column not in events.columns:
             continue
-        s = task_shift(events, started, roles.task_completed, roles.task_failed, segment=column, calendar=calendar)
+        s = task_shift(events, started, roles.task_completed, roles.task_failed, segment=column, calendar=calendar,
+                       release=False)
         if len(s) and s["significant"].any():
             z = float(s.loc[s["significant"], "z"].abs().max())
             if z > best_z:

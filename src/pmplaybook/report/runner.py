@@ -10,8 +10,11 @@ worker process and writes, under ``reports/<as_of>/<team>/``:
   :class:`pmplaybook.report.kpis.KPIRecorder`) with target, status and change since the previous run.
 
 Rows are appended to ``reports/kpi_history.duckdb`` and ``reports/index.html`` lists every run and team.
-A notebook that fails is written as ``<notebook>.failed.ipynb/.html`` (the error, and the failing cell's
-code, visible) and never replaces a good report; the other pairs go on and the command exits non-zero.
+Each worker process runs its notebooks one after the other in one warm kernel, reset between two
+notebooks (a fresh namespace; the imported modules and the loaded sample stay) and replaced after a
+failure. A notebook that fails is written as ``<notebook>.failed.ipynb/.html`` (the error, and the
+failing cell's code, visible) and never replaces a good report; the other pairs go on and the command
+exits non-zero.
 Every file is written to a temporary name and moved into place, so an interrupted run leaves either the
 old file or the new one, never half of one.
 """
@@ -41,11 +44,13 @@ from .kpis import read_kpi_file
 NOTEBOOK_PARAMETERS = ("team", "params_file", "as_of", "interactive", "kpi_file")
 
 
+#: Parameters the runner passes when a notebook declares them (notebooks that do not yet still run).
+OPTIONAL_PARAMETERS = ("report_mode",)
+
+
 KERNEL = "python3"
-
-
-#: The socket folders of this process's kernels, removed when their notebook is done (see run_pair).
-_KERNEL_FOLDERS: list[str] = []
+START_TIMEOUT = 180
+EXECUTION_TIMEOUT = 1200
 
 
 def _kernel_manager_class():
@@ -66,10 +71,10 @@ def _kernel_manager_class():
             # died silently while papermill waited out its start timeout
             import tempfile
 
-            folder = tempfile.mkdtemp(prefix="pmp-kernel-")  # short: a socket path must stay under 108 bytes
-            _KERNEL_FOLDERS.append(folder)
+            self.socket_folder = tempfile.mkdtemp(prefix="pmp-kernel-")  # short: a socket path stays < 108 bytes
             self.transport = "ipc"
-            self.ip = str(Path(folder) / "kernel")
+            self.ip = str(Path(self.socket_folder) / "kernel")
+            self.clients = []
 
         @property
         def kernel_spec(self):
@@ -79,7 +84,178 @@ def _kernel_manager_class():
             spec["argv"] = [*spec["argv"], "--IPKernelApp.log_level=ERROR"]
             return KernelSpec(resource_dir=kernelspec.RESOURCES, **spec)
 
+        def client(self, blocking: bool = False, **kwargs):
+            # nbclient gets an asynchronous client: with a blocking one it waits for a cell's reply without
+            # ever checking the kernel, so a kernel that died (out of memory, say) held the run for the whole
+            # execution timeout. The runner's own calls are blocking. nbclient leaves its client open when
+            # it does not own the kernel: every client is remembered and closed after the notebook (see
+            # _WarmKernel.release_clients).
+            from jupyter_client.asynchronous import AsyncKernelClient
+            from jupyter_client.blocking import BlockingKernelClient
+
+            self.client_factory = BlockingKernelClient if blocking else AsyncKernelClient
+            client = super().client(**kwargs)
+            self.clients.append(client)
+            return client
+
     return ThisInterpreter
+
+
+#: Run in the kernel before each notebook: a new IPython session (empty user namespace, execution counts
+#: from 1), the notebooks' folder as working folder, the warning filters of a fresh kernel and no memory
+#: of warnings already shown (a warning shown by the previous notebook is shown again), then the memory
+#: the previous notebook's objects held is given back. Nothing is left in the user namespace.
+_RESET_CODE = """\
+def _pmplaybook_reset():
+    import gc, os, sys, warnings
+    first = not hasattr(sys, "_pmplaybook_warning_filters")
+    if first:
+        sys._pmplaybook_warning_filters = list(warnings.filters)
+    get_ipython().reset(new_session=True)
+    os.chdir({cwd!r})
+    warnings.filters[:] = sys._pmplaybook_warning_filters
+    warnings._filters_mutated()
+    if not first:
+        cache = sys.modules.get("pmplaybook.data.cache")
+        if cache is not None:
+            cache.release_unused()
+        gc.collect()
+_pmplaybook_reset()
+"""
+
+
+class _WarmKernel:
+    """A started kernel that a worker process keeps for its successive notebooks.
+
+    Starting a kernel and importing pandas, ibis, Altair and the playbook cost seconds per notebook; a
+    warm kernel pays them once per worker. Before each notebook :data:`_RESET_CODE` gives it the state of
+    a fresh kernel except for the modules already imported (and :mod:`pmplaybook.data.cache`). After a
+    failed notebook, a timeout or a dead kernel the runner shuts it down and starts a new one.
+    """
+
+    def __init__(self, cwd: str):
+        self.cwd = cwd
+        self.km = _kernel_manager_class()(kernel_name=KERNEL)
+        try:
+            # papermill/nbclient would add the in-memory history when starting the kernel themselves
+            self.km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            client = self.km.client(blocking=True)
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=START_TIMEOUT)
+            finally:
+                client.stop_channels()
+            self.release_clients()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def alive(self) -> bool:
+        try:
+            return bool(self.km.has_kernel and self.km.is_alive())
+        except Exception:
+            return False
+
+    def reset(self, timeout: float = 120) -> None:
+        """Run :data:`_RESET_CODE`; raises when the kernel does not answer or the reset fails."""
+        import time
+
+        client = self.km.client(blocking=True)
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        try:
+            msg_id = client.execute(_RESET_CODE.format(cwd=self.cwd), silent=True, store_history=False,
+                                    allow_stdin=False)
+            deadline = time.monotonic() + timeout
+            while True:
+                reply = client.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            content = reply["content"]
+            if content["status"] != "ok":
+                raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
+        finally:
+            client.stop_channels()
+            self.release_clients()
+
+    def release_clients(self) -> None:
+        """Close the clients made for this kernel (nbclient's included): their sockets and threads."""
+        while self.km.clients:
+            client = self.km.clients.pop()
+            with contextlib.suppress(Exception):
+                client.stop_channels()
+
+    def shutdown(self) -> None:
+        """Stop the kernel (at once when it does not answer) and remove its socket folder."""
+        with contextlib.suppress(Exception):
+            self.release_clients()
+        with contextlib.suppress(Exception):
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=not self.alive())
+        with contextlib.suppress(Exception):
+            self.km.cleanup_resources()
+        shutil.rmtree(self.km.socket_folder, ignore_errors=True)
+
+
+#: The notebook papermill is running in this worker (its NotebookExecutionManager), see _engine.
+_RUNNING: list = []
+
+
+def _engine() -> str:
+    """Register and name papermill's nbclient engine, remembering the notebook it runs.
+
+    Papermill saves the whole notebook (serialised and checked against the schema) when each cell starts
+    and ends: for a notebook of 40 cells whose charts weigh a megabyte, seconds of every run. The runner
+    asks for no saves while cells run (``request_save_on_cell_execute=False``; papermill still saves the
+    notebook at the end, with its error banner after a failure), and when the kernel dies or a cell times
+    out it saves what the engine had: the outputs up to the failure, as the per-cell saves left them.
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class Remembering(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            _RUNNING[:] = [nb_man]
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("pmplaybook", Remembering)
+    return "pmplaybook"
+
+
+#: This worker process's warm kernel (None before its first notebook and after a failure).
+_WARM: _WarmKernel | None = None
+
+
+def _ready_kernel(cwd: str) -> tuple[_WarmKernel, dict]:
+    """This worker's kernel, reset for the next notebook (a new one on first use or when the last one
+    died), and the seconds spent: ``{"kernel_start": ..., "kernel_reset": ...}``."""
+    import atexit
+    import time
+
+    global _WARM
+    phases = {"kernel_start": 0.0, "kernel_reset": 0.0}
+    if _WARM is not None and (_WARM.cwd != cwd or not _WARM.alive()):
+        _discard_kernel()
+    if _WARM is None:
+        started = time.monotonic()
+        _WARM = _WarmKernel(cwd)
+        atexit.unregister(_discard_kernel)
+        atexit.register(_discard_kernel)  # the pool's end: the kernel stops and its folder goes with it
+        phases["kernel_start"] = time.monotonic() - started
+    started = time.monotonic()
+    try:
+        _WARM.reset()
+    except BaseException:
+        _discard_kernel()
+        raise
+    phases["kernel_reset"] = time.monotonic() - started
+    return _WARM, phases
+
+
+def _discard_kernel() -> None:
+    global _WARM
+    kernel, _WARM = _WARM, None
+    if kernel is not None:
+        kernel.shutdown()
 
 
 @dataclass
@@ -91,6 +267,9 @@ class PairResult:
     error: str = ""
     seconds: float = 0.0
     kpis: list = field(default_factory=list)
+    #: Seconds per phase: kernel_start, kernel_reset, setup (the cell that imports and connects to the
+    #: data), compute (the other cells), write (HTML and files); for benchmarks/bench_report.py.
+    phases: dict = field(default_factory=dict)
 
 
 def notebooks(source_dir: Path | None = None) -> list[str]:
@@ -105,13 +284,13 @@ def papermill_parameters(notebook_path: Path) -> dict:
     return papermill.inspect_notebook(str(notebook_path))
 
 
-def check_parameters(notebook_path: Path, parameters: dict) -> None:
+def check_parameters(notebook_path: Path, parameters: dict, declared: dict | None = None) -> None:
     """Refuse parameter names that papermill would paste into code unescaped.
 
     Papermill escapes parameter *values* but writes *names* as they are: a name with a newline would run
     code. Names must be identifiers that the notebook's ``parameters`` cell declares.
     """
-    declared = papermill_parameters(notebook_path)
+    declared = papermill_parameters(notebook_path) if declared is None else declared
     for name in parameters:
         if not (isinstance(name, str) and name.isidentifier()):
             raise ValueError(f"parameter name {name!r} is not a Python identifier")
@@ -134,15 +313,35 @@ def _make_reproducible(nb) -> None:
         cell["id"] = f"cell-{i}"  # papermill gives the cells it adds random ids
 
 
+def _cell_seconds(nb) -> dict:
+    """Seconds the executed cells took, from papermill's metadata: ``setup`` is the cell that connects to
+    the data (the imports, loading and validating), ``compute`` all the others."""
+    setup = compute = 0.0
+    for cell in nb.cells:
+        seconds = cell.metadata.get("papermill", {}).get("duration") or 0.0
+        if cell.cell_type != "code":
+            continue
+        if not setup and "data.connect(" in cell.source:
+            setup = seconds
+        else:
+            compute += seconds
+    return {"setup": setup, "compute": compute}
+
+
 def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: str,
              source_dir: str | None = None, freshness: dict | None = None) -> PairResult:
-    """Execute one notebook for one team and write its reports (runs in a worker process)."""
+    """Execute one notebook for one team and write its reports (runs in a worker process).
+
+    The notebook runs in this worker's warm kernel (see :class:`_WarmKernel`); a failure of any kind
+    discards that kernel, so the next notebook starts in a new one.
+    """
     import time
 
     import nbformat
     import papermill
 
     started = time.monotonic()
+    phases: dict = {}
     team_dir = Path(team_dir)
     team_dir.mkdir(parents=True, exist_ok=True)
     source_dir = Path(source_dir or paths.notebooks_dir())
@@ -155,21 +354,40 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
     parameters = {"team": team, "params_file": params_file, "as_of": as_of, "interactive": False,
                   "kpi_file": str(kpi_file)}
     error = ""
+    kernel = None
     try:
-        check_parameters(source, parameters)
+        declared = papermill_parameters(source)
+        parameters.update({name: True for name in OPTIONAL_PARAMETERS if name in declared})
+        check_parameters(source, parameters, declared)
+        kernel, phases = _ready_kernel(str(source_dir.resolve()))
+        _RUNNING.clear()
         papermill.execute_notebook(
-            str(source), str(work / "out.ipynb"), parameters=parameters, kernel_name=KERNEL,
-            kernel_manager_class=_kernel_manager_class(),
-            progress_bar=False, start_timeout=180, execution_timeout=1200, cwd=str(source_dir),
+            str(source), str(work / "out.ipynb"), parameters=parameters, kernel_name=KERNEL, km=kernel.km,
+            engine_name=_engine(), request_save_on_cell_execute=False, progress_bar=False,
+            start_timeout=START_TIMEOUT, execution_timeout=EXECUTION_TIMEOUT, cwd=str(source_dir),
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue} (cell {exc.cell_index})"
     except Exception as exc:  # kernel death, timeout, bad parameters: record, don't stop the batch
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        if _RUNNING and not (work / "out.ipynb").exists():  # the outputs up to the failure
+            with contextlib.suppress(Exception):
+                atomic_write(work / "out.ipynb", nbformat.writes(_RUNNING[0].nb))
+    except BaseException:  # interrupted: no kernel may outlive the run
+        _discard_kernel()
+        raise
+    finally:
+        _RUNNING.clear()
+        if kernel is not None:
+            kernel.release_clients()
+    if error and kernel is not None:
+        _discard_kernel()  # a failed notebook may have left anything behind: the next one gets a new kernel
+    written = time.monotonic()
     try:
         out_nb = work / "out.ipynb"
         if out_nb.exists():
             nb = nbformat.read(out_nb, as_version=4)
+            phases.update(_cell_seconds(nb))
         else:  # papermill failed before writing anything: a one-cell notebook that says why
             nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
                 f"# {notebook}\n\nThe report could not be produced:\n\n```\n{error}\n```")])
@@ -187,10 +405,10 @@ def run_pair(team: str, params_file: str, notebook: str, as_of: str, team_dir: s
         kpis = []
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        while _KERNEL_FOLDERS:
-            shutil.rmtree(_KERNEL_FOLDERS.pop(), ignore_errors=True)
+    phases["write"] = time.monotonic() - written
     return PairResult(team, notebook, as_of, ok=not error, error=error,
-                      seconds=round(time.monotonic() - started, 1), kpis=kpis)
+                      seconds=round(time.monotonic() - started, 1), kpis=kpis,
+                      phases={k: round(v, 3) for k, v in phases.items()})
 
 
 @dataclass
@@ -297,7 +515,10 @@ def _run_pairs(pairs, freshness, out: Path, jobs, progress, source_dir) -> RunRe
     results: list[PairResult] = []
     bar = tqdm(total=len(pairs), desc="reports", unit="report", disable=not progress)
     ctx = multiprocessing.get_context("spawn")  # no fork after DuckDB threads started
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    # each worker keeps one warm kernel for the notebooks it runs (see run_pair); it stops it when the
+    # pool ends, and on an interruption the notebooks not started yet are dropped, not run
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    try:
         # the notebook analyses at the team's as_of; the reports are filed under the run's date
         pending = {pool.submit(run_pair, team, pfile, name, as_of, str(out / day / team),
                                str(source_dir) if source_dir else None, freshness[team]): (team, name)
@@ -316,7 +537,13 @@ def _run_pairs(pairs, freshness, out: Path, jobs, progress, source_dir) -> RunRe
             bar.set_postfix_str(("failed: " + ", ".join(failed) + "; " if failed else "")
                                 + ("next: " + ", ".join(running) if running else ""))
             bar.update(len(done))
-    bar.close()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        bar.close()
     for (team, day) in sorted({(r.team, r.as_of) for r in results if r.as_of}):
         team_results = [r for r in results if r.team == team and r.as_of == day]
         rows = [k for r in team_results for k in r.kpis]
