@@ -373,11 +373,12 @@ def _units_capped(p, ds):
 # cap; the "capped" case below shows the cap holds the pull under LIMIT when max_units is small.
 UNITS_CAP = {"_to_pandas_units": ns.MAX_UNITS + 1}
 
-# task_shift refines each change week to the day from task_success's daily grid: one row per local day x
-# workflow x segment value, at most 365 days x 4 workflows x 8 countries = 11,680 on the sample (measured
-# 10,513). It is an aggregate, bounded by the calendar and the segment's cardinality rather than by events
-# or users, but it exceeds LIMIT, so that grid, and only in this case, is allowed up to its full size.
-DAILY_TASK_GRID = {"task_success": 365 * 4 * 8}
+# task_shift refines each change week to the day from a daily grid (heart.tasks._weekly_and_daily_counts,
+# one query for the weekly and the daily counts): one row per local day x workflow x segment value, at most
+# 365 days x 4 workflows x 8 countries = 11,680 on the sample (measured 10,513). It is an aggregate, bounded
+# by the calendar and the segment's cardinality rather than by events or users, but it exceeds LIMIT, so
+# that grid, and only in this case, is allowed up to its full size.
+DAILY_TASK_GRID = {"_weekly_and_daily_counts": 365 * 4 * 8}
 
 CASES = [
     # 02_cohort_retention

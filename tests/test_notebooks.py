@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from pmplaybook import config, report
+from pmplaybook.core.formatting import DOLLAR
 
 from test_browser import browser  # noqa: F401  (the headless Chromium fixture)
 
@@ -35,6 +36,11 @@ def test_notebooks_are_stored_clean_with_one_parameters_cell():
         assert set(report.NOTEBOOK_PARAMETERS) <= set(report.papermill_parameters(config.NOTEBOOKS_DIR / f"{name}.ipynb"))
         for c in code:
             assert "def " not in c.source and "class " not in c.source, f"{name}: logic belongs in the package"
+        # JupyterLab reads "$50 ... $1,200" as a formula (a backslash does not stop it): write money in words
+        # in the notebooks' own text, or with pmplaybook.core.formatting.DOLLAR
+        for c in nb.cells:
+            if c.cell_type == "markdown":
+                assert "$" not in c.source.replace(DOLLAR, ""), f"{name}: a bare $ in {c.source[:80]!r}"
 
 
 @pytest.mark.parametrize("team", TEAMS)
