@@ -137,3 +137,26 @@ def test_a_duration_longer_than_ten_years_is_refused():
     for text in ("100000000000d", "4000d"):
         with pytest.raises(ValueError, match="too long: at most 3,650 days"):
             parse_duration(text)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham",
+                                  "Africa/Casablanca", "Asia/Kolkata"])
+def test_duckdb_local_time_matches_icu_at_every_instant(zone):
+    """DuckDB's local time is UTC plus the offset in force, found by bisection over the zone's changes
+    (faster than ICU's timezone()); it must give ICU's wall clock at every instant, across DST changes of
+    an hour, half an hour (Lord Howe), 45-minute offsets (Chatham), Ramadan suspensions (Casablanca), a
+    zone without DST (Kolkata), and before 1970 / after 2100, where ICU converts."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    from pmplaybook.core import engines
+
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", pd.DataFrame({"ts": pd.date_range("1965-01-01", "2105-12-31", freq="97min")}))
+    fast = engines.local_time(t.ts, zone)
+    icu = engines._timezone_to_local(zone, t.ts.cast(dt.Timestamp(timezone="UTC"))).cast("timestamp")
+    assert con.execute(t.aggregate(n=(fast != icu).sum()))["n"][0] == 0
+    changes = engines.utc_offsets(zone)
+    # Berlin: CET (+1 h) from 1970, first summer time on 6 April 1980 at 01:00 UTC
+    if zone == "Europe/Berlin":
+        assert changes[:2] == ((pd.Timestamp("1970-01-01"), 3600), (pd.Timestamp("1980-04-06 01:00"), 7200))

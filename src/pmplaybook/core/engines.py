@@ -17,6 +17,7 @@ checks that DuckDB and Spark give the same answers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
+import pandas as pd
 
 from .errors import EngineError
 
@@ -138,8 +140,57 @@ def _bigquery_wall_clock(ts: dt.Timestamp(timezone="UTC"), zone: str) -> dt.Time
     """BigQuery's ``DATETIME(timestamp, zone)``: the wall-clock time in ``zone`` of an instant."""
 
 
+@functools.lru_cache(maxsize=64)
+def utc_offsets(zone: str, start: int = 1970, end: int = 2100) -> tuple[tuple[pd.Timestamp, int], ...]:
+    """The UTC offsets of ``zone`` from ``start`` to ``end``: ``((from_utc, seconds), ...)``, the first
+    entry from the start on, each later one from the naive-UTC instant a change takes effect (found to
+    the second, from the zone database Python ships with)."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(zone)
+
+    def offset(utc: pd.Timestamp) -> int:
+        return int(utc.tz_localize("UTC").astimezone(tz).utcoffset().total_seconds())
+
+    days = pd.date_range(f"{start}-01-01", f"{end}-01-01", freq="D")
+    local = days.tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    daily = ((local - days) // pd.Timedelta(seconds=1)).tolist()  # the offset at each UTC midnight
+    out = [(days[0], daily[0])]
+    for i in range(1, len(days)):
+        if daily[i] != daily[i - 1]:
+            low, high = days[i - 1], days[i]  # the change takes effect in (low, high]: bisect to the second
+            while (high - low) > pd.Timedelta(seconds=1):
+                mid = low + (high - low) / 2
+                mid = mid.floor("s")
+                if offset(mid) == daily[i - 1]:
+                    low = mid
+                else:
+                    high = mid
+            out.append((high, daily[i]))
+    return tuple(out)
+
+
+def _duckdb_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
+    """Wall-clock time in ``zone`` as UTC plus the offset in force (:func:`utc_offsets`, found by bisection
+    over the changes). The same values as DuckDB's ``timezone()`` (ICU) for 1970-2100, checked instant by
+    instant in tests, and faster: the conversion is in nearly every query of a team outside UTC. Outside
+    those years ICU converts."""
+    offsets = utc_offsets(zone)
+    first, last = offsets[0][0], pd.Timestamp(f"{2100}-01-01")
+
+    def pick(lo: int, hi: int) -> ibis.Value:  # the offset among offsets[lo:hi], by bisection (8 tests for 241)
+        if hi - lo == 1:
+            return ibis.literal(offsets[lo][1])
+        mid = (lo + hi) // 2
+        return ibis.ifelse(ts >= ibis.literal(offsets[mid][0]), pick(mid, hi), pick(lo, mid))
+
+    fast = ts + pick(0, len(offsets)).cast("int64").as_interval("s")
+    icu = _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC")))
+    return ibis.ifelse((ts >= ibis.literal(first)) & (ts < ibis.literal(last)), fast, icu)
+
+
 _TO_LOCAL = {
-    "duckdb": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "duckdb": lambda ts, zone: _duckdb_to_local(ts, zone),
     "postgres": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
     "pyspark": lambda ts, zone: _spark_to_local(ts, zone),
     "databricks": lambda ts, zone: _spark_to_local(ts, zone),
