@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from pmplaybook import aarrr, heart
 from pmplaybook.narrative import aarrr as astory
 from pmplaybook.narrative import heart as hstory
 from pmplaybook.narrative.aarrr import Section
@@ -26,8 +27,8 @@ PLATFORM = _active([
 ])
 
 
-def test_retention_gaps_by_hand():
-    g = hstory.retention_gaps({"platform": PLATFORM}, recent=2).set_index("segment")
+def test_segment_gaps_by_hand():
+    g = heart.segment_gaps({"platform": PLATFORM}, recent=2).set_index("segment")
     # android: 100 of 200 user-weeks retained = 50%; web 420 / 600 = 70%; gap -20 points
     assert g.loc["android", "rate"] == pytest.approx(0.5) and g.loc["android", "rest_rate"] == pytest.approx(0.7)
     assert g.loc["android", "diff"] == pytest.approx(-0.2)
@@ -39,14 +40,14 @@ def test_retention_gaps_by_hand():
 
 
 def test_retention_gap_findings_name_the_segment_and_switch_with_the_data():
-    found = hstory.retention_gap_findings(hstory.retention_gaps({"platform": PLATFORM}, recent=2))
+    found = hstory.retention_gap_findings(heart.segment_gaps({"platform": PLATFORM}, recent=2))
     assert len(found) == 1 and found[0].severity == "bad" and found[0].chart == "retention-segments"
     assert "android (platform)" in found[0].text and "50.0%" in found[0].text and "70.0%" in found[0].text
     assert "20.0 points lower" in found[0].text and "across 100 users" in found[0].text
     assert "android app's retention" in found[0].next_step  # the platform's next step, not a channel's
     # same rates on 10 users a week each: the gap is within noise -> no finding
     small = _active([("2025-01-13", "android", 31, 16), ("2025-01-13", "web", 31, 21)])
-    gaps = hstory.retention_gaps({"platform": small}, recent=2)
+    gaps = heart.segment_gaps({"platform": small}, recent=2)
     assert not gaps["significant"].any() and hstory.retention_gap_findings(gaps) == []
 
 
@@ -114,7 +115,7 @@ COUNTRY = _active([("2025-01-13", "GB", 100, 60), ("2025-01-13", "US", 300, 210)
 
 
 def test_heart_summary_findings_order_and_no_bad_finding_without_a_gap():
-    gaps = hstory.retention_gaps({"platform": PLATFORM, "country": COUNTRY}, recent=2)
+    gaps = heart.segment_gaps({"platform": PLATFORM, "country": COUNTRY}, recent=2)
     # impact a week: android 100 users x 20 points = 20 lost; GB 100 x 10 = 10
     found = hstory.summary_findings(DETRACTORS, BROKEN, gaps, "platform", BROKEN.iloc[0].to_dict())
     # owners: the broken workflow, then the largest retention gap; the detractors, then the second
@@ -156,7 +157,7 @@ def test_ltv_cac_interval_by_hand():
     row = _economics().iloc[0]
     # Wilson 95% of 50 / 100: 0.5 +/- 1.96 x sqrt(0.0025 + 3.8415 / 40000) / 1.0384 = 0.4038 to 0.5962;
     # LTV/CAC per month of life = 0.4 / 2 = 0.2 -> 0.2 / 0.5962 = 0.335 to 0.2 / 0.4038 = 0.495
-    low, high = astory.ltv_cac_interval(row)
+    low, high = aarrr.ltv_cac_interval(row)
     assert low == pytest.approx(0.3355, abs=5e-4) and high == pytest.approx(0.4953, abs=5e-4)
 
 

@@ -28,6 +28,7 @@ from .leaks import leaks
 from .revenue import (
     DEFAULT_GROSS_MARGIN,
     MAX_LIFETIME_MONTHS,
+    ltv_cac_interval,
     mrr,
     net_revenue_retention,
     revenue_summary,
@@ -45,6 +46,6 @@ from .stages import (
 
 __all__ = [
     "DEFAULT_GROSS_MARGIN", "MAX_LIFETIME_MONTHS", "UNKNOWN", "acquisition", "activation", "cac_by_channel",
-    "customers", "leaks", "mrr", "net_revenue_retention", "referral", "revenue_summary", "signups",
-    "unit_economics",
+    "customers", "leaks", "ltv_cac_interval", "mrr", "net_revenue_retention", "referral", "revenue_summary",
+    "signups", "unit_economics",
 ]

@@ -225,3 +225,21 @@ def revenue_summary(events: ibis.Table, payment_event: str = "payment", *, timez
     return dict(mrr=float(t["mrr"].iloc[-1]), month=t["month"].iloc[-1], arpa=float(arpa), logo_churn=float(churn),
                 lifetime_months=float(lifetime), ltv=float(arpa * gross_margin * lifetime),
                 ltv_revenue=float(arpa * lifetime))
+
+
+def ltv_cac_interval(row) -> tuple[float, float]:
+    """A 95% interval of a :func:`unit_economics` row's LTV/CAC from the Wilson interval of its monthly
+    churn (``churned`` / ``at_risk``), ARPA, margin and CAC taken as known: LTV/CAC scales with the
+    lifetime 1 / churn (capped like the lifetime itself). (nan, nan) without churn counts."""
+    from ..core.stats import wilson_interval
+
+    at_risk, churned = row.get("at_risk"), row.get("churned")
+    if at_risk is None or pd.isna(at_risk) or not at_risk or pd.isna(row.get("ltv_cac")):
+        return float("nan"), float("nan")
+    low, high = wilson_interval(int(churned), int(at_risk))
+
+    def life(churn):
+        return min(1 / churn, MAX_LIFETIME_MONTHS) if churn > 0 else MAX_LIFETIME_MONTHS
+
+    per_month = row["ltv_cac"] / row["lifetime_months"]
+    return per_month * life(high), per_month * life(low)

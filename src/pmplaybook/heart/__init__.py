@@ -46,7 +46,7 @@ from .happiness import (
                        nps,
                        survey_segments,
 )
-from .retention import active_retention, new_user_retention, pooled_rate
+from .retention import active_retention, new_user_retention, pooled_rate, segment_gaps
 from .tasks import (
                        ALL,
                        change_view,
@@ -64,7 +64,7 @@ __all__ = [
     "ALL", "MIN_RESPONSES", "MISSING", "PERIODS", "SURVEYS", "active_retention", "adoption_depth", "ces",
     "change_view", "csat", "detractor_concentration", "engagement", "engagement_distribution",
     "feature_adoption", "happiness_by_segment", "happiness_trend", "has_survey", "main_feature",
-    "new_user_retention", "new_users", "nps", "only", "pooled_rate", "suggestion_acceptance",
+    "new_user_retention", "new_users", "nps", "only", "pooled_rate", "segment_gaps", "suggestion_acceptance",
     "suggestion_events", "survey_segments", "task_attempts", "task_change", "task_segment", "task_shift",
     "task_success", "top_change", "workflow_problem",
 ]

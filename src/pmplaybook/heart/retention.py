@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import retention as _retention
 from ..core.calendar import uses_calendar
-from ..core.stats import wilson_interval
+from ..core.stats import diff_proportions, wilson_interval
 
 
 def _retention_at(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -70,3 +70,39 @@ def pooled_rate(table: pd.DataFrame, successes: str = "retained", n: str = "user
     s, m = int(table[successes].sum()) if len(table) else 0, int(table[n].sum()) if len(table) else 0
     low, high = wilson_interval(s, m)
     return dict(successes=s, n=m, rate=s / m if m else float("nan"), ci_low=low, ci_high=high)
+
+
+def segment_gaps(tables: dict, recent: int = 12, min_users: int = 30) -> pd.DataFrame:
+    """Each segment's HEART retention against the rest of its column, pooled over the last ``recent``
+    complete cohorts of :func:`pmplaybook.heart.active_retention` run with ``segment=<column>``
+    (``tables`` maps a column to that table).
+
+    One row per column and value, in the columns of :func:`pmplaybook.retention.breakdowns` (which
+    :func:`pmplaybook.charts.retention.segment_bars` and :func:`pmplaybook.narrative.summary.gap_findings`
+    read): ``column``, ``segment``, ``rate`` (Wilson ``ci_low``/``ci_high``), ``rest_rate``, ``diff``
+    (Newcombe ``diff_low``/``diff_high``), ``significant``, ``flag`` and ``cohort_size``: the segment's
+    active users in an average week of the span (the rates count user-weeks, ``user_weeks``). A value with
+    fewer than ``min_users`` such users, or whose rest has fewer, is left out.
+    """
+    cols = ["column", "segment", "rate", "ci_low", "ci_high", "rest_rate", "diff", "diff_low", "diff_high",
+            "significant", "flag", "cohort_size", "user_weeks"]
+    rows = []
+    for column, t in tables.items():
+        if t is None or t.empty or "segment" not in t.columns:
+            continue
+        cohorts = sorted(t["cohort"].unique())[-recent:]
+        g = t[t["cohort"].isin(cohorts)].groupby("segment")[["users", "retained"]].sum()
+        n_all, s_all = int(g["users"].sum()), int(g["retained"].sum())
+        for value, r in g.iterrows():
+            n, s = int(r["users"]), int(r["retained"])
+            weekly = n / len(cohorts)
+            if weekly < min_users or (n_all - n) / len(cohorts) < min_users:
+                continue
+            d = diff_proportions(s, n, s_all - s, n_all - n)
+            lo, hi = wilson_interval(s, n)
+            sig = bool(d["significant"])
+            rows.append(dict(column=column, segment=str(value), rate=s / n, ci_low=lo, ci_high=hi,
+                             rest_rate=d["p2"], diff=d["diff"], diff_low=d["ci_low"], diff_high=d["ci_high"],
+                             significant=sig, flag=("lower" if d["diff"] < 0 else "higher") if sig else "",
+                             cohort_size=int(round(weekly)), user_weeks=n))
+    return pd.DataFrame(rows, columns=cols)

@@ -376,30 +376,11 @@ def leaks_section(ds, horizon_days: float = 60) -> Section:
                    {"biggest_leak": table.loc[table["biggest_leak"], "stage"].iloc[0] if table["biggest_leak"].any() else None})
 
 
-def ltv_cac_interval(row) -> tuple[float, float]:
-    """A 95% interval of a :func:`unit_economics` row's LTV/CAC from the Wilson interval of its monthly
-    churn (``churned`` / ``at_risk``), ARPA, margin and CAC taken as known: LTV/CAC scales with the
-    lifetime 1 / churn (capped like the lifetime itself). (nan, nan) without churn counts."""
-    from ..aarrr.revenue import MAX_LIFETIME_MONTHS
-    from ..core.stats import wilson_interval
-
-    at_risk, churned = row.get("at_risk"), row.get("churned")
-    if at_risk is None or pd.isna(at_risk) or not at_risk or pd.isna(row.get("ltv_cac")):
-        return float("nan"), float("nan")
-    low, high = wilson_interval(int(churned), int(at_risk))
-
-    def life(churn):
-        return min(1 / churn, MAX_LIFETIME_MONTHS) if churn > 0 else MAX_LIFETIME_MONTHS
-
-    per_month = row["ltv_cac"] / row["lifetime_months"]
-    return per_month * life(high), per_month * life(low)
-
-
 def economics_finding(table: pd.DataFrame | None):
     """The Summary's finding on unit economics (:class:`~pmplaybook.narrative.summary.Finding`), or None.
 
     The paid channel below LTV/CAC 1 whose customers leave the most spend unreturned (spend - customers x
-    LTV) needs an owner when its whole interval (:func:`ltv_cac_interval`) is below 1; when the interval
+    LTV) needs an owner when its whole interval (:func:`pmplaybook.aarrr.ltv_cac_interval`) is below 1; when the interval
     reaches 1 it is a note (not yet a clear loss). With no channel below 1, the weakest paid channel is a
     note when its whole interval is below the 3:1 bar; otherwise None."""
     from .summary import Finding
@@ -409,6 +390,8 @@ def economics_finding(table: pd.DataFrame | None):
     paid = table[table["paid"] & table["cac"].notna() & table["ltv_cac"].notna()].copy()
     if paid.empty:
         return None
+    from ..aarrr import ltv_cac_interval
+
     bounds = [ltv_cac_interval(r) for _, r in paid.iterrows()]
     paid["low"], paid["high"] = [b[0] for b in bounds], [b[1] for b in bounds]
     paid["unreturned"] = paid["spend"] - paid["new_customers"] * paid["ltv"]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..core.calendar import uses_calendar
 from ..core.formatting import format_pct, format_value, is_missing
+from .summary import others_of
 from ..core.stats import diff_proportions, wilson_interval
 from ..data import has_event
 from ..heart import MIN_RESPONSES, SURVEYS, ces, csat, has_survey, nps, pooled_rate, workflow_problem
@@ -286,46 +287,6 @@ def gsm_view(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_OTHERS = {"platform": "the other platforms", "plan": "the other plans", "country": "the other countries",
-           "channel": "the other channels"}
-
-
-def retention_gaps(tables: dict, recent: int = 12, min_users: int = 30) -> pd.DataFrame:
-    """Each segment's HEART retention against the rest of its column, pooled over the last ``recent``
-    complete cohorts of :func:`pmplaybook.heart.active_retention` run with ``segment=<column>``
-    (``tables`` maps a column to that table).
-
-    One row per column and value, in the columns of :func:`pmplaybook.retention.breakdowns` that
-    :func:`pmplaybook.charts.retention.segment_bars` and :func:`pmplaybook.narrative.summary.gap_findings`
-    read: ``column``, ``segment``, ``rate`` (Wilson ``ci_low``/``ci_high``), ``rest_rate``, ``diff``
-    (Newcombe ``diff_low``/``diff_high``), ``significant``, ``flag`` and ``cohort_size``: the segment's
-    active users in an average week of the span (the rates count user-weeks, ``user_weeks``). A value with
-    fewer than ``min_users`` such users, or whose rest has fewer, is left out.
-    """
-    cols = ["column", "segment", "rate", "ci_low", "ci_high", "rest_rate", "diff", "diff_low", "diff_high",
-            "significant", "flag", "cohort_size", "user_weeks"]
-    rows = []
-    for column, t in tables.items():
-        if t is None or t.empty or "segment" not in t.columns:
-            continue
-        cohorts = sorted(t["cohort"].unique())[-recent:]
-        g = t[t["cohort"].isin(cohorts)].groupby("segment")[["users", "retained"]].sum()
-        n_all, s_all = int(g["users"].sum()), int(g["retained"].sum())
-        for value, r in g.iterrows():
-            n, s = int(r["users"]), int(r["retained"])
-            weekly = n / len(cohorts)
-            if weekly < min_users or (n_all - n) / len(cohorts) < min_users:
-                continue
-            d = diff_proportions(s, n, s_all - s, n_all - n)
-            lo, hi = wilson_interval(s, n)
-            sig = bool(d["significant"])
-            rows.append(dict(column=column, segment=str(value), rate=s / n, ci_low=lo, ci_high=hi,
-                             rest_rate=d["p2"], diff=d["diff"], diff_low=d["ci_low"], diff_high=d["ci_high"],
-                             significant=sig, flag=("lower" if d["diff"] < 0 else "higher") if sig else "",
-                             cohort_size=int(round(weekly)), user_weeks=n))
-    return pd.DataFrame(rows, columns=cols)
-
-
 def _task_hurt(row) -> bool:
     """True when a :func:`task_shift` row is a change for the worse (more errors or fewer completions)."""
     return (row["metric"] == "error_rate") == (row["diff"] > 0)
@@ -384,7 +345,7 @@ def detractor_summary_finding(detractors: pd.DataFrame | None):
     if hits.empty:
         return None
     h = hits.assign(_impact=hits["responses"] * hits["diff"]).sort_values("_impact", ascending=False).iloc[0]
-    others = _OTHERS.get(str(h["column"]), f"the other {h['column']} values")
+    others = others_of(str(h["column"]))
     text = (f"Happiness: {h['segment']} ({h['column']}) NPS is {h['nps']:+.0f} against {h['rest_nps']:+.0f} for "
             f"{others}; {format_pct(h['detractor_rate'])} of its {int(h['responses']):,} answers are detractors "
             f"(0-6) against {format_pct(h['rest_rate'])} ({100 * h['diff']:+.0f} points, 95% CI "
@@ -403,28 +364,22 @@ _GAP_NEXT = {
              "reach the value the other plans pay for, and track its retention apart from the average."),
     "channel": ("Ask the owner of the {segment} channel whether its users fit the product (intent, team size) and "
                 "compare their first-week activation with the other channels'."),
+    None: ("Give the {segment} gap an owner: find what its users lack that the others have, and track its "
+           "retention apart from the average."),
 }
-_GAP_NEXT_OTHER = ("Give the {segment} gap an owner: find what its users lack that the others have, and track its "
-                   "retention apart from the average.")
 
 
 def retention_gap_findings(gaps: pd.DataFrame | None, top: int = 2) -> list:
-    """The ``top`` segments of :func:`retention_gaps` retained clearly worse than the rest, the most retained
-    users lost a week first (a typical week's active users x gap), each with a next step that fits its
-    column; none when no gap is beyond noise."""
-    from .summary import Finding, gap_findings
+    """The ``top`` segments of :func:`pmplaybook.heart.segment_gaps` retained clearly worse than the rest, the
+    most retained users lost a week first (a typical week's active users x gap), each with a next step that
+    fits its column; none when no gap is beyond noise."""
+    from dataclasses import replace
 
-    if gaps is None or gaps.empty:
-        return []
-    worse = gaps[gaps["significant"].astype(bool) & (gaps["diff"] < 0)]
-    worse = worse.assign(_impact=worse["cohort_size"] * worse["diff"].abs()).sort_values("_impact", ascending=False)
-    out = []
-    for _, row in worse.head(top).iterrows():
-        one = worse.loc[[row.name]].drop(columns="_impact")
-        for f in gap_findings(one, "week-4 retention of a week's active users", chart="retention-segments",
-                              next_step=_GAP_NEXT.get(str(row["column"]), _GAP_NEXT_OTHER)):
-            out.append(Finding("Retention: " + f.text, f.next_step, f.chart, f.severity))
-    return out
+    from .summary import gap_findings
+
+    found = gap_findings(gaps, "week-4 retention of a week's active users", chart="retention-segments",
+                         next_step=_GAP_NEXT, top=top)
+    return [replace(f, text="Retention: " + f.text) for f in found]
 
 
 def summary_findings(detractors: pd.DataFrame | None = None, shift: pd.DataFrame | None = None,
@@ -433,7 +388,7 @@ def summary_findings(detractors: pd.DataFrame | None = None, shift: pd.DataFrame
     """The findings of the HEART page's Summary (:class:`~pmplaybook.narrative.summary.Finding`), from
     tables the notebook has already computed: ``detractors`` (:func:`~pmplaybook.heart.detractor_concentration`),
     ``shift`` (:func:`~pmplaybook.heart.task_shift`, by ``segment_name``; ``charted`` its charted
-    :func:`~pmplaybook.heart.top_change`) and ``gaps`` (:func:`retention_gaps`).
+    :func:`~pmplaybook.heart.top_change`) and ``gaps`` (:func:`~pmplaybook.heart.segment_gaps`).
 
     Each is a finding only when the data show it beyond noise. Those that need an owner come in this order:
     a workflow a release broke (acute, and a fix is known to be possible), the segment losing the most

@@ -130,7 +130,17 @@ def summary_markdown(rows: list[dict], findings: list[Finding], previous: dict |
     return "## Summary\n\n" + "\n".join(f"- {escape_dollars(b)}" for b in bullets[:MAX_BULLETS])
 
 
-def gap_findings(breakdown, measure: str, chart: str = "", next_step: str = "", top: int = 2,
+#: How a segment's peers are named in a sentence ("against 24.8% for the other platforms").
+OTHERS = {"platform": "the other platforms", "channel": "the other channels", "country": "the other countries",
+          "plan": "the other plans"}
+
+
+def others_of(column: str) -> str:
+    """'the other platforms' for ``platform``; 'the other <column> values' for a column not in :data:`OTHERS`."""
+    return OTHERS.get(column, f"the other {column} values")
+
+
+def gap_findings(breakdown, measure: str, chart: str = "", next_step: str | dict = "", top: int = 2,
                  size: str = "cohort_size", lower_is_worse: bool = True) -> list[Finding]:
     """The segments served clearly worse than the rest, as findings, the largest impact first.
 
@@ -138,7 +148,7 @@ def gap_findings(breakdown, measure: str, chart: str = "", next_step: str = "", 
     ``rest_rate``, ``diff`` with ``diff_low``/``diff_high`` (segment minus rest) and ``significant``, as
     :func:`pmplaybook.retention.breakdowns` returns. Impact is the people the gap costs: the segment's size
     times the gap, so a large group a few points down outranks a small group far down. ``next_step`` may
-    use ``{segment}`` and ``{column}``.
+    use ``{segment}`` and ``{column}``; a dict gives one per column, its ``None`` entry for the others.
     """
     import pandas as pd
 
@@ -152,13 +162,13 @@ def gap_findings(breakdown, measure: str, chart: str = "", next_step: str = "", 
     out = []
     for r in worse.sort_values("impact", ascending=False).head(top).itertuples():
         column = str(r.column)
-        others = {"platform": "the other platforms", "channel": "the other channels", "country": "the other countries",
-                  "plan": "the other plans"}.get(column, f"the other {column} values")
+        others = others_of(column)
         low, high = sorted([abs(r.diff_low) * 100, abs(r.diff_high) * 100])
         text = (f"{r.segment} ({column}): {measure} {r.rate:.1%} ({r.ci_low:.1%}-{r.ci_high:.1%}) against "
                 f"{r.rest_rate:.1%} for {others}, {abs(r.diff) * 100:.1f} points "
                 f"{'lower' if r.diff < 0 else 'higher'} (95% interval of the gap {low:.1f}-{high:.1f})")
         if size in breakdown and not pd.isna(getattr(r, size)):
             text += f", across {int(getattr(r, size)):,} users"
-        out.append(Finding(text + ".", next_step=next_step.format(segment=r.segment, column=column), chart=chart))
+        step = next_step.get(column, next_step.get(None, "")) if isinstance(next_step, dict) else next_step
+        out.append(Finding(text + ".", next_step=step.format(segment=r.segment, column=column), chart=chart))
     return out
