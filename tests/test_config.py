@@ -369,3 +369,20 @@ def test_a_feature_launch_reads_iso_strings_and_yaml_dates():
         assert parse_params(raw).events.features[0].launched == date(2025, 7, 1)
     assert parse_params({"team": "feat", "events": {"features": [{"name": "AI", "event": "x"}]}}
                         ).events.features[0].launched is None
+
+
+def test_kpi_status_follows_the_interval_not_the_point():
+    from pmplaybook.config import KPI
+
+    kpi = KPI(target=0.25)
+    # the point 23.4% is within 10% of the target, but the whole interval (22.8-24.0%) misses it: red
+    assert kpi.status(0.234, 0.228, 0.240) == "red"
+    # the point 24% misses, but the interval (22-26%) holds the target: amber, not yet a clear miss
+    assert kpi.status(0.24, 0.22, 0.26) == "amber"
+    # the point 26% meets it, but so does not the whole interval (24-28%): amber as well
+    assert kpi.status(0.26, 0.24, 0.28) == "amber"
+    assert kpi.status(0.27, 0.255, 0.285) == "green"
+    # lower is better (an error rate, target 10%): an interval wholly below the target is green
+    errors = KPI(target=0.10, higher_is_better=False)
+    assert [errors.status(*v) for v in ((0.06, 0.05, 0.07), (0.09, 0.07, 0.11), (0.13, 0.12, 0.14))] == \
+        ["green", "amber", "red"]

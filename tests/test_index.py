@@ -66,7 +66,7 @@ def test_sparkline_has_a_point_per_run_in_date_order_with_values_in_title(report
     # the last point is the current run's: the dot sits at the line's end
     cx, cy = re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg).groups()
     assert (float(cx), float(cy)) == (xs[-1], ys[-1])
-    assert "meets the target" in latest
+    assert "the whole interval clears the target" in latest
 
 
 def test_each_run_shows_the_runs_so_far_and_a_single_run_a_dot(reports):
@@ -103,3 +103,39 @@ def test_index_without_history_still_shows_the_current_value(tmp_path):
                   [SimpleNamespace(notebook="01_retention", ok=True, error=None)], [kpi(0.25)])
     page = write_index(out).read_text()
     assert "Week-4 retention: <b>25.0%</b>" in page and "<title>2025-03-03: 25.0%</title>" in page
+
+
+def test_summary_json_says_what_each_kpi_rests_on_and_whether_it_moved_beyond_noise(reports):
+    import json
+
+    summary = json.loads((reports / "2025-03-17" / "growth" / "summary.json").read_text())
+    row = next(k for k in summary["kpis"] if k["name"] == "week4_retention")
+    assert set(row) >= {"name", "label", "unit", "value", "window_start", "window_end", "n", "ci_low", "ci_high",
+                        "target", "status", "previous", "change", "change_beyond_noise"}
+    # 35% (32-38%) after 30% (27-33%): +5 points; the difference's interval 5 -/+ sqrt(3^2 + 3^2) = 0.8-9.2 points
+    assert row["previous"] == 0.30 and row["change"] == pytest.approx(0.05) and row["change_beyond_noise"] is True
+    # 2025-03-10 after 2025-03-03, which had no interval: no noise to judge the move by
+    earlier = json.loads((reports / "2025-03-10" / "growth" / "summary.json").read_text())
+    assert next(k for k in earlier["kpis"] if k["name"] == "week4_retention")["change_beyond_noise"] is None
+
+
+def test_history_keeps_the_interval_and_window_and_reads_an_older_history(tmp_path):
+    import duckdb
+
+    from pmplaybook.report.history import kpi_history
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    con = duckdb.connect(str(out / "kpi_history.duckdb"))  # a history written before the measured columns
+    con.execute("CREATE TABLE kpi_history (as_of DATE, team VARCHAR, notebook VARCHAR, name VARCHAR, label VARCHAR, "
+                "value DOUBLE, unit VARCHAR, target DOUBLE, higher_is_better BOOLEAN, status VARCHAR)")
+    con.execute("INSERT INTO kpi_history VALUES ('2025-03-03', 'growth', '01_retention', 'week4_retention', "
+                "'Week-4 retention', 0.25, 'share', 0.3, true, 'red')")
+    con.close()
+    row = {**kpi(0.31, 0.29, 0.33), "window_start": "2025-02-17", "window_end": "2025-03-10", "n": 2400}
+    fake_run(out, "2025-03-10", [row])
+    history = kpi_history(out).set_index("as_of")
+    assert list(history["value"]) == [0.25, 0.31]
+    latest = history.iloc[-1]
+    assert (latest["ci_low"], latest["ci_high"], latest["n"]) == (0.29, 0.33, 2400)
+    assert str(latest["window_start"])[:10] == "2025-02-17" and str(latest["window_end"])[:10] == "2025-03-10"

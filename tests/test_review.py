@@ -36,8 +36,10 @@ def test_status_follows_the_interval():
     # lower is better (an error rate), target 0.10: the whole interval below it is green
     assert review.status(0.05, 0.03, 0.08, 0.10, False) == "green"
     assert review.status(0.12, 0.11, 0.14, 0.10, False) == "red"
-    # no interval (a ratio): the value alone decides
-    assert review.status(0.27, math.nan, math.nan, 0.30, True) == "red"
+    # no interval (a ratio): the value decides, with the KPI's tolerance (10% of 0.30 = 0.03) as the amber band
+    assert review.status(0.27, math.nan, math.nan, 0.30, True) == "amber"
+    assert review.status(0.26, math.nan, math.nan, 0.30, True) == "red"
+    assert review.status(0.26, math.nan, math.nan, 0.30, True, tolerance=0.2) == "amber"
     assert review.status(0.30, math.nan, math.nan, None, True) is None
 
 
@@ -166,3 +168,20 @@ def test_sentences_follow_the_card():
     signalled = card.assign(signal="outside", signal_period=pd.Timestamp("2025-03-24"), change=-0.05)
     assert "Consider an objective to restore it" in story.okr_suggestions(signalled, [])
     assert "a signal, not noise" in story.scorecard_finding(signalled)
+
+
+def test_recent_reads_a_kpi_on_its_last_complete_weeks_the_same_for_every_notebook():
+    # five weeks of tasks: 10 attempts a week, failures 5, 1, 2, 3, 4; as_of Wednesday 9 April, so the week of
+    # 7 April is not complete and the last two complete weeks are 24 and 31 March
+    weeks = ["2025-03-10", "2025-03-17", "2025-03-24", "2025-03-31", "2025-04-07"]
+    rows = [r for i, (w, f) in enumerate(zip(weeks, (5, 1, 2, 3, 4))) for r in _task_rows(w, 10, f, "web", f"u{i}_")]
+    from pmplaybook.data import load_events
+    ds = Dataset(events=load_events(pd.DataFrame(rows, columns=["user_id", "timestamp", "event", "platform"])),
+                 as_of=pd.Timestamp("2025-04-09"), params=config.parse_params({"team": "t", **TASKS}))
+    r = review.recent(ds, "task_error_rate", window=2)
+    # (2 + 3) / (10 + 10) over 24 March to 6 April; its Wilson interval for 5 of 20
+    assert r["value"] == pytest.approx(0.25) and r["n"] == 20
+    assert (r["window_start"], r["window_end"]) == (pd.Timestamp("2025-03-24"), pd.Timestamp("2025-04-07"))
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((0.1119, 0.4687), abs=1e-4)
+    # the weekly review's card reads the same window the same way
+    assert review.pooled(review.kpi_series(ds, "task_error_rate").tail(2), "task_error_rate")["value"] == r["value"]

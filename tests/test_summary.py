@@ -24,10 +24,10 @@ def test_kpis_are_judged_against_target_with_their_interval():
             kpi("c", 0.40, 0.30, "green", 0.35, 0.45),     # wholly above
             kpi("d", 812, unit="ms", label="p90 latency"),  # no target: measured only
             kpi("e", None, 0.30, None)]                    # no value: left to the table
-    off, on, free = kpi_bullets(rows)
-    assert off == ("**Off target:** a 25.0% (23.0%-27.0%) against a target of 30.0%, the whole interval below it; "
-                   "b 29.0% (27.0%-31.0%) against a target of 30.0%, which the interval includes: not yet a clear "
-                   "miss or hit.")
+    off, close, on, free = kpi_bullets(rows)
+    assert off == "**Off target:** a 25.0% (23.0%-27.0%) against a target of 30.0%, the whole interval below it."
+    assert close == ("**Too close to call:** b 29.0% (27.0%-31.0%) against a target of 30.0%, which the interval "
+                     "includes: not yet a clear miss or hit.")
     assert on == "**On target:** c 40.0% (35.0%-45.0%) against a target of 30.0%, the whole interval above it."
     assert free == "**Measured (no target set):** p90 latency 812 ms."
 
@@ -38,6 +38,16 @@ def test_change_since_the_last_run():
     assert change_bullet(rows, {}) == "**Since the last run:** no earlier run to compare with."
     # a: 0.25 - 0.20 = +5 points; b has no earlier value
     assert change_bullet(rows, {"a": ("2025-12-25", 0.20)}) == "**Since the run of 2025-12-25:** a +5.0 points (from 20.0%)."
+
+
+def test_a_change_is_judged_against_the_noise_of_both_runs():
+    # now 25% (23-27%), before 20% (18-22%): the difference's interval is 5 -/+ sqrt(2^2 + 2^2) = 2.2-7.8 points,
+    # clear of 0; before 24% (22-26%): 1 -/+ 2.8 points holds 0
+    rows = [kpi("a", 0.25, low=0.23, high=0.27)]
+    assert change_bullet(rows, {"a": ("2025-12-25", 0.20, 0.18, 0.22)}) == (
+        "**Since the run of 2025-12-25:** a +5.0 points (from 20.0%, beyond its noise).")
+    assert change_bullet(rows, {"a": ("2025-12-25", 0.24, 0.22, 0.26)}) == (
+        "**Since the run of 2025-12-25:** a +1.0 points (from 24.0%, within its noise).")
 
 
 def test_at_most_eight_bullets_and_the_bad_findings_first():
@@ -143,7 +153,7 @@ def test_previous_values_come_from_the_history_of_the_reports_folder(tmp_path):
         {"notebook": "02_cohort_retention", "name": "week4_retention", "label": "Week-4", "value": 0.21,
          "unit": "share", "target": 0.25, "higher_is_better": True, "status": "red"}])
     work = tmp_path / "2026-01-01" / "growth" / ".02_cohort_retention.work" / "kpis.jsonl"
-    assert KPIRecorder(work, "02_cohort_retention", params).previous() == {"week4_retention": ("2025-12-25", 0.21)}
+    assert KPIRecorder(work, "02_cohort_retention", params).previous() == {"week4_retention": ("2025-12-25", 0.21, None, None)}
     assert KPIRecorder(work, "01_north_star", params).previous() == {}  # no earlier run of that notebook
     assert KPIRecorder("", "02_cohort_retention", params).previous() is None  # by hand: no history
     earlier = tmp_path / "2025-12-25" / "growth" / ".02_cohort_retention.work" / "kpis.jsonl"

@@ -281,8 +281,10 @@ class AIParams(_Strict):
 
 
 class KPI(_Strict):
-    """A KPI target. ``status`` is green when the value meets the target, amber when it misses by no
-    more than ``tolerance`` (relative), red otherwise. ``external: true`` marks a KPI the team tracks
+    """A KPI target. ``status`` follows the value's 95% interval, not the point: green when the whole
+    interval clears the target, red when the whole interval misses it, amber when the target lies inside
+    it. A value recorded without an interval is judged by the point, with ``tolerance`` (relative) as the
+    amber band that stands in for the noise it does not state. ``external: true`` marks a KPI the team tracks
     outside the playbook (revenue from finance, say): it is named for the metric stack only, so its name
     need not be one the playbook computes.
 
@@ -305,13 +307,32 @@ class KPI(_Strict):
     def _counter(cls, v):
         return None if v is None else check_kpi_name(v)
 
-    def status(self, value: float | None) -> str | None:
-        if self.target is None or value is None or value != value:
+    def status(self, value: float | None, ci_low: float | None = None, ci_high: float | None = None) -> str | None:
+        """green / amber / red against the target (None without a target or a value).
+
+        >>> kpi = KPI(target=0.25)
+        >>> kpi.status(0.30, 0.27, 0.33), kpi.status(0.26, 0.22, 0.30), kpi.status(0.234, 0.228, 0.240)
+        ('green', 'amber', 'red')
+        >>> kpi.status(0.234)  # no interval: within 10% of the target
+        'amber'
+        """
+        if self.target is None or _missing(value):
             return None
-        gap = (value - self.target) if self.higher_is_better else (self.target - value)
-        if gap >= 0:
+        if _missing(ci_low) or _missing(ci_high):
+            low = high = value
+            band = self.tolerance * abs(self.target)
+        else:
+            low, high, band = min(ci_low, value), max(ci_high, value), 0.0
+        target = self.target
+        if not self.higher_is_better:
+            low, high, target = -high, -low, -target
+        if low >= target:
             return "green"
-        return "amber" if abs(gap) <= self.tolerance * abs(self.target) else "red"
+        return "red" if high < target - band else "amber"
+
+
+def _missing(x) -> bool:
+    return x is None or x != x
 
 
 class NorthStarCandidate(_Strict):

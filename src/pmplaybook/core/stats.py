@@ -124,6 +124,25 @@ def diff_proportions(s1, n1, s2, n2, confidence: float = 0.95) -> dict:
     )
 
 
+def change_beyond_noise(value, ci_low, ci_high, previous, previous_low, previous_high) -> bool | None:
+    """Whether a KPI moved by more than its noise between two runs, from the two values and their 95%
+    intervals alone: the interval of the difference is built from the two (MOVER, Zou and Donner 2008,
+    the same construction as :func:`diff_proportions`' Newcombe interval), and the move counts when it
+    excludes 0. None when either value or interval is missing: without an interval there is no noise to
+    compare with. Two runs whose windows overlap share data, so the test is then conservative.
+
+    >>> change_beyond_noise(0.30, 0.28, 0.32, 0.25, 0.23, 0.27), change_beyond_noise(0.26, 0.23, 0.29, 0.25, 0.22, 0.28)
+    (True, False)
+    """
+    values = (value, ci_low, ci_high, previous, previous_low, previous_high)
+    if any(v is None or v != v for v in values):
+        return None
+    diff = value - previous
+    low = diff - np.sqrt((value - ci_low) ** 2 + (previous_high - previous) ** 2)
+    high = diff + np.sqrt((ci_high - value) ** 2 + (previous - previous_low) ** 2)
+    return bool(low > 0 or high < 0)
+
+
 def nps_interval(promoters, detractors, n, confidence: float = 0.95):
     """NPS in points with its interval.
 

@@ -8,11 +8,10 @@ import pandas as pd
 from ..config.vocabulary import KPIS
 from ..core.formatting import format_change, format_value, is_missing
 from ..review import SERIES, contribution, kpi_series, process_limits
+from .summary import Finding, status_words
 
 LEVEL_WORDS = {"business_outcome": "business outcome", "product_outcome": "product outcome",
                "activity": "activity", "unclassified": "unclassified"}
-STATUS_WORDS = {"green": "the whole interval clears the target", "amber": "the target lies inside the interval",
-                "red": "the whole interval misses the target"}
 
 
 def _span(row) -> str:
@@ -99,8 +98,7 @@ def scorecard_finding(card: pd.DataFrame, annotations=()) -> str:
         if not is_missing(r["note"]) and r["note"]:
             lines.append(f"{head}: {r['note']}.")
             continue
-        why = (STATUS_WORDS[r["status"]] if not is_missing(r["ci_low"]) else
-               "it meets the target" if r["status"] == "green" else "it misses the target")
+        why = status_words(r)
         text = (f"{head}: {format_value(r['value'], r['unit'])} over {_span(r)} ({_interval(r)}), target "
                 f"{format_value(r['target'], r['unit'])}: **{r['status']}**, {why}.")
         change = format_change(r["change"], r["unit"])
@@ -414,7 +412,6 @@ def summary_findings(card: pd.DataFrame, annotations=(), chart: str = "limits") 
     improved while its counter-metric worsened is worth knowing. ``chart`` is the anchor of the process
     behaviour charts.
     """
-    from .summary import Finding
 
     weekly = card[card["value"].notna()] if len(card) else card
     bad, good, notes = [], [], []

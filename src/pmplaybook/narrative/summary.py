@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.formatting import escape_dollars, format_change, format_value, is_missing
+from ..core.stats import change_beyond_noise
 
 #: At most this many bullets: a stakeholder reads the Summary in well under a minute.
 MAX_BULLETS = 8
@@ -78,17 +79,32 @@ def _against_target(row: dict) -> str:
     return text
 
 
+#: A status in words, by the value's 95% interval when it has one (what it is judged by then), else by the
+#: point and the KPI's tolerance band.
+STATUS_WORDS = {
+    "interval": {"green": "the whole interval clears the target", "amber": "the target lies inside the interval",
+                 "red": "the whole interval misses the target"},
+    "point": {"green": "it meets the target", "amber": "it is within tolerance of the target",
+              "red": "it misses the target"},
+}
+
+
+def status_words(row: dict) -> str:
+    """Why a KPI row has its status, in words ('' without a status)."""
+    has_interval = not (is_missing(row.get("ci_low")) or is_missing(row.get("ci_high")))
+    return STATUS_WORDS["interval" if has_interval else "point"].get(row.get("status"), "")
+
+
 def kpi_bullets(rows: list[dict]) -> list[str]:
-    """One bullet for the KPIs off target (red or amber), one for those on target (green) and one for those
-    the team set no target for; a KPI with no value is left to the table below."""
+    """One bullet each for the KPIs off target (red), too close to call (amber: the target lies inside the
+    interval, or within tolerance without one), on target (green), and those the team set no target for;
+    a KPI with no value is left to the table below."""
     judged = [r for r in rows if r.get("status") and not is_missing(r.get("value")) and r.get("target") is not None]
-    off = [r for r in judged if r["status"] in ("red", "amber")]
-    on = [r for r in judged if r["status"] == "green"]
     bullets = []
-    if off:
-        bullets.append("**Off target:** " + "; ".join(_against_target(r) for r in off) + ".")
-    if on:
-        bullets.append("**On target:** " + "; ".join(_against_target(r) for r in on) + ".")
+    for status, lead in (("red", "Off target"), ("amber", "Too close to call"), ("green", "On target")):
+        group = [r for r in judged if r["status"] == status]
+        if group:
+            bullets.append(f"**{lead}:** " + "; ".join(_against_target(r) for r in group) + ".")
     free = [r for r in rows if r.get("target") is None and not is_missing(r.get("value"))]
     if free:
         bullets.append("**Measured (no target set):** " + "; ".join(f"{r['label']} {_value(r)}" for r in free) + ".")
@@ -96,8 +112,9 @@ def kpi_bullets(rows: list[dict]) -> list[str]:
 
 
 def change_bullet(rows: list[dict], previous: dict | None) -> str | None:
-    """What moved since the previous run (``previous`` maps a KPI name to ``(as_of, value)``); None when
-    there is no history to ask (a notebook run by hand)."""
+    """What moved since the previous run (``previous`` maps a KPI name to ``(as_of, value)`` or ``(as_of,
+    value, ci_low, ci_high)``), each move said to be beyond or within its noise when both runs have an
+    interval; None when there is no history to ask (a notebook run by hand)."""
     if previous is None:
         return None
     moved = []
@@ -106,7 +123,10 @@ def change_bullet(rows: list[dict], previous: dict | None) -> str | None:
         if before is None or is_missing(r.get("value")) or is_missing(before[1]):
             continue
         change = r["value"] - before[1]
-        moved.append(f"{r['label']} {format_change(change, r['unit'])} (from {format_value(before[1], r['unit'])})")
+        low, high = (before[2], before[3]) if len(before) > 3 else (None, None)
+        noise = change_beyond_noise(r["value"], r.get("ci_low"), r.get("ci_high"), before[1], low, high)
+        moved.append(f"{r['label']} {format_change(change, r['unit'])} (from {format_value(before[1], r['unit'])}"
+                     + {True: ", beyond its noise)", False: ", within its noise)", None: ")"}[noise])
     if not previous or not moved:
         return "**Since the last run:** no earlier run to compare with."
     when = max(previous[r["name"]][0] for r in rows if r["name"] in previous)

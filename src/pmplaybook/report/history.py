@@ -8,8 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import paths
+from ..core.stats import change_beyond_noise
 
 HISTORY_FILE = "kpi_history.duckdb"
+
+#: What each value rests on, stored beside it so the next run can tell a move from noise.
+MEASURED_COLUMNS = {"window_start": "DATE", "window_end": "DATE", "n": "BIGINT", "ci_low": "DOUBLE",
+                    "ci_high": "DOUBLE"}
 
 
 def check_history_writable(out: Path) -> None:
@@ -30,12 +35,15 @@ def _history(out: Path):
     con.execute("""CREATE TABLE IF NOT EXISTS kpi_history (
         as_of DATE, team VARCHAR, notebook VARCHAR, name VARCHAR, label VARCHAR, value DOUBLE,
         unit VARCHAR, target DOUBLE, higher_is_better BOOLEAN, status VARCHAR)""")
+    for column, kind in MEASURED_COLUMNS.items():  # added since the first histories were written
+        con.execute(f"ALTER TABLE kpi_history ADD COLUMN IF NOT EXISTS {column} {kind}")
     return con
 
 
 def record_history(out: Path, as_of: str, team: str, rows: list[dict]) -> list[dict]:
     """Store a team's KPI rows for ``as_of`` (replacing an earlier run of the same as_of) and return
-    them with ``previous`` and ``change`` (against the latest earlier as_of)."""
+    them with ``previous``, ``change`` (against the latest earlier as_of) and ``change_beyond_noise``
+    (whether the change is larger than the two runs' intervals allow by chance; None without them)."""
     con = _history(out)
     try:
         notebooks_done = sorted({r["notebook"] for r in rows})
@@ -43,23 +51,24 @@ def record_history(out: Path, as_of: str, team: str, rows: list[dict]) -> list[d
             con.execute("DELETE FROM kpi_history WHERE as_of = ? AND team = ? AND notebook IN (SELECT unnest(?))",
                         [as_of, team, notebooks_done])
         for r in rows:
-            con.execute("INSERT INTO kpi_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [as_of, team, r["notebook"], r["name"], r["label"], r["value"], r["unit"],
-                         r["target"], r["higher_is_better"], r["status"]])
+            con.execute(f"INSERT INTO kpi_history ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                        [as_of, team, *(r.get(c) for c in COLUMNS[2:])])
         out_rows = []
         for r in rows:
             prev = con.execute(
-                "SELECT value FROM kpi_history WHERE team = ? AND notebook = ? AND name = ? AND as_of < ? "
-                "ORDER BY as_of DESC LIMIT 1", [team, r["notebook"], r["name"], as_of]).fetchone()
-            previous = prev[0] if prev else None
+                "SELECT value, ci_low, ci_high FROM kpi_history WHERE team = ? AND notebook = ? AND name = ? "
+                "AND as_of < ? ORDER BY as_of DESC LIMIT 1", [team, r["notebook"], r["name"], as_of]).fetchone()
+            previous, prev_low, prev_high = prev if prev else (None, None, None)
             change = (r["value"] - previous) if (previous is not None and r["value"] is not None) else None
-            out_rows.append({**r, "previous": previous, "change": change})
+            noise = change_beyond_noise(r["value"], r.get("ci_low"), r.get("ci_high"), previous, prev_low, prev_high)
+            out_rows.append({**r, "previous": previous, "change": change, "change_beyond_noise": noise})
         return out_rows
     finally:
         con.close()
 
 
-COLUMNS = ["as_of", "team", "notebook", "name", "label", "value", "unit", "target", "higher_is_better", "status"]
+COLUMNS = ["as_of", "team", "notebook", "name", "label", "value", "unit", "target", "higher_is_better", "status",
+           *MEASURED_COLUMNS]
 
 
 def kpi_history(out: Path | None = None, team: str | None = None) -> pd.DataFrame:

@@ -10,10 +10,18 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.formatting import format_change, format_value, is_missing
+from ..narrative.summary import status_words
 from .files import atomic_write
 from .history import kpi_history
 
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
+
+#: What ``summary.json`` says of every KPI (None where a notebook could not say it): what it is, the window
+#: it is measured on (``window_end`` = the first day after it, the as_of), the units it rests on, its 95%
+#: interval, target and status, and the change since the previous run with whether it beats its noise.
+SUMMARY_KPI_KEYS = ("team", "notebook", "name", "label", "unit", "higher_is_better", "value", "window_start",
+                    "window_end", "n", "ci_low", "ci_high", "target", "status", "previous", "change",
+                    "change_beyond_noise")
 
 
 def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: list[dict],
@@ -31,15 +39,12 @@ def write_summary(team_dir: Path, team: str, as_of: str, results: list, kpis: li
             "html": f"{r.notebook}.html" if r.ok else f"{r.notebook}.failed.html",
         }
     kept = [k for k in existing.get("kpis", []) if k["notebook"] not in {r.notebook for r in results}]
+    kpis = [{key: k.get(key) for key in SUMMARY_KPI_KEYS} for k in kpis]
     summary = {"team": team, "as_of": as_of, "freshness": freshness or existing.get("freshness"),
                "notebooks": sorted(notebooks_state.values(), key=lambda n: n["notebook"]),
                "kpis": sorted(kept + kpis, key=lambda k: (k["notebook"], k["name"]))}
     atomic_write(summary_path, json.dumps(summary, indent=2, sort_keys=True, default=str))
     return summary
-
-
-STATUS_WORDS = {"green": "meets the target", "amber": "within tolerance of the target",
-                "red": "misses the target", None: "no target"}
 
 
 def _interval(k: dict) -> str:
@@ -87,12 +92,13 @@ def _chip(k: dict, trend: list[tuple[str, float]] | None = None) -> str:
     esc = html.escape
     change = ""
     if k.get("change") is not None:
-        change = f" ({format_change(k['change'], k['unit'])})"
+        noise = {True: ", beyond its noise", False: ", within its noise"}.get(k.get("change_beyond_noise"), "")
+        change = f" ({format_change(k['change'], k['unit'])}{noise})"
     target = f" / target {format_value(k['target'], k['unit'])}" if k.get("target") is not None else ""
     if trend is None:
         return (f'<span class="kpi {esc(k["status"] or "none")}">{esc(k["label"])}: '
                 f'<b>{esc(format_value(k["value"], k["unit"]))}</b>{esc(change)}{esc(target)}</span>')
-    status = STATUS_WORDS.get(k.get("status"), "")
+    status = status_words(k) or "no target"
     interval = _interval(k)
     interval_html = (f'<span class="ci" title="95% interval">{esc(interval)}</span>' if interval else "")
     return (f'<span class="kpi {esc(k["status"] or "none")}" title="{esc(status)}">{esc(k["label"])}: '
@@ -211,8 +217,9 @@ details {{ margin-top: 6px; }} summary {{ cursor: pointer; color: #555; }}
 <h1>PM Metrics Playbook reports</h1>
 <p>Each run covers the data up to its date (exclusive); a team whose own analysis stops earlier (its last
 local day was partial, or its data end before the run's date) says so under its name. KPI chips: green
-meets the target, amber within tolerance, red misses it; after the value, its 95% interval where
-measured, then the change since the previous run; the line is the KPI across every run so far (hover it
+when the KPI's 95% interval clears the target, red when the whole interval misses it, amber when the
+target lies inside it (a KPI without an interval is judged by its value, amber within its tolerance);
+after the value, its interval, then the change since the previous run and whether it is beyond its noise; the line is the KPI across every run so far (hover it
 for the dates and values). The team's KPIs (the ones its params set a target for) come first, after the
 data-health chip (the checks of 00_data_health); the other headline figures of the reports fold away
 below.</p>

@@ -21,6 +21,10 @@ from ..config.vocabulary import KPIS
 from ..core.formatting import format_value
 
 
+#: What a recorded KPI may say it rests on; every row carries each key (None when not given).
+MEASURED = ("window_start", "window_end", "n", "ci_low", "ci_high")
+
+
 class KPIRecorder:
     """Collects a notebook's headline KPIs.
 
@@ -42,8 +46,9 @@ class KPIRecorder:
         """Record one KPI; ``value`` must be a finite number or None (not computable on this data).
 
         ``measured`` may add what the value rests on: ``window_start`` and ``window_end`` (dates), ``n``
-        (the units counted) and ``ci_low`` / ``ci_high`` (its 95% interval); they are kept in the row."""
-        unknown = set(measured) - {"window_start", "window_end", "n", "ci_low", "ci_high"}
+        (the units counted) and ``ci_low`` / ``ci_high`` (its 95% interval); they are kept in the row, and
+        the status follows the interval when there is one (:meth:`pmplaybook.config.KPI.status`)."""
+        unknown = set(measured) - set(MEASURED)
         if unknown:
             raise TypeError(f"record(): unknown keyword(s) {', '.join(sorted(unknown))}; use window_start, "
                             "window_end, n, ci_low, ci_high")
@@ -65,13 +70,14 @@ class KPIRecorder:
             "unit": unit or (kpi.unit if kpi else "") or spec["unit"],
             "target": kpi.target if kpi else None,
             "higher_is_better": higher_is_better,
-            "status": kpi.status(value) if kpi else None,
         }
-        for key, v in measured.items():
+        for key in MEASURED:
+            v = measured.get(key)
             if key in ("window_start", "window_end"):
                 row[key] = None if v is None else str(pd.Timestamp(v).date())
             else:
                 row[key] = None if v is None or not math.isfinite(float(v)) else (int(v) if key == "n" else float(v))
+        row["status"] = kpi.status(value, row["ci_low"], row["ci_high"]) if kpi else None
         self.rows = [r for r in self.rows if r["name"] != name] + [row]
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +86,8 @@ class KPIRecorder:
         return row
 
     def previous(self) -> dict | None:
-        """Each KPI's value in the latest earlier run of this team and notebook, ``{name: (as_of, value)}``,
+        """Each KPI's value in the latest earlier run of this team and notebook, ``{name: (as_of, value,
+        ci_low, ci_high)}``,
         read from the KPI history of the reports folder this run writes into (``{}`` before the first
         run); None for a notebook run by hand, which has no history to compare with."""
         history = _history_of(self.path)
@@ -95,14 +102,15 @@ class KPIRecorder:
         try:
             as_of = self.path.parents[2].name  # <out>/<as_of>/<team>/.<notebook>.work/kpis.jsonl
             rows = con.execute(
-                "SELECT name, arg_max(as_of, as_of), arg_max(value, as_of) FROM kpi_history WHERE team = ? "
-                "AND notebook = ? AND as_of < TRY_CAST(? AS DATE) GROUP BY name",
+                "SELECT name, arg_max(as_of, as_of), arg_max(value, as_of), arg_max(ci_low, as_of), "
+                "arg_max(ci_high, as_of) FROM kpi_history WHERE team = ? AND notebook = ? "
+                "AND as_of < TRY_CAST(? AS DATE) GROUP BY name",
                 [self.params.team, self.notebook, as_of]).fetchall()
         except duckdb.Error:
             return {}
         finally:
             con.close()
-        return {name: (f"{day:%Y-%m-%d}", value) for name, day, value in rows}
+        return {name: (f"{day:%Y-%m-%d}", value, low, high) for name, day, value, low, high in rows}
 
     def frame(self) -> pd.DataFrame:
         """The KPIs recorded so far, one row each, as recorded (numbers unformatted)."""

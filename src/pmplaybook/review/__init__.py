@@ -6,10 +6,10 @@ It sits above :mod:`pmplaybook.registry` and the metric packages: a review compo
 """
 
 from .limits import process_limits
-from .scorecard import (contribution, episodes, latest_signal, okr_progress, pooled, process_view, scorecard, status,
-                        wbr_view)
+from .scorecard import (contribution, episodes, latest_signal, okr_progress, pooled, process_view, recent, scorecard,
+                        status, wbr_view)
 from .series import NOT_A_SERIES, SERIES, kpi_series
 from .wbr import six_twelve
 
 __all__ = ["NOT_A_SERIES", "SERIES", "contribution", "episodes", "kpi_series", "latest_signal", "okr_progress", "pooled",
-           "process_limits", "process_view", "scorecard", "six_twelve", "status", "wbr_view"]
+           "process_limits", "process_view", "recent", "scorecard", "six_twelve", "status", "wbr_view"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config import KPI
 from ..config.vocabulary import KPIS
 from ..core.calendar import period_index, period_start
 from ..data import Dataset
@@ -46,23 +47,15 @@ def pooled(frame: pd.DataFrame, name: str) -> dict:
                 denominator=float(sums["denominator"][0]))
 
 
-def status(value: float, ci_low: float, ci_high: float, target, higher_is_better: bool) -> str | None:
-    """green / amber / red by the interval against the target (by the value alone when there is no
-    interval); None without a target or a value.
+def status(value: float, ci_low: float, ci_high: float, target, higher_is_better: bool,
+           tolerance: float = 0.1) -> str | None:
+    """green / amber / red by the interval against the target, the one rule of :meth:`KPI.status`
+    (the tolerance band only when there is no interval); None without a target or a value.
 
     >>> status(0.30, 0.27, 0.33, 0.25, True), status(0.26, 0.22, 0.30, 0.25, True), status(0.2, 0.1, 0.24, 0.25, True)
     ('green', 'amber', 'red')
     """
-    if target is None or value is None or np.isnan(value):
-        return None
-    low, high = (ci_low, ci_high) if not (np.isnan(ci_low) or np.isnan(ci_high)) else (value, value)
-    if not higher_is_better:
-        low, high, target = -high, -low, -target
-    if low >= target:
-        return "green"
-    if high < target:
-        return "red"
-    return "amber"
+    return KPI(target=target, higher_is_better=higher_is_better, tolerance=tolerance).status(value, ci_low, ci_high)
 
 
 def latest_signal(series: pd.DataFrame, window: int = WINDOW) -> tuple[str, pd.Timestamp | None]:
@@ -123,6 +116,19 @@ def _change(now: dict, before: dict) -> float:
     return now["value"] - before["value"] if not (np.isnan(now["value"]) or np.isnan(before["value"])) else np.nan
 
 
+def recent(ds: Dataset, name: str, *, window: int = WINDOW) -> dict:
+    """A KPI of :data:`SERIES` on its recent window, as :meth:`KPIRecorder.record` keywords: ``value``
+    pooled over the last ``window`` complete weeks (for a cohort KPI, the last ``window`` sign-up weeks
+    whose outcome is complete), ``n``, its 95% interval, ``window_start`` (the first week's Monday) and
+    ``window_end`` (the day after the last week). This is the one reading of the KPI that every notebook
+    records and the weekly review judges, so a KPI reads the same on every page."""
+    now, _, weeks = _window(kpi_series(ds, name), name, window)
+    if weeks.empty:
+        return dict(value=None, n=0)
+    return dict(value=now["value"], n=int(now["n"]), ci_low=now["ci_low"], ci_high=now["ci_high"],
+                window_start=weeks["period"].min(), window_end=weeks["period"].max() + pd.Timedelta(days=7))
+
+
 def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
     """The team's review table: each targeted KPI of its params with its level in the metric stack,
     leading or lagging, value over the last ``window`` complete weeks with ``n`` and interval, target,
@@ -170,7 +176,7 @@ def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
                    n=now["n"], ci_low=now["ci_low"], ci_high=now["ci_high"], previous=before["value"],
                    change=_change(now, before), signal=signal, signal_period=when,
                    signal_direction=direction, signal_since=since,
-                   status=status(now["value"], now["ci_low"], now["ci_high"], kpi.target, kpi.higher_is_better))
+                   status=kpi.status(now["value"], now["ci_low"], now["ci_high"]))
         counter = row["counter"]
         if counter and counter in SERIES:
             try:
