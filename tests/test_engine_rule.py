@@ -524,7 +524,7 @@ def test_guard_names_the_pmplaybook_line(team):
     with count_rows() as counter:
         data.check_against_params(ds.events, config.load_params("growth"))
     (pull,) = counter.pulls
-    assert pull.where.startswith("pmplaybook/data/connect.py:") and pull.function == "check_against_params"
+    assert pull.where.startswith("pmplaybook/data/connection.py:") and pull.function == "check_against_params"
     assert pull.columns == ("event",) and pull.rows < 100
 
 

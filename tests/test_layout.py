@@ -124,3 +124,27 @@ def test_docstrings_cite_only_files_in_the_repository():
                         missing.append(f"{name}: {ref}")
     assert not missing, "\n".join(sorted(set(missing)))
     assert not [n for n, p in MODULES.items() if re.search(r"DESIGN\.md|FIELD-FACTS", p.read_text())]
+
+
+def test_a_first_answer_imports_only_what_it_uses(tmp_path):
+    """``data.load_events`` on a file and a retention query need neither the params model (pydantic) nor the
+    sample, nor the SQL compilers of engines the process never talks to (ibis imports all twenty with its
+    first backend; ``core.engines`` defers them): together about a third of a user's first answer."""
+    import pandas as pd
+
+    path = tmp_path / "events.parquet"
+    pd.DataFrame({"user_id": ["a", "b"], "timestamp": pd.to_datetime(["2025-03-03 09:00", "2025-03-10 10:00"]),
+                  "event": ["signup", "signup"]}).to_parquet(path)
+    code = (f"import sys\nfrom pmplaybook import data, retention\nev = data.load_events({str(path)!r})\n"
+            "t = retention.cohort_retention(ev, period='week', periods=2, as_of='2025-03-24')\n"
+            "assert t['cohort_size'].tolist()[0] == 1\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('pmplaybook.config', 'pydantic', "
+            "'pmplaybook.data.bundled', 'ibis.backends.sql.compilers.')))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    compilers = [m.rsplit(".", 1)[1] for m in loaded if m.startswith("ibis.backends.sql.compilers.")]
+    assert set(compilers) <= {"base", "_compat", "duckdb", "postgres"}, compilers  # DuckDB's builds on Postgres'
+    assert not [m for m in loaded if not m.startswith("ibis.")], loaded
+    # and every compiler is still there when asked for, by class or by module
+    import ibis.backends.sql.compilers as sc
+
+    assert sc.TrinoCompiler.__module__ == "ibis.backends.sql.compilers.trino" and sc.snowflake.SnowflakeCompiler

@@ -1,19 +1,38 @@
 """The event-log contract: load and validate a team's tables (:mod:`.load`), connect a team's params to
-its data (:mod:`.dataset`), the analytics tools' export presets (:mod:`.presets`), and the bundled sample
-product (:mod:`.sample`)."""
+its data (:mod:`.connection`, :mod:`.dataset`), the analytics tools' export presets (:mod:`.presets`),
+and the bundled sample product (:mod:`.bundled`). No module is named like a function it holds: the
+package would otherwise find the module where the function was.
 
-from ..core.calendar import default_as_of, resolve_as_of, utc_midnight
-from ..core.engines import backend, local_time, open_backend, seconds_between, spark_session, utc_from_local
-from ..core.errors import DataError, DataWarning, EngineError
-from .connect import check_against_params, connect
-from .dataset import Dataset, has_event, materialize
-from .load import OUTCOMES, REQUIRED, SURVEY_SCALES, load_events, load_predictions, load_spend, load_surveys
-from .presets import PRESETS
-from .sample import sample, truth
+Each name is imported on first use (PEP 562): ``data.load_events`` on a file needs neither the params
+model nor the sample, so a user's first answer does not wait for them.
+"""
 
-__all__ = [
-    "OUTCOMES", "PRESETS", "REQUIRED", "SURVEY_SCALES", "DataError", "DataWarning", "Dataset", "EngineError", "backend",
-    "check_against_params", "connect", "default_as_of", "has_event", "load_events", "load_predictions", "load_spend",
-    "load_surveys", "local_time", "materialize", "open_backend", "resolve_as_of", "sample", "seconds_between",
-    "spark_session", "truth", "utc_from_local", "utc_midnight",
-]
+import importlib
+
+#: Every public name and the module that holds it.
+_WHERE = {
+    **dict.fromkeys(["default_as_of", "resolve_as_of", "utc_midnight"], "..core.calendar"),
+    **dict.fromkeys(["backend", "local_time", "open_backend", "seconds_between", "spark_session", "utc_from_local"],
+                    "..core.engines"),
+    **dict.fromkeys(["DataError", "DataWarning", "EngineError"], "..core.errors"),
+    **dict.fromkeys(["check_against_params", "connect"], ".connection"),
+    **dict.fromkeys(["Dataset", "has_event", "materialize"], ".dataset"),
+    **dict.fromkeys(["OUTCOMES", "REQUIRED", "SURVEY_SCALES", "load_events", "load_predictions", "load_spend",
+                     "load_surveys"], ".load"),
+    "PRESETS": ".presets",
+    **dict.fromkeys(["sample", "truth"], ".bundled"),
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -16,7 +16,7 @@ from ..core.engines import open_backend
 from ..core.errors import DataError, EngineError
 from .dataset import Dataset, materialize
 from .load import _rename, load_events, load_predictions, load_spend, load_surveys
-from .sample import sample
+from .bundled import sample
 
 FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".gz")
 
