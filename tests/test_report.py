@@ -366,3 +366,25 @@ def test_report_mode_is_passed_to_notebooks_that_declare_it(small_team):
                         source_dir=nb_dir)
     assert [(r.notebook, r.ok) for r in result.results] == [("01_ok", True), ("03_mode", True)]
     assert {"kernel_start", "kernel_reset", "setup", "compute", "write"} <= set(result.results[0].phases)
+
+
+def test_a_saved_report_holds_no_random_id_or_memory_address():
+    """pandas names a Styler's CSS ids after a random uuid and an object's fallback repr its memory address:
+    the runner numbers the ids in page order and drops the address, so the same as_of gives the same files."""
+    from pmplaybook.report.runner import _make_reproducible
+
+    def page(uuid_a, uuid_b, address):
+        nb = nbformat.v4.new_notebook()
+        out = nbformat.v4.new_output("execute_result", data={
+            "text/html": f'<style>#T_{uuid_a}_row0 {{color: red}}</style><table id="T_{uuid_a}"></table>'
+                         f'<table id="T_{uuid_b}"><td id="T_{uuid_b}_row0_col1">T_{uuid_a} stays T_{uuid_a}</td></table>',
+            "text/plain": f"<pandas.io.formats.style.Styler at 0x{address}>"}, execution_count=1)
+        nb.cells.append(nbformat.v4.new_code_cell("t", outputs=[out]))
+        _make_reproducible(nb)
+        return nb.cells[0].outputs[0]["data"]
+
+    first, second = page("94e99", "3a8c0", "7f73d80b8990"), page("38885", "bb210", "7fd993d8c450")
+    assert first == second
+    assert first["text/html"] == ('<style>#T_00000_row0 {color: red}</style><table id="T_00000"></table>'
+                                  '<table id="T_00001"><td id="T_00001_row0_col1">T_00000 stays T_00000</td></table>')
+    assert first["text/plain"] == "<pandas.io.formats.style.Styler>"

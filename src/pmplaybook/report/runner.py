@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import shutil
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -299,6 +300,12 @@ def check_parameters(notebook_path: Path, parameters: dict, declared: dict | Non
                              f"(it declares: {', '.join(declared)})")
 
 
+#: The id a pandas Styler gives its table and cells: "T_" and the first five hex digits of a random uuid.
+STYLER_ID = re.compile(r"(?<![\w-])T_([0-9a-f]{5})(?![0-9a-f])")
+#: " at 0x7f73d80b8990>" closing an object's default repr.
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
 def _make_reproducible(nb) -> None:
     """Drop wall-clock metadata and random ids so that re-running the same as_of gives the same files."""
     pm = nb.metadata.get("papermill", {})
@@ -311,6 +318,23 @@ def _make_reproducible(nb) -> None:
         cell.metadata.pop("execution", None)
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"  # papermill gives the cells it adds random ids
+    # a pandas Styler names its table's CSS ids after a random uuid ("T_94e99"): number them in page order
+    stylers: dict[str, str] = {}
+
+    def numbered(match) -> str:
+        return "T_" + stylers.setdefault(match.group(1), f"{len(stylers):05d}")
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if data.get("text/html"):
+                data["text/html"] = STYLER_ID.sub(numbered, _text(data["text/html"]))
+            if data.get("text/plain"):  # an object's fallback repr names its memory address
+                data["text/plain"] = ADDRESS.sub(">", _text(data["text/plain"]))
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else value
 
 
 def _cell_seconds(nb) -> dict:
