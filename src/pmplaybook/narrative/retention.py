@@ -9,6 +9,8 @@ import pandas as pd
 from ..core.formatting import format_points
 from ..core.stats import diff_proportions
 from ..retention import (
+    around_date,
+    cohort_vs_neighbours,
     curve_rate,
     dau_mau,
     diagonals,
@@ -31,10 +33,12 @@ def _label(ts, period: str = "week") -> str:
 
 
 def weak_cohort_finding(table: pd.DataFrame, at: int = 4, period: str = "week", mix: pd.DataFrame | None = None,
-                        min_users: int = 30) -> str:
+                        min_users: int = 30, rolling: pd.DataFrame | None = None, neighbours: int = 4) -> str:
     """A sentence on the cohort whose period-``at`` retention is furthest below the others (beyond noise),
     e.g. a campaign that brought many low-intent users. ``mix`` (a cohort_retention table with a segment,
-    e.g. channel) adds which segment that cohort over-represents."""
+    e.g. channel) adds which segment that cohort over-represents. ``rolling`` (the same cohorts with
+    rolling windows) adds the cohort against its ``neighbours`` cohorts on each side
+    (:func:`pmplaybook.retention.cohort_vs_neighbours`), the way ``data/truth.json`` measures it."""
     o = outlier_cohorts(table, at=at, min_users=min_users)
     if o.empty:
         return f"No cohort is complete at {period} {at} yet, so cohorts cannot be compared there."
@@ -43,7 +47,7 @@ def weak_cohort_finding(table: pd.DataFrame, at: int = 4, period: str = "week", 
         return (f"No cohort stands out: every cohort's {period}-{at} retention is within noise of the others "
                 f"(the lowest, {_label(worst['cohort'], period)}, kept {worst['rate']:.0%} vs {worst['rest_rate']:.0%}).")
     text = (f"The cohort of {_label(worst['cohort'], period)} stands out: "
-            f"{worst['cohort_size']:,} users ({worst['size_ratio']:.1f}x a typical cohort) of whom only "
+            f"{worst['cohort_size']:,} users ({worst['size_ratio']:.1f}x the median cohort) of whom only "
             f"{worst['rate']:.0%} were active in {period} {at}, against {worst['rest_rate']:.0%} for all other "
             f"cohorts ({format_points(worst['diff'])}, 95% interval {format_points(worst['ci_low'])} to {format_points(worst['ci_high'])}).")
     mixes = mix if isinstance(mix, dict) else ({"segment": mix} if mix is not None else {})
@@ -64,6 +68,13 @@ def weak_cohort_finding(table: pd.DataFrame, at: int = 4, period: str = "week", 
         _, column, top, share_in, share_out = best
         text += (f" {share_in:.0%} of it had {column} = {top} (vs {share_out:.0%} of other cohorts): a burst "
                  "of users with less intent to stay.")
+    if rolling is not None:
+        near = cohort_vs_neighbours(rolling, worst["cohort"], at=at, neighbours=neighbours)
+        text += (f" Against its {len(near['neighbours'])} neighbours ({neighbours} cohorts on each side) it was "
+                 f"{near['size_ratio']:.2f}x their mean size ({near['neighbour_mean_size']:,.0f}), and with {period}s "
+                 f"counted from each user's own sign-up (rolling 7-day windows) {near['rate']:.1%} were active in "
+                 f"{period} {at} against {near['neighbour_rate']:.1%} of the neighbours' "
+                 f"{near['neighbour_users']:,} users.")
     return text
 
 
@@ -108,7 +119,7 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
         else:
             when = f"from {r.start:%d %B} to {r.end:%d %B %Y}"
         text = (f"Daily actives spiked {when}, up to {r.lift:.0%} above the usual level ({r.peak_dau:,} vs about "
-                f"{r.baseline_dau:,.0f}).")
+                f"{r.baseline_dau:,.0f}, the median of the 28 days before).")
         if pd.isna(r.cohort):
             parts.append(text + " No complete cohort covers it yet.")
             continue
@@ -117,9 +128,11 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
                        "low-intent users" if r.diff < 0 else "retention moved with it: those users stayed better")
         else:
             verdict = "within noise: the spike did not move retention"
-        parts.append(text + f" The cohorts around it (joined the {period} before, of, and after {r.start:%d %B}) "
-                     f"retained {r.around_rate:.0%} at {period} {at}, against {r.before_rate:.0%} for the four cohorts "
-                     f"before them ({format_points(r.diff)}, {verdict}).")
+        parts.append(text + f" The cohorts around it (joined the {period} before, of, and after {r.start:%d %B}; "
+                     f"{int(r.around_users):,} users) were {r.around_rate:.1%} active in {period} {at}, against "
+                     f"{r.before_rate:.1%} for the four cohorts before them ({int(r.before_users):,} users; "
+                     f"{format_points(r.diff)}, 95% interval {format_points(r.ci_low)} to {format_points(r.ci_high)}: "
+                     f"{verdict}).")
     return "\n\n".join(parts)
 
 
@@ -160,13 +173,47 @@ def reading_finding(table: pd.DataFrame, at: int = 4, period: str = "week", week
     trend = ("better" if d["diff"] > 0 else "worse") if d["significant"] else "about the same (within noise)"
     text = (f"Column {at}: the first {span} cohorts kept {d['p2']:.0%} at {period} {at}, the latest {span} complete "
             f"ones {d['p1']:.0%} ({format_points(d['diff'])}): new users are retained {trend}.")
-    diag = diagonals(table, period=period, week_start=week_start)
-    diag = diag[diag["cells"] >= 3]
-    if len(diag):
-        low = diag.loc[diag["difference"].idxmin()]
-        text += (f" Diagonals: the calendar {period} starting {low['calendar']:%Y-%m-%d} is the weakest, with the "
-                 f"{int(low['cells'])} cohorts active in it {abs(low['difference']) * 100:.1f} points below their "
-                 "usual rate at that age, the mark of a calendar event rather than of a cohort.")
+    text += " " + diagonal_finding(table, period=period, week_start=week_start)
+    return text
+
+
+def diagonal_finding(table: pd.DataFrame, period: str = "week", week_start: str = "monday",
+                     min_cells: int = 3) -> str:
+    """The weakest diagonal (calendar period) of the cohort table, and whether it is a calendar event (most
+    cohorts below their own usual level at once) or one cohort dragging it (:func:`diagonals`)."""
+    diag = diagonals(table, period=period, week_start=week_start, min_cells=min_cells)
+    diag = diag[diag["cells"] >= min_cells]
+    if diag.empty or diag["difference"].min() >= 0:
+        return "Diagonals: no calendar period has enough complete cells below the average curve to read."
+    low = diag.loc[diag["difference"].idxmin()]
+    when = f"{low['calendar']:%Y-%m-%d}"
+    n = int(low["cells"])
+    below = int(round(low["below"] * n))
+    head = (f"Diagonals: the calendar {period} starting {when} reads weakest, its {n} cohorts "
+            f"{format_points(low['difference'])} from the average curve at their ages.")
+    common = (f"{below} of {n} cohorts were below their own usual level that {period}, "
+              f"{format_points(low['adjusted'])} in all")
+    if low["kind"] == "calendar":
+        text = (f"{head} {common}, more than noise: a calendar event (a holiday, an outage, a release) hit them "
+                "together, not one cohort.")
+    elif low["kind"] == "one cohort":
+        text = (f"{head} That is one cohort, not the calendar: the cohort of {_label(low['worst_cohort'], period)}, "
+                f"in its {period} {int(low['worst_period'])} then, kept {low['worst_rate']:.0%} against "
+                f"{low['worst_expected']:.0%} on the average curve, and it sits at about "
+                f"{low['worst_usual']:.0%} of the curve in its other {period}s too. Without it the other "
+                f"{n - 1} cohorts were {format_points(low['without_worst'])} from the curve; {common} "
+                "(within noise).")
+    else:
+        text = (f"{head} Neither a common dip ({common}, within noise) nor a single cohort explains it: "
+                "read it as noise.")
+    others = diag[(diag["kind"] == "calendar") & (diag["calendar"] != low["calendar"])]
+    if low["kind"] != "calendar" and len(others):
+        c = others.loc[others["z"].idxmin()]
+        text += (f" A calendar dip shows in the {period} starting {c['calendar']:%Y-%m-%d}: "
+                 f"{int(round(c['below'] * c['cells']))} of {int(c['cells'])} cohorts below their usual level, "
+                 f"{format_points(c['adjusted'])} in all.")
+    elif low["kind"] != "calendar":
+        text += f" No {period} pulled most cohorts below their usual level beyond noise."
     return text
 
 
@@ -187,17 +234,48 @@ def incomplete_finding(table: pd.DataFrame, period: str = "week", at: int | None
             "collapse that has not happened.")
 
 
-def stickiness_finding(daily: pd.DataFrame, days: int = 28) -> str:
-    """The latest DAU/MAU (average of the last ``days`` days), with the practitioners' ranges."""
-    value = dau_mau(daily, days=days)
-    if not np.isfinite(value):
-        return "Not enough days of data for a full 28-day MAU window yet."
-    tail = daily[daily["full_window"]].tail(days)
-    verdict = ("habit-forming territory (above 20%, Gupta)" if value > 0.2 else
-               "below the 20% usually read as habit-forming (Gupta)")
-    return (f"Over the last {len(tail)} days an average of {tail['dau'].mean():,.0f} of {tail['mau_28'].mean():,.0f} "
-            f"monthly actives used the product each day: DAU/MAU = {value:.0%}, {verdict}; B2B tools usually sit at "
-            "20-30% (Koala Feedback).")
+def _day(ts) -> str:
+    return f"{pd.Timestamp(ts):%d %B %Y}".lstrip("0")
+
+
+def stickiness_finding(daily: pd.DataFrame, check: dict | None = None, days: int = 28) -> str:
+    """DAU/MAU over the last ``days`` days (sum of DAU / sum of 28-day MAU), against the window before, and
+    whether a campaign that woke dormant users inflated the MAU (``check`` from
+    :func:`pmplaybook.retention.mau_inflation`); weekday and weekend apart."""
+    if check is None or not np.isfinite(check["now"]):
+        value = dau_mau(daily, days=days)
+        if not np.isfinite(value):
+            return "Not enough days of data for a full 28-day MAU window yet."
+        return f"Over the last {days} days DAU/MAU averaged {value:.0%}."
+    c = check
+    last = c["window_end"] - pd.Timedelta(days=1)
+    text = (f"DAU/MAU over the 28 days {_day(c['window_start'])} to {_day(last)} is **{c['now']:.1%}** "
+            f"(sum of daily actives / sum of 28-day actives; {c['n']:,} users were active in the last 28 days). ")
+    text += (f"It differs by day type: {c['weekday']:.0%} on weekdays (about {c['weekday_dau']:,.0f} daily actives) "
+             f"and {c['weekend']:.0%} at weekends (about {c['weekend_dau']:,.0f}), so compare whole weeks, never "
+             "a Monday with a Sunday. ")
+    before_last = c["before_end"] - pd.Timedelta(days=1)
+    text += (f"Over the 28 days to {_day(before_last)} it was {c['before']:.1%} "
+             f"({format_points(c['change'])}). ")
+    if c["kind"] == "inflated MAU":
+        text += (f"That fall is not a loss of habit: the spike of {_day(c['spike_start'])} to {_day(c['spike_end'])} "
+                 f"brought back {c['returners']:,} users who had been away for the 28 days before it, and "
+                 + (f"only {c['returners_after']:,} of them came back afterwards, so they swell the 28-day MAU "
+                    "(the divisor) for four weeks without adding to later daily actives. "
+                    if c["returners_after"] < 0.2 * c["returners"] else
+                    f"{c['returners_after']:,} of them came back afterwards. ")
+                 + f"Leaving their visits on the spike days out, DAU/MAU over the same 28 days is {c['without']:.1%}"
+                 + (f", close to the {c['before']:.1%} before the spike" if abs(c["without"] - c["before"]) < 0.02
+                    else f", {format_points(c['without'] - c['now'])} of the fall recovered")
+                 + ": judge stickiness on a window that no longer holds the spike.")
+    elif c["kind"] == "real change":
+        cause = (f" The spike of {_day(c['spike_start'])} does not explain it (without its {c['returners']:,} "
+                 f"returning users' visits: {c['without']:.1%})." if c["spike_start"] is not None else
+                 " No spike in daily actives sits in these windows' MAU, so the change is in how often people come.")
+        text += ("Stickiness really " + ("rose." if c["change"] > 0 else "fell.") + cause)
+    else:
+        text += "Stickiness is steady (within 2 points)."
+    return text
 
 
 def lifecycle_finding(table: pd.DataFrame, period: str = "week") -> str:
@@ -216,7 +294,7 @@ def lifecycle_finding(table: pd.DataFrame, period: str = "week") -> str:
 
 
 def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts: int = 4,
-                    max_p: float = 0.001) -> str:
+                    max_p: float = 0.001, events=None, cohort_event: str = "signup", calendar=None) -> str:
     """:func:`collapse_finding` on the segment column whose largest significant, lasting drop is biggest.
 
     One-off cohorts (:func:`one_off_cohorts`, e.g. a campaign burst) are left out first: a single odd
@@ -238,6 +316,18 @@ def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts
                 "needed because many split dates are tried): the average is not hiding a collapse here.")
     text = collapse_finding(tables[best_col], at=at, period=period, column=best_col, min_cohorts=min_cohorts,
                             exclude=exclude, max_p=max_p)
+    if events is not None and period == "week":
+        shifts = segment_shift(tables[best_col], at=at, min_cohorts=min_cohorts, exclude=exclude)
+        top = shifts[(shifts["p_value"] < max_p) & (shifts["diff"] < 0)].sort_values("ci_high").iloc[0]
+        fixed = around_date(events, best_col, top["split"], cohort_event, at=at, calendar=calendar)
+        row = fixed[fixed["segment"] == top["segment"]].iloc[0]
+        text += (f" On fixed windows, with {period}s counted from each user's own sign-up (rolling 7-day windows): "
+                 f"of the {row['before_users']:,} who signed up {_day(row['before_start'])} to "
+                 f"{_day(row['before_end'] - pd.Timedelta(days=1))} (their {period} {at} over before the split) "
+                 f"{row['before_rate']:.1%} were active in {period} {at}; of the {row['after_users']:,} who signed up "
+                 f"in the 8 {period}s from {_day(row['after_start'])}, {row['after_rate']:.1%} "
+                 f"({format_points(row['diff'])}, 95% interval {format_points(row['ci_low'])} to "
+                 f"{format_points(row['ci_high'])}).")
     if exclude:
         text += (f" ({len(exclude)} one-off cohort(s) left out of this comparison: "
                  f"{', '.join(f'{pd.Timestamp(c):%Y-%m-%d}' for c in exclude)}.)")
@@ -258,9 +348,41 @@ def plateau_finding(p) -> str:
             f"{p.tolerance * 100:.1f} points per {unit}, or by steps larger than their noise.")
 
 
-def summary_findings(by_segment: pd.DataFrame, flat, at: int = 4, period: str = "week") -> list:
+def recent_label(name: str, recent: dict, at: int = 4, period: str = "week") -> str:
+    """A headline KPI's label that says its window, e.g. "Week-4 retention, sign-up weeks 3-24 Nov 2025"."""
+    if not recent or not recent.get("n"):
+        return f"{name} (no cohort complete at {period} {at} yet)"
+    a, b = pd.Timestamp(recent["first_cohort"]), _last_day(recent["last_cohort"], period)
+    span = f"{a:%-d %b}-{b:%-d %b %Y}" if a.year == b.year else f"{a:%-d %b %Y}-{b:%-d %b %Y}"
+    return f"{name}, users who signed up {span} (latest {recent['cohorts']} {period}ly cohorts with {period} {at} complete)"
+
+
+def _last_day(start, period: str) -> pd.Timestamp:
+    """The last day of the period starting at ``start``."""
+    start = pd.Timestamp(start)
+    nxt = {"day": start + pd.Timedelta(days=1), "week": start + pd.Timedelta(days=7),
+           "month": start + pd.offsets.MonthBegin(1)}[period]
+    return nxt - pd.Timedelta(days=1)
+
+
+def recent_finding(recent: dict, curve: pd.DataFrame, at: int = 4, period: str = "week") -> str:
+    """The headline period-``at`` retention on the latest complete cohorts, beside the all-history average."""
+    overall = curve_rate(curve, at)
+    if not recent or not recent.get("n"):
+        return f"No cohort has a complete {period} {at} yet."
+    end = pd.Timestamp(recent["measured_end"]) - pd.Timedelta(days=1)
+    return (f"{period.capitalize()}-{at} retention of the {recent['cohorts']} latest cohorts whose {period} {at} is "
+            f"complete (signed up {_day(recent['first_cohort'])} to {_day(_last_day(recent['last_cohort'], period))}, "
+            f"{recent['n']:,} users, {period} {at} ending by {_day(end)}) is **{recent['rate']:.1%}** (95% interval "
+            f"{recent['ci_low']:.1%} to {recent['ci_high']:.1%}); averaged over all complete cohorts it is "
+            f"{overall:.1%}. The headline KPI is the recent figure.")
+
+
+def summary_findings(by_segment: pd.DataFrame, flat, at: int = 4, period: str = "week",
+                     stickiness: dict | None = None) -> list:
     """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`): the segments retained clearly
-    worse than the rest (largest loss of users first), and whether the curve has flattened."""
+    worse than the rest (largest loss of users first), whether the curve has flattened, and (``stickiness``
+    from :func:`pmplaybook.retention.mau_inflation`) a DAU/MAU fall that is a campaign inflating MAU."""
     from .summary import Finding, gap_findings
 
     findings = gap_findings(
@@ -272,4 +394,16 @@ def summary_findings(by_segment: pd.DataFrame, flat, at: int = 4, period: str = 
     elif flat.periods >= flat.min_periods:
         findings.append(Finding(plateau_finding(flat), chart="curve",
                                 next_step="Work on the first weeks (activation, time to value) before buying more users."))
+    c = stickiness
+    if c and c.get("kind") == "inflated MAU":
+        findings.append(Finding(
+            f"DAU/MAU reads {c['now']:.1%} over the last 28 days against {c['before']:.1%} before "
+            f"{_day(c['spike_start'])}, but the fall is the spike's {c['returners']:,} returning users swelling "
+            f"MAU: without their spike-day visits it is {c['without']:.1%}.", chart="stickiness", severity="note",
+            next_step="Judge stickiness once the spike has left the 28-day window."))
+    elif c and c.get("kind") == "real change" and c["change"] < 0:
+        findings.append(Finding(
+            f"DAU/MAU fell to {c['now']:.1%} over the last 28 days from {c['before']:.1%} "
+            f"({format_points(c['change'])}), with no spike of returning users to explain it.", chart="stickiness",
+            next_step="Find which users come less often (segment, plan, platform) and what changed for them."))
     return findings
