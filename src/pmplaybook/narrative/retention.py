@@ -109,7 +109,8 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
     of visitors is not a change in retention; PMRead)."""
     found = spikes(daily, table, at=at, **kwargs)
     if found.empty:
-        return "Daily actives show no spike (no day 50% above the median of the four weeks before it)."
+        return ("Daily actives show no spike (no day 50% above the median of the same kind of day, weekday or "
+                "weekend, in the four weeks before it).")
     parts = []
     for r in found.itertuples(index=False):
         if r.start == r.end:
@@ -119,7 +120,7 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
         else:
             when = f"from {r.start:%d %B} to {r.end:%d %B %Y}"
         text = (f"Daily actives spiked {when}, up to {r.lift:.0%} above the usual level ({r.peak_dau:,} vs about "
-                f"{r.baseline_dau:,.0f}, the median of the 28 days before).")
+                f"{r.baseline_dau:,.0f}, the median of the same kind of day, weekday or weekend, in the 28 days before).")
         if pd.isna(r.cohort):
             parts.append(text + " No complete cohort covers it yet.")
             continue
@@ -354,7 +355,10 @@ def recent_label(name: str, recent: dict, at: int = 4, period: str = "week") -> 
         return f"{name} (no cohort complete at {period} {at} yet)"
     a, b = pd.Timestamp(recent["first_cohort"]), _last_day(recent["last_cohort"], period)
     span = f"{a:%-d %b}-{b:%-d %b %Y}" if a.year == b.year else f"{a:%-d %b %Y}-{b:%-d %b %Y}"
-    return f"{name}, users who signed up {span} (latest {recent['cohorts']} {period}ly cohorts with {period} {at} complete)"
+    return f"{name}, users who signed up {span} (latest {recent['cohorts']} {_ADJ[period]} cohorts with {period} {at} complete)"
+
+
+_ADJ = {"day": "daily", "week": "weekly", "month": "monthly"}
 
 
 def _last_day(start, period: str) -> pd.Timestamp:

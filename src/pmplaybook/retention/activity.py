@@ -168,8 +168,11 @@ def lifecycle(events: ibis.Table, event=None, *, period: str = "week", as_of=Non
 
 
 def spike_days(daily: pd.DataFrame, *, min_lift: float = 0.5, baseline_days: int = 28) -> pd.DataFrame:
-    """Episodes of days whose DAU is at least ``1 + min_lift`` times the median DAU of the previous
-    ``baseline_days`` days (consecutive such days form one episode), largest lift first.
+    """Episodes of days whose DAU is at least ``1 + min_lift`` times the usual DAU (consecutive such days form
+    one episode), largest lift first. The usual DAU of a weekday is the median DAU of the weekdays
+    (Monday-Friday) among the previous ``baseline_days`` days, of a Saturday or Sunday the median of those
+    days' weekend days: weekends are quieter in most products, so mixing them in would make every Monday
+    after a dull month look like a spike.
 
     Returns
     -------
@@ -177,7 +180,10 @@ def spike_days(daily: pd.DataFrame, *, min_lift: float = 0.5, baseline_days: int
     """
     cols = ["start", "end", "peak", "peak_dau", "baseline_dau", "lift"]
     d = daily.set_index("date")["dau"].astype("float64")
-    base = d.shift(1).rolling(baseline_days, min_periods=baseline_days).median()
+    weekend = d.index.day_of_week >= 5
+    base = pd.concat([d[kind].rolling(f"{baseline_days}D", closed="left").median() for kind in (weekend, ~weekend)])
+    base = base.reindex(d.index)
+    base[d.index < d.index.min() + pd.Timedelta(days=baseline_days)] = np.nan  # no full baseline yet
     ratio = (d / base).dropna()
     hot = ratio[ratio >= 1 + min_lift]
     if hot.empty:
@@ -282,8 +288,9 @@ def spikes(daily: pd.DataFrame, table: pd.DataFrame, *, at: int = 1, min_lift: f
            baseline_days: int = 28, top: int = 2) -> pd.DataFrame:
     """Spikes in daily actives and whether the cohorts that joined during them retained differently.
 
-    A spike day has DAU at least ``1 + min_lift`` times the median DAU of the previous ``baseline_days``
-    days; consecutive spike days form one episode (:func:`spike_days`). For each episode (largest first,
+    A spike day has DAU at least ``1 + min_lift`` times the usual DAU (the median of the same kind of day,
+    weekday or weekend, over the previous ``baseline_days`` days); consecutive spike days form one episode
+    (:func:`spike_days`). For each episode (largest first,
     up to ``top``), the three sign-up cohorts around its first day (the one before, the one holding it,
     the one after) are pooled and compared at period ``at`` with the four cohorts before them
     (diff_proportions). A spike of returning users (a holiday, a promotion e-mail) leaves that
