@@ -258,3 +258,29 @@ def test_growth_recent_week4_kpi_matches_pandas(nb):
     assert (r["n"], r["retained"]) == (1734, 399)
     assert r["measured"]["window_start"] == pd.Timestamp("2025-11-03")
     assert r["measured"]["window_end"] == pd.Timestamp("2026-01-01")
+
+
+def test_summary_reports_the_stickiness_verdict_it_was_given():
+    from pmplaybook.retention import Plateau
+
+    flat = Plateau(False, None, None, None, None, None, "week", 2, 3, 0.005, 4, 30)  # too few weeks: no bullet
+    empty = pd.DataFrame(columns=["column", "segment", "cohort_size", "retained", "rate", "ci_low", "ci_high",
+                                  "rest_rate", "diff", "diff_low", "diff_high", "p_value", "significant", "flag"])
+    inflated = _stickiness_log(returners=True, decline=False)
+    (note,) = story.summary_findings(empty, flat, stickiness=inflated)
+    assert note.severity == "note" and "33.3%" in note.text and "71.4%" in note.text
+    (bad,) = story.summary_findings(empty, flat, stickiness=_stickiness_log(returners=False, decline=True))
+    assert bad.severity == "bad" and "42.9%" in bad.text
+    assert story.summary_findings(empty, flat, stickiness=_stickiness_log(returners=False, decline=False)) == []
+
+
+def test_lifecycle_quick_ratio_pools_a_burst_and_its_wave_of_dormant_users():
+    # five complete weeks; in week 3, 1,000 users are resurrected by an e-mail and go dormant in week 4.
+    # Mean of the last four weekly ratios: (1.0 + 11.0 + 0.091 + 1.0) / 4 = 3.3 ("growing"); pooled:
+    # gains 100 + 1,100 + 100 + 100 = 1,400 over losses 100 + 100 + 1,100 + 100 = 1,400: 1.00, steady.
+    life = pd.DataFrame({"period": pd.date_range("2025-03-03", periods=5, freq="7D"),
+                         "new": [100] * 5, "returning": [900] * 5, "resurrecting": [0, 0, 1000, 0, 0],
+                         "dormant": [0, -100, -100, -1100, -100], "active": [1000, 1000, 2000, 1000, 1000],
+                         "quick_ratio": [None, 1.0, 11.0, 100 / 1100, 1.0], "complete": [True] * 5})
+    text = story.lifecycle_finding(life)
+    assert "1,400 users were gained" in text and "a quick ratio of 1.00" in text and "roughly steady" in text

@@ -279,20 +279,25 @@ def stickiness_finding(daily: pd.DataFrame, check: dict | None = None, days: int
     return text
 
 
-def lifecycle_finding(table: pd.DataFrame, period: str = "week") -> str:
-    """A sentence on the last complete period of a :func:`lifecycle` table and its quick ratio."""
+def lifecycle_finding(table: pd.DataFrame, period: str = "week", span: int = 4) -> str:
+    """A sentence on the last complete period of a :func:`lifecycle` table and the quick ratio of the last
+    ``span`` complete periods, pooled ((new + resurrected) / dormant summed over them), so that a burst of
+    resurrected users and its wave of dormant users the period after cancel out instead of tilting a mean."""
     done = table[table["complete"]]
-    if len(done) < 2:
+    if len(done) < span + 1:
         return "Too few complete periods for a lifecycle reading."
     r = done.iloc[-1]
-    q = done["quick_ratio"].tail(4).mean()
+    last = done.tail(span)
+    gained = int(last["new"].sum() + last["resurrecting"].sum())
+    lost = -int(last["dormant"].sum())
+    q = gained / lost if lost else float("inf")
+    start = int(done["active"].iloc[-span - 1])
     return (f"In the {period} of {r['period']:%Y-%m-%d}, {int(r['active']):,} users were active: {int(r['new']):,} new, "
             f"{int(r['returning']):,} returning and {int(r['resurrecting']):,} resurrected, while "
-            f"{-int(r['dormant']):,} went dormant. The quick ratio ((new + resurrected) / dormant) averaged {q:.2f} "
-            f"over the last four {period}s: " + ("the active base is growing." if q > 1.05 else
-                                           "the active base is shrinking." if q < 0.95 else
-                                           "the active base is roughly steady (gains and losses balance)."))
-
+            f"{-int(r['dormant']):,} went dormant. Over the last {span} {period}s, {gained:,} users were gained (new or "
+            f"resurrected) and {lost:,} went dormant: a quick ratio of {q:.2f}, and the active base went from "
+            f"{start:,} to {int(r['active']):,}: " + ("it is growing." if q > 1.05 else "it is shrinking." if q < 0.95 else
+                                                 "roughly steady (gains and losses balance)."))
 
 def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts: int = 4,
                     max_p: float = 0.001, events=None, cohort_event: str = "signup", calendar=None) -> str:
