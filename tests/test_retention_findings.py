@@ -151,8 +151,7 @@ def test_recent_cohorts_pool_the_latest_complete_ones_only():
     assert r["measured_end"] == pd.Timestamp("2025-03-10")
     assert r["measured"]["window_start"] == pd.Timestamp("2025-01-13") and r["measured"]["n"] == 160
     assert r["measured"]["ci_low"] < 0.5 < r["measured"]["ci_high"]
-    assert story.recent_label("Week-4 retention", r) == (
-        "Week-4 retention, users who signed up 13 Jan-9 Feb 2025 (latest 4 weekly cohorts with week 4 complete)")
+    assert story.recent_label("Week-4 retention", r) == "Week-4 retention (sign-ups 13 Jan-9 Feb 2025)"
 
 
 # ----------------------------------------------------------------------------- planted truths, growth's notebook

@@ -70,11 +70,9 @@ def weak_cohort_finding(table: pd.DataFrame, at: int = 4, period: str = "week", 
                  "of users with less intent to stay.")
     if rolling is not None:
         near = cohort_vs_neighbours(rolling, worst["cohort"], at=at, neighbours=neighbours)
-        text += (f" Against its {len(near['neighbours'])} neighbours ({neighbours} cohorts on each side) it was "
-                 f"{near['size_ratio']:.2f}x their mean size ({near['neighbour_mean_size']:,.0f}), and with {period}s "
-                 f"counted from each user's own sign-up (rolling 7-day windows) {near['rate']:.1%} were active in "
-                 f"{period} {at} against {near['neighbour_rate']:.1%} of the neighbours' "
-                 f"{near['neighbour_users']:,} users.")
+        text += (f" Against the {len(near['neighbours'])} cohorts around it ({neighbours} on each side): "
+                 f"{near['size_ratio']:.2f}x their mean size, and, counting {period}s from each user's own sign-up, "
+                 f"{near['rate']:.1%} active in {period} {at} vs their {near['neighbour_rate']:.1%}.")
     return text
 
 
@@ -119,21 +117,20 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
             when = f"from {r.start:%d} to {r.end:%d %B %Y}"
         else:
             when = f"from {r.start:%d %B} to {r.end:%d %B %Y}"
-        text = (f"Daily actives spiked {when}, up to {r.lift:.0%} above the usual level ({r.peak_dau:,} vs about "
-                f"{r.baseline_dau:,.0f}, the median of the same kind of day, weekday or weekend, in the 28 days before).")
+        kind = "weekend" if pd.Timestamp(r.peak).day_of_week >= 5 else "weekday"
+        text = (f"Daily actives spiked {when}, up to {r.lift:.0%} above the usual {kind} level ({r.peak_dau:,} vs "
+                f"{r.baseline_dau:,.0f}, the median {kind} of the 4 weeks before).")
         if pd.isna(r.cohort):
             parts.append(text + " No complete cohort covers it yet.")
             continue
         if r.significant:
-            verdict = ("retention moved with it: the users who joined then stayed less, so the spike brought "
-                       "low-intent users" if r.diff < 0 else "retention moved with it: those users stayed better")
+            verdict = ("the users who joined then stayed less, so the spike brought low-intent users" if r.diff < 0
+                       else "those users stayed better")
         else:
-            verdict = "within noise: the spike did not move retention"
-        parts.append(text + f" The cohorts around it (joined the {period} before, of, and after {r.start:%d %B}; "
-                     f"{int(r.around_users):,} users) were {r.around_rate:.1%} active in {period} {at}, against "
-                     f"{r.before_rate:.1%} for the four cohorts before them ({int(r.before_users):,} users; "
-                     f"{format_points(r.diff)}, 95% interval {format_points(r.ci_low)} to {format_points(r.ci_high)}: "
-                     f"{verdict}).")
+            verdict = "within noise, the spike did not move retention"
+        parts.append(text + f" The 3 cohorts around it ({int(r.around_users):,} users) were {r.around_rate:.1%} "
+                     f"active in {period} {at}, the 4 before them {r.before_rate:.1%} ({format_points(r.diff)}, "
+                     f"95% interval {format_points(r.ci_low)} to {format_points(r.ci_high)}): {verdict}.")
     return "\n\n".join(parts)
 
 
@@ -190,20 +187,18 @@ def diagonal_finding(table: pd.DataFrame, period: str = "week", week_start: str 
     when = f"{low['calendar']:%Y-%m-%d}"
     n = int(low["cells"])
     below = int(round(low["below"] * n))
-    head = (f"Diagonals: the calendar {period} starting {when} reads weakest, its {n} cohorts "
-            f"{format_points(low['difference'])} from the average curve at their ages.")
-    common = (f"{below} of {n} cohorts were below their own usual level that {period}, "
-              f"{format_points(low['adjusted'])} in all")
+    head = (f"Diagonals: the calendar {period} starting {when} reads weakest ({n} cohorts, "
+            f"{format_points(low['difference'])} from the average curve at their ages).")
+    common = f"{below} of {n} cohorts were below their own usual level, {format_points(low['adjusted'])} in all"
     if low["kind"] == "calendar":
         text = (f"{head} {common}, more than noise: a calendar event (a holiday, an outage, a release) hit them "
                 "together, not one cohort.")
     elif low["kind"] == "one cohort":
-        text = (f"{head} That is one cohort, not the calendar: the cohort of {_label(low['worst_cohort'], period)}, "
-                f"in its {period} {int(low['worst_period'])} then, kept {low['worst_rate']:.0%} against "
-                f"{low['worst_expected']:.0%} on the average curve, and it sits at about "
-                f"{low['worst_usual']:.0%} of the curve in its other {period}s too. Without it the other "
-                f"{n - 1} cohorts were {format_points(low['without_worst'])} from the curve; {common} "
-                "(within noise).")
+        text = (f"{head} That is one cohort, not the calendar: the cohort of {_label(low['worst_cohort'], period)} "
+                f"(its {period} {int(low['worst_period'])}) kept {low['worst_rate']:.0%} against "
+                f"{low['worst_expected']:.0%} on the curve, and about {low['worst_usual']:.0%} of the curve in its "
+                f"other {period}s too. The other {n - 1} cohorts were {format_points(low['without_worst'])} from the "
+                f"curve; {common} (within noise).")
     else:
         text = (f"{head} Neither a common dip ({common}, within noise) nor a single cohort explains it: "
                 "read it as noise.")
@@ -214,7 +209,7 @@ def diagonal_finding(table: pd.DataFrame, period: str = "week", week_start: str 
                  f"{int(round(c['below'] * c['cells']))} of {int(c['cells'])} cohorts below their usual level, "
                  f"{format_points(c['adjusted'])} in all.")
     elif low["kind"] != "calendar":
-        text += f" No {period} pulled most cohorts below their usual level beyond noise."
+        text += f" No {period} pulled most cohorts below their usual level together."
     return text
 
 
@@ -250,22 +245,19 @@ def stickiness_finding(daily: pd.DataFrame, check: dict | None = None, days: int
         return f"Over the last {days} days DAU/MAU averaged {value:.0%}."
     c = check
     last = c["window_end"] - pd.Timedelta(days=1)
-    text = (f"DAU/MAU over the 28 days {_day(c['window_start'])} to {_day(last)} is **{c['now']:.1%}** "
-            f"(sum of daily actives / sum of 28-day actives; {c['n']:,} users were active in the last 28 days). ")
-    text += (f"It differs by day type: {c['weekday']:.0%} on weekdays (about {c['weekday_dau']:,.0f} daily actives) "
-             f"and {c['weekend']:.0%} at weekends (about {c['weekend_dau']:,.0f}), so compare whole weeks, never "
-             "a Monday with a Sunday. ")
+    text = (f"DAU/MAU over the 28 days {_span(c['window_start'], last)} is **{c['now']:.1%}** ({c['n']:,} users "
+            f"active in the last 28 days): {c['weekday']:.0%} on weekdays (about {c['weekday_dau']:,.0f} daily "
+            f"actives), {c['weekend']:.0%} at weekends (about {c['weekend_dau']:,.0f}), so compare whole weeks. ")
     before_last = c["before_end"] - pd.Timedelta(days=1)
-    text += (f"Over the 28 days to {_day(before_last)} it was {c['before']:.1%} "
-             f"({format_points(c['change'])}). ")
+    text += f"In the 28 days to {_day(before_last)} it was {c['before']:.1%} ({format_points(c['change'])}). "
     if c["kind"] == "inflated MAU":
-        text += (f"That fall is not a loss of habit: the spike of {_day(c['spike_start'])} to {_day(c['spike_end'])} "
-                 f"brought back {c['returners']:,} users who had been away for the 28 days before it, and "
-                 + (f"only {c['returners_after']:,} of them came back afterwards, so they swell the 28-day MAU "
-                    "(the divisor) for four weeks without adding to later daily actives. "
+        text += (f"That fall is not a loss of habit: the spike of {_span(c['spike_start'], c['spike_end'])} "
+                 f"brought back {c['returners']:,} users who had been away for 28 days, and "
+                 + (f"only {c['returners_after']:,} of them came back afterwards: they swell the MAU (the divisor) "
+                    "for four weeks without adding daily actives. "
                     if c["returners_after"] < 0.2 * c["returners"] else
                     f"{c['returners_after']:,} of them came back afterwards. ")
-                 + f"Leaving their visits on the spike days out, DAU/MAU over the same 28 days is {c['without']:.1%}"
+                 + f"Without their spike-day visits, DAU/MAU over the same 28 days is {c['without']:.1%}"
                  + (f", close to the {c['before']:.1%} before the spike" if abs(c["without"] - c["before"]) < 0.02
                     else f", {format_points(c['without'] - c['now'])} of the fall recovered")
                  + ": judge stickiness on a window that no longer holds the spike.")
@@ -327,11 +319,10 @@ def collapse_search(tables: dict, at: int = 4, period: str = "week", min_cohorts
         top = shifts[(shifts["p_value"] < max_p) & (shifts["diff"] < 0)].sort_values("ci_high").iloc[0]
         fixed = around_date(events, best_col, top["split"], cohort_event, at=at, calendar=calendar)
         row = fixed[fixed["segment"] == top["segment"]].iloc[0]
-        text += (f" On fixed windows, with {period}s counted from each user's own sign-up (rolling 7-day windows): "
-                 f"of the {row['before_users']:,} who signed up {_day(row['before_start'])} to "
-                 f"{_day(row['before_end'] - pd.Timedelta(days=1))} (their {period} {at} over before the split) "
-                 f"{row['before_rate']:.1%} were active in {period} {at}; of the {row['after_users']:,} who signed up "
-                 f"in the 8 {period}s from {_day(row['after_start'])}, {row['after_rate']:.1%} "
+        text += (f" Counted in 7-day windows from each user's own sign-up: {row['before_rate']:.1%} of the "
+                 f"{row['before_users']:,} who signed up {_span(row['before_start'], row['before_end'] - pd.Timedelta(days=1))} "
+                 f"(week {at} over before {_day(row['after_start'])}) vs {row['after_rate']:.1%} of the "
+                 f"{row['after_users']:,} who signed up {_span(row['after_start'], row['after_end'] - pd.Timedelta(days=1))} "
                  f"({format_points(row['diff'])}, 95% interval {format_points(row['ci_low'])} to "
                  f"{format_points(row['ci_high'])}).")
     if exclude:
@@ -355,15 +346,17 @@ def plateau_finding(p) -> str:
 
 
 def recent_label(name: str, recent: dict, at: int = 4, period: str = "week") -> str:
-    """A headline KPI's label that says its window, e.g. "Week-4 retention, sign-up weeks 3-24 Nov 2025"."""
+    """A headline KPI's label that says its window, e.g. "Week-4 retention (sign-ups 3-30 Nov 2025)"."""
     if not recent or not recent.get("n"):
         return f"{name} (no cohort complete at {period} {at} yet)"
-    a, b = pd.Timestamp(recent["first_cohort"]), _last_day(recent["last_cohort"], period)
-    span = f"{a:%-d %b}-{b:%-d %b %Y}" if a.year == b.year else f"{a:%-d %b %Y}-{b:%-d %b %Y}"
-    return f"{name}, users who signed up {span} (latest {recent['cohorts']} {_ADJ[period]} cohorts with {period} {at} complete)"
+    return f"{name} (sign-ups {_span(recent['first_cohort'], _last_day(recent['last_cohort'], period))})"
 
 
-_ADJ = {"day": "daily", "week": "weekly", "month": "monthly"}
+def _span(a, b) -> str:
+    a, b = pd.Timestamp(a), pd.Timestamp(b)
+    if (a.year, a.month) == (b.year, b.month):
+        return f"{a:%-d}-{b:%-d %b %Y}"
+    return f"{a:%-d %b}-{b:%-d %b %Y}" if a.year == b.year else f"{a:%-d %b %Y}-{b:%-d %b %Y}"
 
 
 def _last_day(start, period: str) -> pd.Timestamp:
@@ -379,12 +372,10 @@ def recent_finding(recent: dict, curve: pd.DataFrame, at: int = 4, period: str =
     overall = curve_rate(curve, at)
     if not recent or not recent.get("n"):
         return f"No cohort has a complete {period} {at} yet."
-    end = pd.Timestamp(recent["measured_end"]) - pd.Timedelta(days=1)
-    return (f"{period.capitalize()}-{at} retention of the {recent['cohorts']} latest cohorts whose {period} {at} is "
-            f"complete (signed up {_day(recent['first_cohort'])} to {_day(_last_day(recent['last_cohort'], period))}, "
-            f"{recent['n']:,} users, {period} {at} ending by {_day(end)}) is **{recent['rate']:.1%}** (95% interval "
-            f"{recent['ci_low']:.1%} to {recent['ci_high']:.1%}); averaged over all complete cohorts it is "
-            f"{overall:.1%}. The headline KPI is the recent figure.")
+    span = _span(recent["first_cohort"], _last_day(recent["last_cohort"], period))
+    return (f"Headline: {period}-{at} retention of the {recent['cohorts']} latest cohorts with {period} {at} complete "
+            f"(sign-ups {span}, {recent['n']:,} users) is **{recent['rate']:.1%}** (95% interval "
+            f"{recent['ci_low']:.1%}-{recent['ci_high']:.1%}); over all complete cohorts, {overall:.1%}.")
 
 
 def summary_findings(by_segment: pd.DataFrame, flat, at: int = 4, period: str = "week",
