@@ -108,9 +108,9 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
     counted so far but have ``rate``/``ci_low``/``ci_high`` NaN and ``complete`` False. Cells are listed while
     their period has started before ``as_of`` (the cohort table's triangle), up to ``periods``.
 
-    Typical values (Koala Feedback): B2B SaaS keeps 70-90% of customers over months;
-    consumer apps 20-40% at 90 days is solid; a curve that flattens (even at 10-15% for early B2B, Gupta)
-    marks a core of users who found lasting value.
+    Typical values: Koala Feedback quotes 70-90% for B2B and 20-40% at 90 days as solid for consumer apps
+    (without saying who is counted; its example is users still active two months later); a curve that
+    flattens (even at 10-15% for early B2B, Gupta) marks a core of users who found lasting value.
 
     Parameters
     ----------
