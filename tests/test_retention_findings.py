@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import ev
 
 from pmplaybook import data, retention
 from pmplaybook.narrative import retention as story
@@ -120,6 +121,7 @@ def test_a_mau_inflated_by_returning_users_is_not_a_loss_of_habit():
     assert c["weekend"] == 0 and c["weekday"] == pytest.approx(480 / 1040)
     text = story.stickiness_finding(pd.DataFrame(), c)
     assert "not a loss of habit" in text and "40 users" in text and "71.4%" in text
+    assert "none of them came back afterwards" in text
 
 
 def test_a_real_fall_in_stickiness_is_called_real():
@@ -136,6 +138,53 @@ def test_a_real_fall_in_stickiness_is_called_real():
 def test_steady_stickiness_is_steady():
     c = _stickiness_log(returners=False, decline=False)
     assert c["now"] == pytest.approx(400 / 560) and c["change"] == pytest.approx(0) and c["kind"] == "no change"
+
+
+def test_spike_baseline_is_the_same_kind_of_day():
+    # weekdays 100 actives, weekends 20, for five weeks; then Saturday 50 and Monday 140.
+    days = pd.date_range("2025-03-03", periods=42)
+    dau = [20 if d.day_of_week >= 5 else 100 for d in days[:35]] + [100] * 5 + [50, 20]
+    dau[35] = 140  # Monday 7 April: 140 / median weekday 100 = 1.4, below 1.5: no spike
+    daily = pd.DataFrame({"date": days, "dau": dau})
+    found = retention.spike_days(daily)
+    # Saturday 12 April: 50 / median weekend day 20 = 2.5 -> a spike (against all days' median, 100, it would not be)
+    assert found[["start", "end", "peak_dau", "baseline_dau"]].values.tolist() == [
+        [pd.Timestamp("2025-04-12"), pd.Timestamp("2025-04-12"), 50, 20.0]]
+    assert found["lift"].iloc[0] == pytest.approx(1.5)
+
+
+def test_cohort_against_its_neighbours_by_hand():
+    # weekly cohorts of 10, 10, 40, 10, 30 users; week-1 retained 5, 5, 4, 5, 15
+    t = pd.DataFrame({"cohort": list(MONDAYS) * 2, "period": [0] * 5 + [1] * 5,
+                      "cohort_size": [10, 10, 40, 10, 30] * 2, "retained": [10, 10, 40, 10, 30, 5, 5, 4, 5, 15],
+                      "complete": [True] * 10})
+    near = retention.cohort_vs_neighbours(t, MONDAYS[2], at=1, neighbours=2)
+    # neighbours: two on each side, mean size (10 + 10 + 10 + 30) / 4 = 15; 40 / 15 = 2.67
+    assert near["neighbours"] == [MONDAYS[0], MONDAYS[1], MONDAYS[3], MONDAYS[4]]
+    assert near["size_ratio"] == pytest.approx(40 / 15)
+    # 4 / 40 = 10% vs (5 + 5 + 5 + 15) / 60 = 50%
+    assert (near["rate"], near["neighbour_rate"], near["neighbour_users"]) == (0.1, 0.5, 60)
+    assert near["significant"] and near["ci_high"] < 0
+
+
+def test_around_date_counts_fixed_sign_up_windows_in_rolling_weeks():
+    # split 1 June 2025; week 1 (at=1), 2-week windows: before = sign-ups in [4 May, 18 May) (their week 1
+    # over by 1 June), after = [1 June, 15 June). Users: b1 (before, ios, back on day 8), b2 (before, ios, not
+    # back), b3 (before, android, back on day 8), a1 (after, ios, back on day 10), a2 (after, android, not
+    # back); z signed up 20 May, in neither window.
+    rows = [("b1", "2025-05-05 09:00", "signup", "ios"), ("b1", "2025-05-13 09:00", "x", "ios"),
+            ("b2", "2025-05-06 09:00", "signup", "ios"),
+            ("b3", "2025-05-10 09:00", "signup", "android"), ("b3", "2025-05-18 10:00", "x", "android"),
+            ("z", "2025-05-20 09:00", "signup", "ios"), ("z", "2025-05-28 09:00", "x", "ios"),
+            ("a1", "2025-06-02 09:00", "signup", "ios"), ("a1", "2025-06-12 09:00", "x", "ios"),
+            ("a2", "2025-06-03 09:00", "signup", "android")]
+    events = ev(rows, platform=None)
+    out = retention.around_date(events, "platform", "2025-06-01", "signup", at=1, weeks=2,
+                                as_of="2025-07-01").set_index("segment")
+    assert out.loc["ios", ["before_users", "before_retained", "after_users", "after_retained"]].tolist() == [2, 1, 1, 1]
+    assert out.loc["android", ["before_users", "before_retained", "after_users", "after_retained"]].tolist() == [1, 1, 1, 0]
+    assert out["before_start"].iloc[0] == pd.Timestamp("2025-05-04")
+    assert out["after_end"].iloc[0] == pd.Timestamp("2025-06-15")
 
 
 # ----------------------------------------------------------------------------- recent-window KPIs

@@ -253,7 +253,8 @@ def stickiness_finding(daily: pd.DataFrame, check: dict | None = None, days: int
     if c["kind"] == "inflated MAU":
         text += (f"That fall is not a loss of habit: the spike of {_span(c['spike_start'], c['spike_end'])} "
                  f"brought back {c['returners']:,} users who had been away for 28 days, and "
-                 + (f"only {c['returners_after']:,} of them came back afterwards: they swell the MAU (the divisor) "
+                 + ((f"only {c['returners_after']:,} of them" if c["returners_after"] else "none of them")
+                    + " came back afterwards: they swell the MAU (the divisor) "
                     "for four weeks without adding daily actives. "
                     if c["returners_after"] < 0.2 * c["returners"] else
                     f"{c['returners_after']:,} of them came back afterwards. ")
