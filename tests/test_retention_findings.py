@@ -266,8 +266,9 @@ def test_growth_holiday_cohorts_match_truth(nb, truth):
     holiday = found.loc[pd.Timestamp(want["start_date"])]
     assert holiday["around_rate"] == pytest.approx(want["week1_retention_around"], abs=1e-6)
     assert holiday["before_rate"] == pytest.approx(want["week1_retention_before"], abs=1e-6)
-    text = story.spike_finding(daily, rolling, at=1)
+    text = story.spike_finding(daily, rolling, at=1, windows="rolling")
     assert "46.7%" in text and "49.3%" in text and "did not move retention" in text
+    assert "week 1 (counted from each user's own sign-up)" in text
 
 
 def test_growth_dau_mau_names_the_promotion(nb, truth):

@@ -102,9 +102,11 @@ def collapse_finding(table: pd.DataFrame, at: int = 4, period: str = "week", col
             f"while one segment lost {abs(top['diff']) / top['before_rate']:.0%} of its retention.")
 
 
-def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period: str = "week", **kwargs) -> str:
+def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period: str = "week",
+                  windows: str = "calendar", **kwargs) -> str:
     """Sentences on the spikes of :func:`spikes`: how big, and whether retention moved with them (a spike
-    of visitors is not a change in retention; PMRead)."""
+    of visitors is not a change in retention; PMRead). ``windows`` names how ``table`` counts periods
+    ("rolling": from each user's own sign-up), so the sentence can say it."""
     found = spikes(daily, table, at=at, **kwargs)
     if found.empty:
         return ("Daily actives show no spike (no day 50% above the median of the same kind of day, weekday or "
@@ -128,8 +130,9 @@ def spike_finding(daily: pd.DataFrame, table: pd.DataFrame, at: int = 1, period:
                        else "those users stayed better")
         else:
             verdict = "within noise, the spike did not move retention"
+        own = " (counted from each user's own sign-up)" if windows == "rolling" else ""
         parts.append(text + f" The 3 cohorts around it ({int(r.around_users):,} users) were {r.around_rate:.1%} "
-                     f"active in {period} {at}, the 4 before them {r.before_rate:.1%} ({format_points(r.diff)}, "
+                     f"active in {period} {at}{own}, the 4 before them {r.before_rate:.1%} ({format_points(r.diff)}, "
                      f"95% interval {format_points(r.ci_low)} to {format_points(r.ci_high)}): {verdict}.")
     return "\n\n".join(parts)
 
