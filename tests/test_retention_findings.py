@@ -135,6 +135,24 @@ def test_a_real_fall_in_stickiness_is_called_real():
     assert "Stickiness really fell" in text and "No spike" in text
 
 
+def test_dau_mau_interval_treats_users_as_the_units():
+    rows = []
+    for day in pd.date_range("2025-02-24", "2025-03-30"):  # a week of history, then the four weeks measured
+        for i in range(20):
+            # users 0-9 come every weekday (20 days), users 10-19 once a week (4 days)
+            if day.day_of_week < 5 and (i < 10 or day.day_of_week == i % 5):
+                rows.append((f"u{i}", day + pd.Timedelta(hours=10), "x"))
+    events = data.load_events(pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]))
+    r = retention.dau_mau_interval(events, "2025-03-03", "2025-03-31", as_of="2025-03-31")
+    # every user counts in the MAU of all 28 days (m = 28); a = 20 or 4: R = (10 x 20 + 10 x 4) / (20 x 28) = 3/7
+    daily = retention.stickiness(events, as_of="2025-03-31").query("date >= '2025-03-03'")
+    assert (r["dau_days"], r["mau_days"], r["n"]) == (daily["dau"].sum(), daily["mau_28"].sum(), 20) == (240, 560, 20)
+    assert r["value"] == pytest.approx(3 / 7)
+    # residuals a - R m = 20 - 12 = +8 and 4 - 12 = -8: se = sqrt(20/19 x 20 x 64) / 560 = 0.06555
+    se = (20 / 19 * 20 * 64) ** 0.5 / 560
+    assert (r["ci_low"], r["ci_high"]) == (pytest.approx(3 / 7 - 1.96 * se), pytest.approx(3 / 7 + 1.96 * se))
+
+
 def test_steady_stickiness_is_steady():
     c = _stickiness_log(returners=False, decline=False)
     assert c["now"] == pytest.approx(400 / 560) and c["change"] == pytest.approx(0) and c["kind"] == "no change"

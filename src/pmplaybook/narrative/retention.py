@@ -248,8 +248,8 @@ def stickiness_finding(daily: pd.DataFrame, check: dict | None = None, days: int
         return f"Over the last {days} days DAU/MAU averaged {value:.0%}."
     c = check
     last = c["window_end"] - pd.Timedelta(days=1)
-    text = (f"DAU/MAU over the 28 days {_span(c['window_start'], last)} is **{c['now']:.1%}** ({c['n']:,} users "
-            f"active in the last 28 days): {c['weekday']:.0%} on weekdays (about {c['weekday_dau']:,.0f} daily "
+    text = (f"DAU/MAU over the 28 days {_span(c['window_start'], last)} is **{c['now']:.1%}** (95% interval "
+            f"{c['ci_low']:.1%}-{c['ci_high']:.1%}, {c['n']:,} users): {c['weekday']:.0%} on weekdays (about {c['weekday_dau']:,.0f} daily "
             f"actives), {c['weekend']:.0%} at weekends (about {c['weekend_dau']:,.0f}), so compare whole weeks. ")
     before_last = c["before_end"] - pd.Timedelta(days=1)
     text += f"In the 28 days to {_day(before_last)} it was {c['before']:.1%} ({format_points(c['change'])}). "

@@ -15,7 +15,7 @@ The sentences about these tables are in :mod:`pmplaybook.narrative.retention`.
 from ..core.calendar import PERIODS, period_start
 from ..core.formatting import MISSING
 from .activation import activated_retention, activated_users, activation_curves, activation_rate, activation_table
-from .activity import dau_mau, lifecycle, mau_inflation, spike_days, spikes, stickiness
+from .activity import dau_mau, dau_mau_interval, lifecycle, mau_inflation, spike_days, spikes, stickiness
 from .cohorts import (
                       CURVE_COLUMNS,
                       OUTPUT_COLUMNS,
@@ -33,9 +33,9 @@ from .segments import around_date, breakdowns, cohort_vs_neighbours, one_off_coh
 
 __all__ = [
     "CURVE_COLUMNS", "MISSING", "OUTPUT_COLUMNS", "PERIODS", "ROLLING_DAYS", "Plateau", "activated_retention",
-    "around_date", "cohort_vs_neighbours", "recent_cohorts", "activation_table",
-    "activated_users", "activation_curves", "activation_rate", "breakdowns", "cohort_retention",
-    "compare_curves", "curve_rate", "dau_mau", "diagonals", "lifecycle", "mau_inflation", "one_off_cohorts", "outlier_cohorts",
-    "period_start", "plateau", "retention_curve", "segment_breakdown", "segment_shift", "segment_tables",
-    "spike_days", "spikes", "stickiness",
+    "activated_users", "activation_curves", "activation_rate", "activation_table", "around_date", "breakdowns",
+    "cohort_retention", "cohort_vs_neighbours", "compare_curves", "curve_rate", "dau_mau", "dau_mau_interval",
+    "diagonals", "lifecycle", "mau_inflation", "one_off_cohorts", "outlier_cohorts", "period_start", "plateau",
+    "recent_cohorts", "retention_curve", "segment_breakdown", "segment_shift", "segment_tables", "spike_days",
+    "spikes", "stickiness",
 ]

@@ -205,6 +205,52 @@ def _ratio(daily: pd.DataFrame, start, end) -> tuple[float, int]:
 
 
 @uses_calendar
+def dau_mau_interval(events: ibis.Table, start, end, event=None, *, as_of=None, timezone: str = "UTC",
+                     window: int = 28) -> dict:
+    """DAU/MAU pooled over the local days [``start``, ``end``) with a 95% interval that treats users, not
+    user-days, as the independent units.
+
+    sum of DAU over the days = sum over users of a_u (u's active days in the window), and sum of the
+    ``window``-day MAU over the days = sum over users of m_u (the days of the window on which u counted in
+    MAU), so DAU/MAU = sum(a) / sum(m), a ratio of per-user totals. Its standard error comes from the
+    users' residuals e_u = a_u - R m_u (the ratio estimator's delta method): se = sqrt(n / (n - 1) x
+    sum(e_u^2)) / sum(m). A day's actives count again in the next days' MAU, so a binomial interval on
+    user-days would be far too narrow; a user's days move together, users roughly do not.
+
+    Returns
+    -------
+    dict: ``value``, ``ci_low``, ``ci_high``, ``n`` (users counted in at least one day's MAU), ``dau_days``
+    (sum of DAU), ``mau_days`` (sum of MAU).
+    """
+    checks.events_table(events)
+    _, as_of_utc = resolve_as_of(events, as_of, timezone)
+    names = _event_names(event, "event")
+    ev = _only(events.filter(events.timestamp < as_of_utc), names)
+    days = ev.select("user_id", _d=local_time(ev.timestamp, timezone).date().epoch_days()).distinct()
+    days = days.mutate(_next=days._d.lead().over(group_by="user_id", order_by="_d"))
+    w0, w1 = epoch_day(pd.Timestamp(start)), epoch_day(pd.Timestamp(end))
+    # an active day d counts u in the MAU of days d .. min(next active day, d + window) - 1: stretches that
+    # never overlap for one user, clipped to the window
+    reach = ibis.least(days._next.fill_null(days._d + window), days._d + window, ibis.literal(w1))
+    covered = ibis.greatest(reach - ibis.greatest(days._d, ibis.literal(w0)), ibis.literal(0))
+    inside = ((days._d >= w0) & (days._d < w1)).cast("int64")
+    per = days.group_by("user_id").aggregate(a=inside.sum(), m=covered.sum())
+    per = per.filter(per.m > 0)
+    row = per.aggregate(n=per.count(), A=per.a.sum(), M=per.m.sum(), AA=(per.a * per.a).sum(),
+                        MM=(per.m * per.m).sum(), AM=(per.a * per.m).sum()).execute().iloc[0]
+    n = int(row["n"])
+    if n < 2 or not row["M"]:
+        return {"value": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": n,
+                "dau_days": int(row["A"] or 0), "mau_days": int(row["M"] or 0)}
+    a, m = float(row["A"]), float(row["M"])
+    r = a / m
+    squares = max(float(row["AA"]) - 2 * r * float(row["AM"]) + r * r * float(row["MM"]), 0.0)
+    se = float(np.sqrt(n / (n - 1) * squares) / m)
+    return {"value": r, "ci_low": max(r - 1.96 * se, 0.0), "ci_high": min(r + 1.96 * se, 1.0), "n": n,
+            "dau_days": int(a), "mau_days": int(m)}
+
+
+@uses_calendar
 def mau_inflation(events: ibis.Table, daily: pd.DataFrame, event=None, *, days: int = 28, as_of=None,
                   timezone: str = "UTC", min_lift: float = 0.5, baseline_days: int = 28,
                   dormant_days: int = 28, min_change: float = 0.02) -> dict:
@@ -227,8 +273,8 @@ def mau_inflation(events: ibis.Table, daily: pd.DataFrame, event=None, *, days: 
 
     Returns
     -------
-    dict: ``window_start``, ``window_end`` (exclusive), ``now``, ``n`` (users active in the window's last 28
-    days), ``before``, ``before_start``, ``before_end`` (exclusive), ``change``, ``spike_start``,
+    dict: ``window_start``, ``window_end`` (exclusive), ``now`` with ``ci_low`` / ``ci_high`` and ``n`` (the
+    users it rests on, :func:`dau_mau_interval`), ``before``, ``before_start``, ``before_end`` (exclusive), ``change``, ``spike_start``,
     ``spike_end`` (None without a spike), ``returners``, ``returners_after`` (of them, active again after
     the spike within the window), ``without``, ``weekday``, ``weekend``, ``weekday_dau``, ``weekend_dau``,
     ``kind``.
@@ -240,8 +286,9 @@ def mau_inflation(events: ibis.Table, daily: pd.DataFrame, event=None, *, days: 
     now, _ = _ratio(daily, start, end)
     w = daily[(daily["date"] >= start) & (daily["date"] < end) & daily["full_window"]]
     weekend = w["date"].dt.day_of_week >= 5
-    out = {"window_start": start, "window_end": end, "now": now,
-           "n": int(w["mau_28"].iloc[-1]) if len(w) else 0,
+    interval = dau_mau_interval(events, start, end, event, as_of=as_of_local, timezone=timezone)
+    out = {"window_start": start, "window_end": end, "now": now, "n": interval["n"],
+           "ci_low": interval["ci_low"], "ci_high": interval["ci_high"],
            "weekday": _ratio(w[~weekend], start, end)[0], "weekend": _ratio(w[weekend], start, end)[0],
            "weekday_dau": float(w.loc[~weekend, "dau"].mean()) if (~weekend).any() else float("nan"),
            "weekend_dau": float(w.loc[weekend, "dau"].mean()) if weekend.any() else float("nan"),
