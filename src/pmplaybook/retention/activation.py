@@ -127,11 +127,21 @@ def activation_curves(events: ibis.Table, rule, signup_event="signup", return_ev
     """Retention curves (by sign-up cohort) of activated users vs the rest: :func:`retention_curve` with
     ``segment`` = "activated" / "not activated". Users whose activation window was still open at
     ``as_of`` are left out."""
+    return retention_curve(activation_table(events, rule, signup_event, return_event, period=period,
+                                            windows=windows, as_of=as_of, timezone=timezone,
+                                            week_start=week_start, periods=periods))
+
+
+@uses_calendar
+def activation_table(events: ibis.Table, rule, signup_event="signup", return_event=None, *, period="week",
+                     windows="calendar", as_of=None, timezone="UTC", week_start="monday",
+                     periods: int | None = None) -> pd.DataFrame:
+    """The cohort table (:func:`cohort_retention`, cohorts = sign-up periods) with ``segment`` =
+    "activated" / "not activated"; users whose activation window was still open at ``as_of`` are left out."""
     tagged = _with_activation(events, rule, signup_event, as_of, timezone)
-    table = cohort_retention(tagged, period=period, cohort_event=signup_event, return_event=return_event,
-                             windows=windows, periods=periods, segment="activation", as_of=as_of,
-                             week_start=week_start, timezone=timezone)
-    return retention_curve(table)
+    return cohort_retention(tagged, period=period, cohort_event=signup_event, return_event=return_event,
+                            windows=windows, periods=periods, segment="activation", as_of=as_of,
+                            week_start=week_start, timezone=timezone)
 
 
 @uses_calendar

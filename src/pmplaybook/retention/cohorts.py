@@ -108,9 +108,9 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
     counted so far but have ``rate``/``ci_low``/``ci_high`` NaN and ``complete`` False. Cells are listed while
     their period has started before ``as_of`` (the cohort table's triangle), up to ``periods``.
 
-    Typical values (Koala Feedback): B2B SaaS keeps 70-90% of customers over months;
-    consumer apps 20-40% at 90 days is solid; a curve that flattens (even at 10-15% for early B2B, Gupta)
-    marks a core of users who found lasting value.
+    Typical values: Koala Feedback quotes 70-90% for B2B and 20-40% at 90 days as solid for consumer apps
+    (without saying who is counted; its example is users still active two months later); a curve that
+    flattens (even at 10-15% for early B2B, Gupta) marks a core of users who found lasting value.
 
     Parameters
     ----------
@@ -420,24 +420,117 @@ def curve_rate(curve: pd.DataFrame, period: int, segment=None) -> float:
 
 
 @uses_calendar
-def diagonals(table: pd.DataFrame, *, period: str = "week", week_start: str = "monday",
-              start: int = 1) -> pd.DataFrame:
-    """Calendar periods read along the diagonals: for every calendar period, how far the cohorts' cells in
-    it sat from the average curve at their age (size-weighted residual, in rate units).
+def recent_cohorts(table: pd.DataFrame, *, at: int = 4, cohorts: int = 4, segment=None, period: str = "week",
+                   week_start: str = "monday", as_of=None) -> dict:
+    """Period-``at`` retention of the ``cohorts`` most recent cohorts whose cell ``at`` is complete, pooled
+    (retained / size, 95% Wilson interval): a headline figure on a recent window instead of all history.
 
-    A dark (negative) diagonal is a calendar event hitting every cohort at once (a holiday, an outage); a
-    column trend is the product changing for new users; a row is one cohort's life.
+    Returns
+    -------
+    dict: ``rate``, ``ci_low``, ``ci_high``, ``n`` (users), ``retained``, ``cohorts`` (how many),
+    ``first_cohort``, ``last_cohort`` (period starts), ``measured_end`` (exclusive end of the last
+    cohort's period ``at``), and ``measured``: the keywords a headline KPI is recorded with
+    (``window_start`` = the first cohort's start, ``window_end`` = ``as_of``, ``n``, ``ci_low``,
+    ``ci_high``). NaN rate and None dates when no cohort is complete there.
+
+    >>> t = pd.DataFrame({"cohort": pd.to_datetime(["2025-01-06", "2025-01-13", "2025-01-20"]), "period": 1,
+    ...     "cohort_size": [10, 20, 30], "retained": [5, 5, 9], "complete": [True, True, False]})
+    >>> r = recent_cohorts(t, at=1, cohorts=2)
+    >>> r["n"], r["rate"], str(r["first_cohort"].date()), str(r["measured_end"].date())
+    (30, 0.3333333333333333, '2025-01-06', '2025-01-27')
     """
+    cells = table[(table["period"] == at) & table["complete"]]
+    if segment is not None:
+        cells = cells[cells["segment"] == segment]
+    pooled = cells.groupby("cohort")[["cohort_size", "retained"]].sum().sort_index().tail(cohorts)
+    n, k = int(pooled["cohort_size"].sum()), int(pooled["retained"].sum())
+    end = None if as_of is None else pd.Timestamp(as_of)
+    if n == 0:
+        return {"rate": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0, "retained": 0,
+                "cohorts": 0, "first_cohort": None, "last_cohort": None, "measured_end": None,
+                "measured": {"window_start": None, "window_end": end, "n": 0}}
+    low, high = wilson_interval(k, n)
+    last = pooled.index.max()
+    measured_end = period_start(period_index(pd.Series([last]), period, week_start) + at + 1, period, week_start)
+    return {"rate": k / n, "ci_low": float(low), "ci_high": float(high), "n": n, "retained": k,
+            "cohorts": len(pooled), "first_cohort": pooled.index.min(), "last_cohort": last,
+            "measured_end": pd.Timestamp(measured_end[0]),
+            "measured": {"window_start": pooled.index.min(), "window_end": end, "n": n, "ci_low": float(low),
+                         "ci_high": float(high)}}
+
+
+@uses_calendar
+def diagonals(table: pd.DataFrame, *, period: str = "week", week_start: str = "monday", start: int = 1,
+              min_cells: int = 3, z: float = 3.0) -> pd.DataFrame:
+    """Calendar periods read along the diagonals, and whether a weak one is a calendar event or one cohort.
+
+    For every calendar period (a diagonal of the cohort table), over the complete cells of age >= ``start``:
+
+    - ``difference``: how far its cells sat from the average curve at their age (size-weighted residual,
+      in rate units: sum of (retained - curve(age) x size) / sum of sizes). A campaign cohort that retains
+      badly at every age drags every diagonal it crosses, so this alone cannot tell the two causes apart.
+    - ``adjusted``: the same after allowing each cohort its *usual* level, i.e. its retained / expected
+      ratio over its other complete cells (expected = curve(age) x size); ``z`` = sum of (retained -
+      usual expectation) / the binomial noise of that sum. ``below`` = cohorts under their usual level.
+    - ``worst_cohort``: the cohort whose cell falls furthest below the average curve in that period
+      (in users), with ``worst_rate``, ``worst_expected`` (curve at its age), ``worst_usual`` (its ratio
+      in other periods) and ``without_worst`` (``difference`` of the other cells).
+
+    ``kind`` (for periods with at least ``min_cells`` cells): ``"calendar"`` when most cohorts active in
+    the period fell below their own usual level (``below`` >= 2/3 of the cells) and the adjusted dip is
+    beyond noise (``z`` <= -``z``; 3 rather than 2 because every calendar period is scanned);
+    ``"one cohort"`` when the period reads weak only because of one cohort: its cell is below the curve
+    beyond noise and without it the period's ``difference`` shrinks by more than half; ``""`` otherwise.
+
+    Returns
+    -------
+    DataFrame, one row per calendar period: ``calendar``, ``cells``, ``users``, ``difference``,
+    ``adjusted``, ``z``, ``below``, ``worst_cohort``, ``worst_period``, ``worst_size``, ``worst_rate``,
+    ``worst_expected``, ``worst_usual``, ``without_worst``, ``kind``.
+    """
+    cols = ["calendar", "cells", "users", "difference", "adjusted", "z", "below", "worst_cohort", "worst_period",
+            "worst_size", "worst_rate", "worst_expected", "worst_usual", "without_worst", "kind"]
     t = table[table["complete"] & (table["period"] >= start)]
     if "segment" in t.columns:
         t = t.groupby(["cohort", "period"], as_index=False)[["cohort_size", "retained"]].sum()
+    if t.empty:
+        return pd.DataFrame(columns=cols)
     curve = t.groupby("period")[["retained", "cohort_size"]].sum()
     expected = (curve["retained"] / curve["cohort_size"]).rename("expected")
     t = t.join(expected, on="period")
     idx = period_index(t["cohort"], period, week_start) + t["period"].to_numpy()
-    t = t.assign(calendar=period_start(idx, period, week_start),
-                 residual=(t["retained"] - t["expected"] * t["cohort_size"]))
-    out = t.groupby("calendar").agg(cells=("period", "size"), users=("cohort_size", "sum"),
-                                    residual=("residual", "sum"))
-    out["difference"] = out["residual"] / out["users"]
-    return out.drop(columns="residual").reset_index()
+    t = t.assign(calendar=period_start(idx, period, week_start), _e=t["expected"] * t["cohort_size"])
+    t["residual"] = t["retained"] - t["_e"]
+    # a cohort's usual level, from its other cells (a cohort with no other cell is taken as average)
+    tot = t.groupby("cohort")[["retained", "_e"]].transform("sum")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        usual = (tot["retained"] - t["retained"]) / (tot["_e"] - t["_e"])
+    t["usual"] = usual.where(np.isfinite(usual), 1.0)
+    p_usual = (t["expected"] * t["usual"]).clip(0, 1)
+    t["short"] = t["retained"] - p_usual * t["cohort_size"]
+    t["var"] = t["cohort_size"] * p_usual * (1 - p_usual)
+    t["cell_z"] = t["residual"] / np.sqrt(t["cohort_size"] * t["expected"] * (1 - t["expected"])).where(
+        lambda v: v > 0)
+    rows = []
+    for when, g in t.groupby("calendar", sort=True):
+        users = int(g["cohort_size"].sum())
+        worst = g.loc[g["residual"].idxmin()]
+        rest = g.drop(index=worst.name)
+        difference = g["residual"].sum() / users
+        without = rest["residual"].sum() / rest["cohort_size"].sum() if len(rest) else float("nan")
+        sd = np.sqrt(g["var"].sum())
+        score = g["short"].sum() / sd if sd > 0 else 0.0
+        below = float((g["short"] < 0).mean())
+        kind = ""
+        if len(g) >= min_cells and difference < 0:
+            if score <= -z and below >= 2 / 3:
+                kind = "calendar"
+            elif worst["cell_z"] <= -z and without > difference / 2:
+                kind = "one cohort"
+        rows.append({"calendar": when, "cells": len(g), "users": users, "difference": difference,
+                     "adjusted": g["short"].sum() / users, "z": score, "below": below,
+                     "worst_cohort": worst["cohort"], "worst_period": int(worst["period"]),
+                     "worst_size": int(worst["cohort_size"]), "worst_rate": worst["retained"] / worst["cohort_size"],
+                     "worst_expected": worst["expected"], "worst_usual": worst["usual"], "without_worst": without,
+                     "kind": kind})
+    return pd.DataFrame(rows, columns=cols)

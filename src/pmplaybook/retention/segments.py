@@ -8,6 +8,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..core.calendar import uses_calendar
+from ..core.engines import local_time
 from ..core.stats import add_wilson, diff_proportions
 from .cohorts import cohort_retention
 
@@ -135,3 +137,83 @@ def one_off_cohorts(table: pd.DataFrame, *, at: int = 4, p_value: float = 0.001)
     as a campaign burst); segment tables are pooled over segments first."""
     o = outlier_cohorts(table, at=at)
     return list(o.loc[o["p_value"] < p_value, "cohort"])
+
+
+def cohort_vs_neighbours(table: pd.DataFrame, cohort, *, at: int = 4, neighbours: int = 4) -> dict:
+    """One cohort against the ``neighbours`` cohorts on each side of it (segments pooled).
+
+    ``size_ratio`` = the cohort's size / the neighbours' mean size (all neighbours, complete or not);
+    ``rate`` and ``neighbour_rate`` = retained / size at period ``at`` over complete cells, the neighbours
+    pooled; ``diff`` with its Newcombe interval. A cohort much bigger than its neighbours that retains
+    much worse is a burst of low-intent users (a campaign), not a product change.
+
+    Returns
+    -------
+    dict: ``cohort``, ``cohort_size``, ``neighbours`` (their cohort labels), ``neighbour_mean_size``,
+    ``size_ratio``, ``rate``, ``neighbour_rate``, ``neighbour_users``, ``diff``, ``ci_low``, ``ci_high``,
+    ``significant``.
+    """
+    if "segment" in table.columns:
+        table = table.groupby(["cohort", "period"], as_index=False).agg(
+            cohort_size=("cohort_size", "sum"), retained=("retained", "sum"), complete=("complete", "all"))
+    sizes = table[table["period"] == 0].set_index("cohort")["cohort_size"].sort_index()
+    cohort = pd.Timestamp(cohort)
+    i = list(sizes.index).index(cohort)
+    near = list(sizes.index[max(i - neighbours, 0): i]) + list(sizes.index[i + 1: i + 1 + neighbours])
+    cells = table[(table["period"] == at) & table["complete"]].set_index("cohort")
+    own = cells.loc[[cohort]] if cohort in cells.index else cells.iloc[:0]
+    others = cells[cells.index.isin(near)]
+    d = diff_proportions(own["retained"].sum(), own["cohort_size"].sum(), others["retained"].sum(),
+                         others["cohort_size"].sum())
+    mean = float(sizes.loc[near].mean()) if near else float("nan")
+    return {"cohort": cohort, "cohort_size": int(sizes.loc[cohort]), "neighbours": near, "neighbour_mean_size": mean,
+            "size_ratio": float(sizes.loc[cohort] / mean) if near else float("nan"), "rate": d["p1"],
+            "neighbour_rate": d["p2"], "neighbour_users": int(others["cohort_size"].sum()), "diff": d["diff"],
+            "ci_low": d["ci_low"], "ci_high": d["ci_high"], "significant": d["significant"]}
+
+
+@uses_calendar
+def around_date(events: ibis.Table, segment: str, split, cohort_event="signup", *, at: int = 4, weeks: int = 8,
+                as_of=None, timezone: str = "UTC") -> pd.DataFrame:
+    """Week-``at`` retention of users who signed up before a date vs after it, per segment, counted in
+    7-day windows from each user's own ``cohort_event`` (rolling weeks).
+
+    *Before* = users whose ``cohort_event`` fell in the ``weeks`` weeks ending ``at + 1`` weeks before
+    ``split`` (so their week ``at`` ended before it; for at=4, weeks=8: [split - 91 days, split - 35 days));
+    *after* = the ``weeks`` weeks from ``split`` ([split, split + 56 days)). Only users whose week ``at``
+    is complete count. This is how ``data/truth.json`` measures the sample's release collapse.
+
+    Returns
+    -------
+    DataFrame, one row per segment value: ``segment``, ``before_users``, ``before_retained``,
+    ``before_rate``, ``after_users``, ``after_retained``, ``after_rate``, ``diff``, ``ci_low``, ``ci_high``,
+    ``significant``; plus the windows ``before_start``, ``before_end``, ``after_start``, ``after_end``.
+    """
+    split = pd.Timestamp(split).normalize()
+    length = pd.Timedelta(days=7 * weeks)
+    before_end = split - pd.Timedelta(days=7 * (at + 1))
+    windows = {"before": (before_end - length, before_end), "after": (split, split + length)}
+    first = events.filter(events.event == cohort_event)
+    first = first.group_by("user_id").aggregate(_t=first.timestamp.min())
+    first = first.mutate(_local=local_time(first._t, timezone))
+    parts = {}
+    for key, (lo, hi) in windows.items():
+        chosen = first.filter((first._local >= lo) & (first._local < hi)).select(_u=first.user_id)
+        sub = events.join(chosen, events.user_id == chosen._u).drop("_u")
+        t = cohort_retention(sub, cohort_event, period="week", windows="rolling", periods=at, segment=segment,
+                             as_of=as_of, timezone=timezone)
+        cells = t[(t["period"] == at) & t["complete"]]
+        parts[key] = cells.groupby("segment")[["cohort_size", "retained"]].sum()
+    rows = []
+    for value in sorted(set(parts["before"].index) | set(parts["after"].index), key=str):
+        b = parts["before"].reindex([value]).fillna(0).iloc[0]
+        a = parts["after"].reindex([value]).fillna(0).iloc[0]
+        d = diff_proportions(int(a["retained"]), int(a["cohort_size"]), int(b["retained"]), int(b["cohort_size"]))
+        rows.append({"segment": value, "before_users": int(b["cohort_size"]), "before_retained": int(b["retained"]),
+                     "before_rate": d["p2"], "after_users": int(a["cohort_size"]), "after_retained": int(a["retained"]),
+                     "after_rate": d["p1"], "diff": d["diff"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
+                     "significant": d["significant"]})
+    out = pd.DataFrame(rows)
+    for key, (lo, hi) in windows.items():
+        out[f"{key}_start"], out[f"{key}_end"] = lo, hi
+    return out
