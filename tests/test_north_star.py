@@ -610,7 +610,7 @@ def test_sample_magic_number_matches_truth(growth, truth):
     assert best["rate_below"] == pytest.approx(planted["week8_retention_below"], abs=1e-6)
     # the page states both populations: the truth's share (all users with week 8) and the recent KPI
     assert "12.5% of these 15,826 users reached it" in magic["sentence"]
-    assert "is highest at k = 3" in magic["sentence"]
+    assert "and the highest Youden's J" in magic["sentence"]
 
 
 @needs_sample

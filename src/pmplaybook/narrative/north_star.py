@@ -134,12 +134,11 @@ def vanity_finding(scores: pd.DataFrame) -> str:
         verdict = ("is flagged as vanity-like even though it ranks first" if r["rank"] == 1 else
                    "is rejected as a North Star")
         text = (f"{r['label']} {verdict}: its {_every(r['window'])} total moves with {_acquisition_text(r)} more "
-                f"than with retained use (r = {format_number(r['corr_retained'])}), the mark of a vanity metric: it "
-                "would rise whenever marketing spends more, whatever the product does.")
+                f"than with retained use (r = {format_number(r['corr_retained'])}), like a vanity metric.")
         if leads_per_unit(r):
             unit = "account" if r["per"] == "account" else "user"
-            text += (f" Counted per {unit}, though, it does carry signal: {_auc_text(r)}. So the behaviour is "
-                     f"worth growing, tracked per {unit} as an input, not as a weekly total for the North Star.")
+            text += (f" Counted per {unit}, though, it does carry signal: {_auc_text(r)}; so grow it per {unit}, "
+                     "as an input, not as a weekly total.")
         parts.append(text)
     return " ".join(parts)
 
@@ -166,10 +165,10 @@ def magic_number_finding(table: pd.DataFrame, action: str, within_days: float,
             f"{r['share_above']:.1%} of these {int(r['users_above'] + r['users_below']):,} users reached it"
             + (", so most new users are below it and moving more of them past it is the lever. " if r["share_above"] < 0.5
                else ". ")
-            + f"This is the largest gap of k = 1-{int(table['threshold'].max())} among thresholds at least 5% of "
-            f"users reach; Youden's J (share of retained users past k minus share of churned users past k) is "
-            f"highest at k = {int(table.loc[table['youden_j'].idxmax(), 'threshold'])}. "
-            f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
+            + f"It has the largest gap among thresholds at least 5% of users reach"
+            + (", and the highest Youden's J. " if int(table.loc[table["youden_j"].idxmax(), "threshold"]) == k else
+               f"; Youden's J peaks at k = {int(table.loc[table['youden_j'].idxmax(), 'threshold'])} instead. ")
+            + f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
             "experiment that nudges new users toward the threshold.")
 
 
@@ -244,15 +243,14 @@ def magic_number_for(ds, *, outcome: str = "active_week_8", max_threshold: int =
                                    week_start=params.week_start)
     sentence = intro + magic_number_finding(t, pick["action"], pick["within_days"], outcome)
     if recent is not None and recent["n"]:
-        sentence += (f" **Today's new users:** of the {recent['n']:,} who signed up "
-                     f"{_span(recent['window_start'], recent['window_end'])} (the last 4 complete weeks whose users "
-                     f"have all had their {pick['within_days']:g} days), {recent['past']:,} reached it: "
-                     f"{recent['value']:.1%} (95% CI {recent['ci_low']:.1%} to {recent['ci_high']:.1%})")
+        sentence += (f" **Today's new users:** {recent['value']:.1%} (95% CI {recent['ci_low']:.1%} to "
+                     f"{recent['ci_high']:.1%}) of the {recent['n']:,} who signed up "
+                     f"{_span(recent['window_start'], recent['window_end'])} reached it")
         if recent["previous_n"]:
-            moved = "a change beyond its noise" if recent["significant"] else "a change within its noise"
-            sentence += (f", against {recent['previous']:.1%} of the {recent['previous_n']:,} in the 4 weeks before "
+            moved = "beyond its noise" if recent["significant"] else "within its noise"
+            sentence += (f", against {recent['previous']:.1%} of {recent['previous_n']:,} in the 4 weeks before "
                          f"({recent['change'] * 100:+.1f} points, {moved})")
-        sentence += ". This recent share is the headline KPI below; the share in the table is over all users old enough to have a week 8."
+        sentence += ": the headline KPI below (the table's share is over users old enough to have a week 8)."
     return {**pick, "table": t, "recent": recent, "sentence": sentence}
 
 
@@ -357,7 +355,7 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
     text = f"**The North Star today.** {label}: **{format_value(now['value'], 'count')}** in {when}, the last complete {period}"
     if not math.isnan(now["ci_low"]):
         text += (f" (95% Poisson interval {format_value(now['ci_low'], 'count')} to "
-                 f"{format_value(now['ci_high'], 'count')}, the range a steady underlying rate could give)")
+                 f"{format_value(now['ci_high'], 'count')})")
     if now["n"] is not None:
         text += f"; {now['n']:,} {unit_word} did {cand.event} at least once that {period}"
     from .review import annotation_between
@@ -372,7 +370,7 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
         r = rows.iloc[0]
         text += f" Over the last 4 {period}s it averaged {_tree_value(r).split(' over ')[0]}, {_tree_change(r)}."
     if not math.isnan(now["noise"]):
-        text += f" A normal {period} moves it by about {now['noise']:.0%} either way (the spread of {period}-to-{period} changes)."
+        text += f" A normal {period} moves it by about {now['noise']:.0%} either way."
     kpi = ds.params.kpis.get("north_star")
     target = kpi.target if kpi is not None else None
     if target is not None:
@@ -394,9 +392,8 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
             pace = base + now["slope"] * 13
             text += (f" One way to set one: over the last 26 weeks it grew by about {format_value(now['slope'], 'count')} "
                      f"a week (a straight-line fit); keeping that pace for a quarter (13 weeks) would take the 4-week average from "
-                     f"{format_value(base, 'count')} to about {format_value(pace, 'count')}. Agree the number with "
-                     "the team (a target is a commitment, not a forecast), and revisit it if another candidate "
-                     "becomes the North Star.")
+                     f"{format_value(base, 'count')} to about {format_value(pace, 'count')}. A target is a "
+                     "commitment the team agrees, not a forecast; revisit it if another candidate wins.")
         else:
             text += (f" One way to set one: it has not grown over the recent {period}s, so a first target could "
                      f"be to lift its recent average ({format_value(base, 'count')}) by an amount the team "
@@ -491,8 +488,6 @@ def _magic_text(magic: dict, b) -> str:
             moved = ("beyond its noise" if recent["significant"] else "within its noise")
             text += (f", against {recent['previous']:.1%} of the {recent['previous_n']:,} who signed up in the 4 weeks "
                      f"before ({recent['change'] * 100:+.1f} points, {moved})")
-        text += (f"; among the {int(b['users_above'] + b['users_below']):,} older users it was found on "
-                 f"(week 8 complete), {b['share_above']:.1%}")
     else:
         text += f"; {b['share_above']:.1%} of the {int(b['users_above'] + b['users_below']):,} users it was found on get there"
     return text + "."
