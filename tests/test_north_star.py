@@ -289,6 +289,54 @@ def test_north_star_kpi_sentence_with_and_without_a_target():
             assert "the whole interval is below it" in star["sentence"]
 
 
+def _ratio_series(promo_week_value):
+    """Core actions per active user, 9 weeks from 2025-10-27 (numerator / denominator). The week of 1 Dec
+    has a promotion e-mail: with the confounder, twice the usual actives come back and do nothing."""
+    num = [420, 420, 420, 430, 420, 420, 410, 410, 410]
+    den = [100, 100, 100, 100, 100, 100, 100, 100, 100]
+    if promo_week_value:
+        den[5] = 200  # 1 Dec: 420 actions / 200 actives = 2.1
+    s = pd.DataFrame({"period": pd.date_range("2025-10-27", periods=9, freq="7D"), "numerator": num,
+                      "denominator": den})
+    s["value"] = s["numerator"] / s["denominator"]
+    return s
+
+
+def test_a_guardrail_drop_made_by_a_campaign_week_is_told_apart():
+    promo = config.parse_params({"team": "t", "annotations": [
+        {"date": "2025-12-01", "end": "2025-12-04", "kind": "campaign", "label": "Promotion e-mail"}]}).annotations
+    for confounded in (True, False):
+        s = _ratio_series(confounded)
+        r = ns.trend(s, unit="ratio", higher_is_better=True)
+        tree = pd.DataFrame([{"role": "guardrail", "metric": "key_actions_per_active_user", "label": "Core actions",
+                              "unit": "ratio", "higher_is_better": True, "current": r["current"],
+                              "change": r["change"], "status": r["status"], "direction": r["direction"], "note": ""}])
+        checked = ns.check_dated_events(tree, {"key_actions_per_active_user": s}, promo).iloc[0]
+        if confounded:
+            # last 4 weeks (1 .. 22 Dec) pooled: (420 + 410 * 3) / (200 + 300) = 3.30 against the 4 before (3 .. 24
+            # Nov) 1,690 / 400 = 4.225: -22%, beyond its noise: "worse". Without the week of 1 Dec the last 4 are
+            # 24 Nov, 8, 15, 22 Dec: 1,650 / 400 = 4.125 against 27 Oct .. 17 Nov 1,690 / 400 = 4.225: -2.4%, under
+            # the 5% a change must reach: within noise
+            assert r["status"] == "worse" and r["change"] == pytest.approx(3.30 / 4.225 - 1)
+            assert checked["without_change"] == pytest.approx(4.125 / 4.225 - 1)
+            assert checked["dated_event"] == "Promotion e-mail (campaign)" and checked["without_status"] == "flat"
+            text, holds = story.dated_text(checked)
+            assert not holds and "but only through the week of 1 Dec (Promotion e-mail (campaign))" in text
+            found = story.summary_findings(_two_scores(), pd.DataFrame([checked]), None, None)
+            assert not [f for f in found if f.severity == "bad" and "Core actions" in f.text]
+            assert any(f.text.startswith("The guardrail **Core actions** fell") for f in found)
+        else:
+            # no campaign effect: the ratio barely moves, nothing to re-check
+            assert r["status"] == "flat" and checked["dated_event"] == ""
+
+
+def _two_scores():
+    base = dict(per="account", window="week", spearman_retention=0.4, corr_spend=0.1, corr_signups=0.1)
+    return pd.DataFrame([
+        {**base, "rank": 1, "candidate": "a", "label": "A", "score": 80.0, "auc": 0.85, "auc_low": 0.82,
+         "auc_high": 0.88, "vanity": False, "acquisition": 0.1, "corr_retained": 0.9}])
+
+
 def test_vanity_signal_on_hand_series():
     s = pd.DataFrame({"period": range(5), "value": [10, 12, 11, 15, 14]})
     ref = pd.DataFrame({"period": range(5), "spend": [100, 120, 110, 150, 140], "signups": [5, 6, 5, 8, 7],

@@ -183,6 +183,44 @@ def change_text(r) -> str:
     return f"{ch} vs the previous 4 ({word})"
 
 
+def check_tree_dates(ds, tree: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The metric tree with :func:`pmplaybook.north_star.check_dated_events` applied: each row that moved
+    beyond its noise is checked again without the weeks of the params' campaigns and holidays (the input
+    series from :func:`pmplaybook.registry.input_series`, the North Star's from ``table``)."""
+    from .. import registry
+    from ..north_star import check_dated_events
+
+    moved = tree[tree["status"].isin(["better", "worse"])]
+    series = {}
+    for _, r in moved.iterrows():
+        if r["role"] == "north_star":
+            if table is not None:
+                series[r["metric"]] = table[table["candidate"] == r["metric"]]
+        else:
+            series[r["metric"]] = registry.input_series(r["metric"], ds)
+    return check_dated_events(tree, series, getattr(ds.params, "annotations", None))
+
+
+def _weeks_text(weeks) -> str:
+    days = [f"{pd.Timestamp(w):%d %b}".lstrip("0") for w in weeks]
+    return f"the week of {days[0]}" if len(days) == 1 else "the weeks of " + ", ".join(days[:-1]) + f" and {days[-1]}"
+
+
+def dated_text(r) -> tuple[str, bool]:
+    """What a campaign or holiday inside the window does to a tree row's change: a clause to append, and
+    whether the change survives without those weeks (True when there is nothing to check)."""
+    event = r.get("dated_event", "") if hasattr(r, "get") else ""
+    if not isinstance(event, str) or not event:
+        return "", True
+    weeks = _weeks_text(r["dated_weeks"])
+    if r["without_status"] == "n/a":
+        return f"; the window holds {weeks} ({event}), and without those weeks too few are left to tell", False
+    ch = (f"{r['without_change'] * 100:+.1f} points" if r["unit"] == "share" else f"{r['without_change']:+.0%}")
+    if r["without_status"] == r["status"]:
+        return f" (still {ch} without {weeks}: {event})", True
+    return (f", but only through {weeks} ({event}): without those weeks the change is {ch}, within its noise", False)
+
+
 ROLE_WORDS = {"north_star": "North Star", "input": "Input", "outcome": "Outcome it should lead",
               "guardrail": "Guardrail"}
 
@@ -201,7 +239,7 @@ def metric_tree_finding(tree: pd.DataFrame) -> str:
             lines.append(f"- {role} **{r['label']}**: {r['note']}.")
             continue
         lines.append(f"- {role} **{r['label']}**: {format_value(r['current'], r['unit'])} over the last 4 "
-                     f"complete periods, {change_text(r)}.{why}" + ("." if why else ""))
+                     f"complete periods, {change_text(r)}{dated_text(r)[0]}.{why}" + ("." if why else ""))
     moved = tree[tree["role"] == "outcome"]
     if len(moved):
         one = len(moved) == 1
@@ -210,6 +248,7 @@ def metric_tree_finding(tree: pd.DataFrame) -> str:
                      "by week, name a product outcome in north_star.inputs (activation rate, invites or core actions "
                      "per active user).")
     worse = tree[(tree["role"] == "guardrail") & (tree["status"] == "worse")]
+    worse = worse[[dated_text(r)[1] for _, r in worse.iterrows()]] if len(worse) else worse
     if len(worse):
         lines.append(f"\nThe guardrail {worse.iloc[0]['label']} is getting worse: check that the North Star is "
                      "not being pushed up at the users' expense.")
@@ -547,8 +586,11 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     top = rows[rows["role"] == "north_star"]
     ns_row = top.iloc[0] if len(top) and not pd.isna(top.iloc[0].get("current")) else None
     if ns_row is not None and ns_row["direction"] != "n/a":
-        trend = f"The North Star, {ns_row['label']}, is at {_tree_value(ns_row)}, {_tree_change(ns_row)}."
-        if ns_row["status"] == "worse":
+        extra, holds = dated_text(ns_row)
+        trend = f"The North Star, {ns_row['label']}, is at {_tree_value(ns_row)}, {_tree_change(ns_row)}{extra}."
+        if not holds:
+            notes.append(Finding(trend, chart="tree", severity="note"))
+        elif ns_row["status"] == "worse":
             bad.insert(0, Finding(trend, chart="tree", next_step=(
                 "Give the drop an owner this week: find which input in the tree fell first and the segment behind it.")))
         else:
@@ -557,21 +599,37 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
 
     guards = rows[rows["role"] == "guardrail"]
     for _, g in guards[guards["status"] == "worse"].iterrows():
-        text = f"The guardrail **{g['label']}** got worse: {_tree_value(g)}, {_tree_change(g)}"
+        extra, holds = dated_text(g)
+        if not holds:
+            notes.append(Finding(f"The guardrail **{g['label']}** fell: {_tree_value(g)}, {_tree_change(g)}{extra}.",
+                                 chart="tree", severity="note", next_step=(
+                                     "Read it again once those weeks have left the 4-week window.")))
+            continue
+        text = f"The guardrail **{g['label']}** got worse: {_tree_value(g)}, {_tree_change(g)}{extra}"
         if ns_row is not None and ns_row["status"] == "better":
             text += f", while the North Star rose ({_tree_change(ns_row).split(' on ')[0]})"
         bad.append(Finding(text + ": the North Star may be rising at the users' expense.", chart="tree", next_step=(
             "Give it an owner: find which users or accounts drive it, and hold changes that push the North Star "
             "until it recovers.")))
     for _, r in rows[(rows["role"] == "input") & (rows["status"] == "worse")].iterrows():
+        extra, holds = dated_text(r)
+        if not holds:
+            notes.append(Finding(f"The input **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
+                                 chart="tree", severity="note"))
+            continue
         bad.append(Finding(
-            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}; the "
+            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; the "
             "North Star rests on its inputs, so it will feel this later.", chart="tree", next_step=(
                 "Give it an owner: find the segment and the release or campaign behind it before it reaches the "
                 "North Star.")))
     for _, r in rows[(rows["role"] == "outcome") & (rows["status"] == "worse")].iterrows():
+        extra, holds = dated_text(r)
+        if not holds:
+            notes.append(Finding(f"The outcome **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
+                                 chart="tree", severity="note"))
+            continue
         bad.append(Finding(
-            f"The outcome **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}; it lags, so this "
+            f"The outcome **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; it lags, so this "
             "reflects users who joined weeks ago.", chart="tree", next_step=(
                 "Give it an owner: check which sign-up weeks and segments fell, and whether the North Star fell "
                 "before it.")))
@@ -631,8 +689,10 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     if not bad:
         moved = (f"neither an input nor the guardrail ({guards.iloc[0]['label']}) got" if len(guards) else
                  "no input got")
+        dated = len(rows) and any(not dated_text(r)[1] for _, r in rows.iterrows())
         notes.append(Finding(
             f"Nothing needs an owner: the recommended North Star has {strength} evidence that it leads retention "
-            f"and is not falling, {moved} worse beyond its noise, and no KPI on the team's list is an activity or "
-            "vanity count.", chart="tree", severity="note"))
+            f"and is not falling, {moved} worse beyond its noise"
+            + (" once campaign and holiday weeks are set aside" if dated else "")
+            + ", and no KPI on the team's list is an activity or vanity count.", chart="tree", severity="note"))
     return bad + good + notes

@@ -43,10 +43,10 @@ from .candidates import (
 )
 from .magic import MIN_USERS, magic_number, magic_number_action, outcome_week, recent_share_past
 from .stack import checklist_table, classify_kpis, metric_level, metric_stack_warnings
-from .tree import ROLE_REASONS, default_inputs, north_star_now, poisson_interval, tree_roles, trend, weekly_counts
+from .tree import ROLE_REASONS, check_dated_events, dated_weeks, default_inputs, north_star_now, poisson_interval, tree_roles, trend, weekly_counts
 
 __all__ = [
-    "INVITER_COLUMN", "ROLE_REASONS", "credit_of", "metric_level", "north_star_now", "poisson_interval",
+    "INVITER_COLUMN", "ROLE_REASONS", "check_dated_events", "credit_of", "dated_weeks", "metric_level", "north_star_now", "poisson_interval",
     "recent_share_past", "tree_roles",
     "MAX_UNITS", "MIN_USERS", "TREND_PERIODS", "VANITY_PENALTY", "WEIGHTS", "WINDOWS", "candidate_series",
     "candidate_table", "checklist_table", "complete_periods", "classify_kpis", "default_inputs", "leading_indicator",

@@ -162,3 +162,64 @@ def north_star_now(series: pd.DataFrame, *, window: str = "week", count: bool = 
         out["slope"] = float(np.polyfit(np.arange(len(v)), v.to_numpy(), 1)[0])
         out["growth"] = out["slope"] * periods / float(v.mean())
     return out
+
+
+def dated_weeks(periods, annotations, kinds=("campaign", "holiday"), days: int = 7) -> dict:
+    """The periods (starts, ``days`` long) that overlap a dated event of the params (``annotations``) of
+    one of ``kinds``: ``{period start: annotation}``, the first matching annotation for each."""
+    out = {}
+    for p in pd.to_datetime(pd.Series(list(periods))):
+        end = p + pd.Timedelta(days=days)
+        for a in annotations or []:
+            first = pd.Timestamp(a.date)
+            last = pd.Timestamp(a.end) if getattr(a, "end", None) else first
+            if a.kind in kinds and first < end and last >= p:
+                out[p] = a
+                break
+    return out
+
+
+def check_dated_events(tree: pd.DataFrame, series: dict, annotations, *, periods: int = 4) -> pd.DataFrame:
+    """Does a metric-tree change survive without the weeks of a campaign or holiday?
+
+    For each row whose trend is ``better`` or ``worse`` and whose last ``2 x periods`` weeks (of
+    ``series[metric]``, the weekly frame with ``period``, ``value`` and, for shares, ``numerator`` /
+    ``denominator``) include weeks that overlap a campaign or holiday of the params, the trend is computed
+    again without those weeks (:func:`trend`, same pooling). A campaign that brings dormant users back for
+    a few days inflates an active-user denominator: a "per active user" input can fall that week without any
+    user doing less. Adds ``dated_event`` (the label and kind, "" when none), ``dated_weeks`` (the week starts
+    left out), ``without_change`` and ``without_status``.
+
+    >>> from types import SimpleNamespace as A
+    >>> s = pd.DataFrame({"period": pd.date_range("2025-10-27", periods=9, freq="7D"),
+    ...                   "value": [4.25, 4.2, 4.2, 4.3, 4.2, 2.3, 4.2, 4.1, 4.1]})
+    >>> tree = pd.DataFrame({"metric": ["x"], "unit": ["ratio"], "higher_is_better": [True], "status": ["worse"]})
+    >>> promo = A(date="2025-12-01", end="2025-12-04", kind="campaign", label="Promotion e-mail")
+    >>> r = check_dated_events(tree, {"x": s}, [promo]).iloc[0]
+    >>> r["dated_event"], r["without_status"], [f"{d:%m-%d}" for d in r["dated_weeks"]]
+    ('Promotion e-mail (campaign)', 'flat', ['12-01'])
+    """
+    out = tree.copy()
+    events, weeks, changes, statuses = [], [], [], []
+    for _, r in out.iterrows():
+        s = series.get(r["metric"])
+        found = {}
+        if s is not None and len(s) and r["status"] in ("better", "worse"):
+            recent = s.dropna(subset=["value"]).iloc[-2 * periods:]
+            found = dated_weeks(recent["period"], annotations)
+        if not found:
+            events.append("")
+            weeks.append([])
+            changes.append(float("nan"))
+            statuses.append(r["status"])
+            continue
+        kept = s[~pd.to_datetime(s["period"]).isin(list(found))]
+        again = trend(kept, unit=r["unit"], higher_is_better=bool(r["higher_is_better"]), periods=periods)
+        labels = dict.fromkeys(f"{a.label} ({a.kind})" for a in found.values())
+        events.append("; ".join(labels))
+        weeks.append(sorted(found))
+        changes.append(again["change"])
+        statuses.append(again["status"])
+    out["dated_event"], out["dated_weeks"] = events, weeks
+    out["without_change"], out["without_status"] = changes, statuses
+    return out
