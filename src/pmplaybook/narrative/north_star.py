@@ -217,7 +217,8 @@ def dated_text(r) -> tuple[str, bool]:
         return f"; the window holds {weeks} ({event}), and without those weeks too few are left to tell", False
     ch = (f"{r['without_change'] * 100:+.1f} points" if r["unit"] == "share" else f"{r['without_change']:+.0%}")
     if r["without_status"] == r["status"]:
-        return f" (still {ch} without {weeks}: {event})", True
+        kinds = " and ".join(dict.fromkeys(e.rsplit("(", 1)[-1].rstrip(")") for e in event.split("; ")))
+        return f" (still {ch} without its {kinds} weeks)", True
     return (f", but only through {weeks} ({event}): without those weeks the change is {ch}, within its noise", False)
 
 
@@ -402,7 +403,7 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
     mark = annotation_between(getattr(ds.params, "annotations", None), now["window_start"],
                               now["window_end"] - pd.Timedelta(days=1), now["window_start"])
     if mark is not None:
-        text += f" (that {period} holds a dated event from the params: {mark.label}, a {mark.kind})"
+        text += f" ({mark.label}, a {mark.kind} in the params)"
     text += "."
     rows = tree[tree["role"] == "north_star"] if tree is not None and len(tree) else pd.DataFrame()
     if len(rows) and rows.iloc[0]["direction"] != "n/a":
@@ -431,8 +432,8 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
             pace = base + now["slope"] * 13
             text += (f" One way to set one: over the last 26 weeks it grew by about {format_value(now['slope'], 'count')} "
                      f"a week (a straight-line fit); keeping that pace for a quarter (13 weeks) would take the 4-week average from "
-                     f"{format_value(base, 'count')} to about {format_value(pace, 'count')}. A target is a "
-                     "commitment the team agrees, not a forecast; revisit it if another candidate wins.")
+                     f"{format_value(base, 'count')} to about {format_value(pace, 'count')}; the team "
+                     "agrees the commitment.")
         else:
             text += (f" One way to set one: it has not grown over the recent {period}s, so a first target could "
                      f"be to lift its recent average ({format_value(base, 'count')}) by an amount the team "
