@@ -111,7 +111,15 @@ def test_north_star_falling_comes_first_and_overlapping_evidence_is_a_note():
     some = next(f for f in found if f.chart == "leading")
     assert some.severity == "note" and "Some evidence that it leads retention" in some.text
     assert ns_story.evidence_strength(scores.iloc[0], scores.iloc[1:]) == "some"
-    assert ns_story.evidence_strength(scores.iloc[0], scores.iloc[1:].assign(auc_high=0.71)) == "clear"
+    # above the runner-up (0.71) but its lower end 0.72 is short of 0.75 (half-way to perfect): "ahead", a note
+    assert ns_story.evidence_strength(scores.iloc[0], scores.iloc[1:].assign(auc_high=0.71)) == "ahead"
+    ahead = ns_story.summary_findings(pd.concat([scores.iloc[:1], scores.iloc[1:].assign(auc_high=0.71)]),
+                                      _tree(), _magic(), _stack())
+    lead = next(f for f in ahead if f.chart == "leading")
+    assert lead.severity == "note" and "only a little better than a coin flip" in lead.text
+    # 0.82-0.88 against 0.5: above the others and beyond 0.75 -> clear
+    assert ns_story.evidence_strength(_scores().iloc[0], _scores().iloc[1:]) == "clear"
+    assert ns_story.evidence_strength(_scores(low=0.49).iloc[0], _scores().iloc[1:]) == "none"
 
 
 def test_headlines_carry_the_recent_magic_share_interval():

@@ -215,7 +215,8 @@ def dated_text(r) -> tuple[str, bool]:
     weeks = _weeks_text(r["dated_weeks"])
     if r["without_status"] == "n/a":
         return f"; the window holds {weeks} ({event}), and without those weeks too few are left to tell", False
-    ch = (f"{r['without_change'] * 100:+.1f} points" if r["unit"] == "share" else f"{r['without_change']:+.0%}")
+    x = r["without_change"]
+    ch = f"{x * 100:+.1f} points" if r["unit"] == "share" else (f"{x:+.0%}" if abs(x) >= 0.01 else f"{x:+.1%}")
     if r["without_status"] == r["status"]:
         kinds = " and ".join(dict.fromkeys(e.rsplit("(", 1)[-1].rstrip(")") for e in event.split("; ")))
         return f" (still {ch} without its {kinds} weeks)", True
@@ -480,8 +481,10 @@ def evidence_strength(r, others: pd.DataFrame | None = None) -> str:
     """How well a candidate's early value leads week-8 activity, judged only against 0.5 (a coin flip) and
     the other candidates (no benchmark for a "good" AUC is quoted):
 
-    - ``"clear"``: the lower end of its AUC interval (the AUC itself without one) is above 0.5 and above
-      the upper end of every other candidate's interval;
+    - ``"clear"``: the lower end of its AUC interval (the AUC itself without one) is above the upper end of
+      every other candidate's interval and at least :data:`HALF_WAY` (0.75, half-way from a coin flip to
+      perfect: 50 of the 100 leading points of the notebook's own score);
+    - ``"ahead"``: above 0.5 and above every other candidate's interval, but below half-way;
     - ``"some"``: above 0.5, but its interval overlaps another candidate's;
     - ``"none"``: the interval reaches down to 0.5 or below, or the AUC could not be computed.
     """
@@ -492,7 +495,23 @@ def evidence_strength(r, others: pd.DataFrame | None = None) -> str:
         tops = others["auc_high"].where(others["auc_high"].notna(), others["auc"]).dropna()
         if len(tops) and bound <= tops.max():
             return "some"
-    return "clear"
+    return "clear" if bound >= HALF_WAY else "ahead"
+
+
+#: Half-way from a coin flip (AUC 0.5) to a perfect predictor (1.0): the notebook's own scale, not a benchmark.
+HALF_WAY = 0.75
+
+
+#: How each level of :func:`evidence_strength` reads in the Summary.
+STRENGTH_WORDS = {
+    "clear": ("Clear evidence that it leads retention (its AUC interval lies above every other candidate's and "
+              "beyond 0.75, half-way from a coin flip to perfect)"),
+    "ahead": ("It leads retention better than the other candidates but only a little better than a coin flip (its "
+              "AUC interval lies above theirs and above 0.5, but below 0.75, half-way to perfect)"),
+    "some": ("Some evidence that it leads retention (its AUC interval lies above 0.5, a coin flip, but overlaps "
+             "another candidate's)"),
+    "none": "No evidence that it leads retention (its AUC interval reaches 0.5, a coin flip)",
+}
 
 
 def _periods(r) -> str:
@@ -555,12 +574,7 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     head = f"Recommended North Star: **{win['label']}** ({win['score']:.0f}/100"
     if len(scores) > 1:
         head += f", ahead of {scores.iloc[1]['label']} at {scores.iloc[1]['score']:.0f}"
-    scale = {"clear": ("Clear evidence that it leads retention (its AUC interval lies above 0.5, a coin flip, and "
-                       "above every other candidate's)"),
-             "some": ("Some evidence that it leads retention (its AUC interval lies above 0.5, a coin flip, but "
-                      "overlaps another candidate's)"),
-             "none": "No evidence that it leads retention (its AUC interval reaches 0.5, a coin flip)"}[strength]
-    text = f"{head}). {scale}: {_auc_text(win)}"
+    text = f"{head}). {STRENGTH_WORDS[strength]}: {_auc_text(win)}"
     every = _every(win["window"])
     if win["vanity"]:
         text += (f"; but its {every} series moves with {_acquisition_text(win)} more than "
@@ -580,6 +594,10 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     elif strength == "some":
         notes.insert(0, Finding(text, chart="leading", severity="note", next_step=(
             "Adopt it, and re-score each quarter: the data do not yet separate it from the runner-up.")))
+    elif strength == "ahead":
+        notes.insert(0, Finding(text, chart="leading", severity="note", next_step=(
+            "Adopt it for now, and look for a candidate whose early value separates stayers from leavers better "
+            "(the core action repeated within the week), then re-score.")))
     else:
         good.append(Finding(text, chart="leading", severity="good"))
 
@@ -692,8 +710,10 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
                  "no input got")
         dated = len(rows) and any(not dated_text(r)[1] for _, r in rows.iterrows())
         notes.append(Finding(
-            f"Nothing needs an owner: the recommended North Star has {strength} evidence that it leads retention "
-            f"and is not falling, {moved} worse beyond its noise"
+            "Nothing needs an owner: the recommended North Star "
+            + {"clear": "has clear evidence that it leads retention", "ahead": "leads retention better than the other "
+               "candidates", "some": "has some evidence that it leads retention"}[strength]
+            + f" and is not falling, {moved} worse beyond its noise"
             + (" once campaign and holiday weeks are set aside" if dated else "")
             + ", and no KPI on the team's list is an activity or vanity count.", chart="tree", severity="note"))
     return bad + good + notes
