@@ -330,6 +330,27 @@ def test_a_guardrail_drop_made_by_a_campaign_week_is_told_apart():
             assert r["status"] == "flat" and checked["dated_event"] == ""
 
 
+def test_tree_chart_draws_outcomes_and_stars_a_dated_move():
+    from pmplaybook.charts import north_star as nsc
+
+    promo = config.parse_params({"team": "t", "annotations": [
+        {"date": "2025-12-01", "end": "2025-12-04", "kind": "campaign", "label": "Promotion e-mail"}]}).annotations
+    s = _ratio_series(True)
+    r = ns.trend(s, unit="ratio", higher_is_better=True)
+    tree = pd.DataFrame([
+        {"role": "north_star", "metric": "x", "label": "X", "unit": "count", "higher_is_better": True,
+         "current": 10.0, "change": 0.0, "status": "flat", "direction": "flat", "note": "per week"},
+        {"role": "input", "metric": "week4_retention", "label": "Week-4 retention", "unit": "share",
+         "higher_is_better": True, "current": 0.2, "change": 0.0, "status": "flat", "direction": "flat", "note": ""},
+        {"role": "guardrail", "metric": "key_actions_per_active_user", "label": "Core actions", "unit": "ratio",
+         "higher_is_better": True, "current": r["current"], "change": r["change"], "status": r["status"],
+         "direction": r["direction"], "note": ""}])
+    tree = ns.check_dated_events(ns.tree_roles(tree), {"key_actions_per_active_user": s}, promo)
+    spec = nsc.metric_tree(tree).to_dict()  # the list of dated weeks stays out of the chart's data
+    text = str(spec)
+    assert "OUTCOME (LAGS)" in text and "(worse) *" in text and "campaign and holiday weeks are left out" in text
+
+
 def _two_scores():
     base = dict(per="account", window="week", spearman_retention=0.4, corr_spend=0.1, corr_signups=0.1)
     return pd.DataFrame([

@@ -177,7 +177,7 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
 
     if tree is None or tree.empty:
         return _message("No metric tree: the params name no North Star candidate and no inputs.", title)
-    t = tree.reset_index(drop=True).copy()
+    t = tree.drop(columns=["dated_weeks"], errors="ignore").reset_index(drop=True).copy()  # lists of dates: not JSON
     inputs = t.index[t["role"] == "input"].tolist()
     pos = {}
     for i, r in t.iterrows():
@@ -198,7 +198,11 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
                        else "n/a" for _, r in t.iterrows()]
     t["change_text"] = [change_text(r).replace(" vs the previous 4", "") if r["value_text"] != "n/a" else
                         str(r["note"]) for _, r in t.iterrows()]
-    t["colour"] = t["status"].map({"better": GREEN, "worse": RED}).fillna(GREY)
+    # a move that only campaign or holiday weeks make (north_star.check_dated_events) is drawn grey, starred
+    shown = t["without_status"] if "without_status" in t.columns else t["status"]
+    starred = shown != t["status"]
+    t.loc[starred, "change_text"] = t.loc[starred, "change_text"] + " *"
+    t["colour"] = shown.map({"better": GREEN, "worse": RED}).fillna(GREY)
     edges = []
     top = t[t["role"] == "north_star"]
     if len(top):
@@ -230,6 +234,7 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
     layers.append(base.mark_text(dy=10, fontSize=17, color="white", fontWeight="bold").encode(text="value_text:N"))
     layers.append(base.mark_text(dy=32, fontSize=9, color="white").encode(text="change_lines"))
     return alt.layer(*layers).properties(width=WIDTH + 40, height=360, title=alt.Title(
-        title, subtitle="Green: better than the previous 4 periods; red: worse; grey: within noise or n/a. "
-                        "Dashed: the guardrail" + ("; dotted: a lagging outcome the North Star should lead"
-                                                   if (t["role"] == "outcome").any() else "")))
+        title, subtitle=["Green: better than the previous 4 periods; red: worse; grey: within noise or n/a. "
+                         "Dashed: the guardrail" + ("; dotted: a lagging outcome the North Star should lead"
+                                                    if (t["role"] == "outcome").any() else "")]
+        + (["*: within its noise once the campaign and holiday weeks are left out"] if starred.any() else [])))
