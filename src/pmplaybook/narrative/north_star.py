@@ -52,7 +52,7 @@ def reasons(t: pd.DataFrame) -> list[str]:
                 more = (math.isnan(r["acquisition"]) or r["corr_retained"] >= r["acquisition"])
                 bits.append(f"its {_every(r['window'])} series moves with retained use (r = {format_number(r['corr_retained'])})"
                             + (f" more than with {_acquisition_text(r)}" if more else
-                               f", though nearly as much with {_acquisition_text(r)}: watch "
+                               f", but at least as much with {_acquisition_text(r)}: watch "
                                "that it is not bought with ad spend"))
             bits.append(f"the team scores it {r['checklist']:.1f}/5 on the checklist")
             text = f"{head} wins: " + "; ".join(bits) + "."
