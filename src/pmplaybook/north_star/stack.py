@@ -73,7 +73,7 @@ def metric_stack_warnings(stack: pd.DataFrame, max_kpis: int = 7) -> list[str]:
     out = []
     n = len(stack)
     if n > max_kpis:
-        out.append(f"Too many KPIs: {n} primary KPIs, more than the {max_kpis} a team can act on (ProdPad: 3-7 per "
+        out.append(f"Too many KPIs: {n} primary KPIs, more than {max_kpis} (ProdPad's rule of thumb is 3-7 per "
                    "product area; PMRead: \"15 KPIs is no KPIs\"). Keep the North Star, 2-3 inputs and a "
                    "guardrail; move the rest to a secondary dashboard.")
     act = stack[(stack["level"] == "activity") & ~stack["vanity"]]
