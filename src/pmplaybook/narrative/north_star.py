@@ -447,15 +447,15 @@ def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataF
 
 
 def magic_share_kpi(magic: dict) -> dict:
-    """The ``kpis.record`` arguments of the share of recent sign-ups past the magic number
+    """The ``kpis.record("magic_number_share", ...)`` keywords: the share of recent sign-ups past the magic number
     (``magic["recent"]`` from :func:`magic_number_for`); value None when there is no magic number."""
     recent = (magic or {}).get("recent")
     best = magic["table"][magic["table"]["best"]] if (magic or {}).get("table") is not None else pd.DataFrame()
     if recent is None or not len(best) or not recent["n"]:
-        return {"name": "magic_number_share", "value": None, "unit": "share",
+        return {"value": None, "unit": "share",
                 "label": "Share of new users past the magic number"}
     k = int(best["threshold"].iloc[0])
-    return {"name": "magic_number_share", "value": recent["value"], "unit": "share",
+    return {"value": recent["value"], "unit": "share",
             "label": (f"Share of new users past the magic number ({k} {magic['action']} in "
                       f"{magic['within_days']:g} days; sign-ups {_span(recent['window_start'], recent['window_end'])})"),
             "window_start": recent["window_start"], "window_end": recent["window_end"], "n": recent["n"],
