@@ -37,15 +37,21 @@ def _tree(ns="better", ns_change=0.10, guard="flat", guard_change=-0.01, inp="fl
 
 
 def _magic(best=True):
-    # 100 of 400 new users reach 3 invites in 7 days; 50% of them are active in week 8 against 10% of the rest
+    # 100 of 400 older users reached 3 invites in 7 days; 50% of them are active in week 8 against 10% of the
+    # rest. Recent sign-ups (3-30 Mar): 100 of 400 reach it, against 80 of 400 in the 4 weeks before.
     table = pd.DataFrame([dict(threshold=3, users_above=100, users_below=300, rate_above=0.5, rate_below=0.1,
                                diff=0.4, ci_low=0.3, ci_high=0.5, share_above=0.25, best=best)])
-    return {"action": "invite_sent", "within_days": 7.0, "table": table}
+    from pmplaybook.core.stats import wilson_interval
+    low, high = wilson_interval(100, 400)
+    recent = dict(value=0.25, past=100, n=400, ci_low=low, ci_high=high, window_start=pd.Timestamp("2025-03-03"),
+                  window_end=pd.Timestamp("2025-03-31"), previous=0.2, previous_past=80, previous_n=400,
+                  change=0.05, change_low=-0.01, change_high=0.11, significant=False)
+    return {"action": "invite_sent", "within_days": 7.0, "table": table, "recent": recent}
 
 
 def _stack(activity=False):
     return pd.DataFrame({"kpi": ["nps", "page_views" if activity else "activation_rate", "active_accounts"],
-                         "level": ["business_outcome", "activity" if activity else "product_outcome", "product_outcome"],
+                         "level": ["business_outcome", "vanity" if activity else "product_outcome", "product_outcome"],
                          "vanity": [False, activity, False], "north_star": [False, False, True]})
 
 
@@ -53,9 +59,9 @@ def test_north_star_nothing_needs_an_owner():
     found = ns_story.summary_findings(_scores(), _tree(), _magic(), _stack())
     assert [f.severity for f in found if f.severity == "bad"] == []
     winner, trend = found[0], found[1]
-    # AUC interval 0.82-0.88 clears 0.8: strong, a win
+    # AUC interval 0.82-0.88: above 0.5 and above the runner-up's 0.5-0.5: clear evidence, a win
     assert winner.severity == "good" and winner.chart == "leading"
-    assert "**Active accounts** (80/100, ahead of Sign-ups at 20). Strong evidence" in winner.text
+    assert "**Active accounts** (80/100, ahead of Sign-ups at 20). Clear evidence" in winner.text
     assert "AUC 0.85 (95% CI 0.82-0.88)" in winner.text
     # retained use r = 0.90 > acquisition r = 0.10
     assert "moves with retained use (r = 0.90) more than with acquisition (r = 0.10)" in winner.text
@@ -64,7 +70,8 @@ def test_north_star_nothing_needs_an_owner():
     magic = next(f for f in found if f.chart == "magic")
     # Wilson 95% interval of 100/400: centre (0.25 + 1.96^2/800) / (1 + 1.96^2/400) = 0.2524, half-width
     # 1.96 * sqrt(0.25 * 0.75 / 400 + 1.96^2 / 640000) / 1.0096 = 0.0423: 21.0% to 29.5%
-    assert "only 25.0% (21.0%-29.5%) of 400 new users get there" in magic.text
+    assert "Of the 400 users who signed up 3 Mar to 30 Mar 2025, 25.0% (21.0%-29.5%) got there" in magic.text
+    assert "against 20.0% of the 400 who signed up in the 4 weeks before (+5.0 points, within its noise)" in magic.text
     assert "50% of the users who reach it are active in week 8 against 10%" in magic.text
     last = found[-1]
     assert last.text.startswith("Nothing needs an owner") and "guardrail (Core actions per user)" in last.text
@@ -73,41 +80,56 @@ def test_north_star_nothing_needs_an_owner():
 
 
 def test_north_star_weak_winner_guardrail_and_input_need_owners():
-    scores = _scores(auc=0.60, low=0.55, high=0.65, vanity_second=True)
+    scores = _scores(auc=0.55, low=0.49, high=0.61, vanity_second=True)
     tree = _tree(guard="worse", guard_change=-0.20, inp="worse", inp_change=-0.03)
     found = ns_story.summary_findings(scores, tree, _magic(best=False), _stack(activity=True))
     bad = [f for f in found if f.severity == "bad"]
-    # weak evidence (0.55 < 0.7), the guardrail -20% while the North Star rose +10%, the input -3.0 points,
-    # and page_views on the KPI list (an activity count); in that order
+    # no evidence (the AUC interval 0.49-0.61 reaches 0.5), the guardrail -20% while the North Star rose
+    # +10%, the input -3.0 points, and page_views on the KPI list (a vanity count); in that order
     assert [f.chart for f in bad] == ["leading", "tree", "tree", ""]
-    assert bad[0].text.startswith("Recommended North Star") and "Weak evidence" in bad[0].text
+    assert bad[0].text.startswith("Recommended North Star") and "No evidence that it leads" in bad[0].text
     assert "guardrail **Core actions per user** got worse: 3.00 over the last 4 weeks, -20% on the 4 weeks before" in bad[1].text
     assert "while the North Star rose (+10%)" in bad[1].text
     assert "input **Activation rate** got worse: 40.0% over the last 4 weeks, -3.0 points" in bad[2].text
-    assert bad[3].text.startswith("page_views on the team's KPI list counts")
+    assert bad[3].text.startswith("page_views on the team's KPI list counts acquisition volume, which rises with ad spend")
     assert all(f.next_step for f in bad)
     assert not any(f.text.startswith("Nothing needs an owner") for f in found)
     # no threshold was best: no magic number
     assert any(f.text.startswith("No magic number: no threshold of invite_sent in the first 7 days") for f in found)
     vain = next(f for f in found if f.chart == "spend")
-    assert "**Sign-ups** (r = 0.95 with acquisition, 0.10 with retained use) is rejected as vanity" in vain.text
+    assert "**Sign-ups** (r = 0.95 with acquisition, 0.10 with retained use) is rejected as North Star" in vain.text
     # the Summary keeps the first two that need an owner
     md = summary_markdown([], found, None)
-    assert md.count("**Needs an owner:**") == 2 and "Weak evidence" in md and "Core actions per user" in md
+    assert md.count("**Needs an owner:**") == 2 and "No evidence that it leads" in md and "Core actions per user" in md
 
 
-def test_north_star_falling_comes_first_and_useful_evidence_is_a_note():
-    found = ns_story.summary_findings(_scores(auc=0.75, low=0.72, high=0.78), _tree(ns="worse", ns_change=-0.12),
-                                      _magic(), _stack())
+def test_north_star_falling_comes_first_and_overlapping_evidence_is_a_note():
+    scores = _scores(auc=0.75, low=0.72, high=0.78)
+    scores.loc[1, ["auc", "auc_low", "auc_high"]] = [0.70, 0.66, 0.74]  # the runner-up's interval reaches 0.74 > 0.72
+    found = ns_story.summary_findings(scores, _tree(ns="worse", ns_change=-0.12), _magic(), _stack())
     assert found[0].severity == "bad" and "-12% on the 4 weeks before, beyond its noise" in found[0].text
-    useful = next(f for f in found if f.chart == "leading")
-    assert useful.severity == "note" and "Useful evidence" in useful.text
+    some = next(f for f in found if f.chart == "leading")
+    assert some.severity == "note" and "Some evidence that it leads retention" in some.text
+    assert ns_story.evidence_strength(scores.iloc[0], scores.iloc[1:]) == "some"
+    # above the runner-up (0.71) but its lower end 0.72 is short of 0.75 (half-way to perfect): "ahead", a note
+    assert ns_story.evidence_strength(scores.iloc[0], scores.iloc[1:].assign(auc_high=0.71)) == "ahead"
+    ahead = ns_story.summary_findings(pd.concat([scores.iloc[:1], scores.iloc[1:].assign(auc_high=0.71)]),
+                                      _tree(), _magic(), _stack())
+    lead = next(f for f in ahead if f.chart == "leading")
+    assert lead.severity == "note" and "only a little better than a coin flip" in lead.text
+    # 0.82-0.88 against 0.5: above the others and beyond 0.75 -> clear
+    assert ns_story.evidence_strength(_scores().iloc[0], _scores().iloc[1:]) == "clear"
+    assert ns_story.evidence_strength(_scores(low=0.49).iloc[0], _scores().iloc[1:]) == "none"
 
 
-def test_headlines_carry_the_magic_share_interval():
+def test_headlines_carry_the_recent_magic_share_interval():
     head = ns_story.headlines(_tree(), _magic())
     assert head["magic_number_n"] == 400 and round(head["magic_number_ci_low"], 3) == 0.210
     assert round(head["magic_number_ci_high"], 3) == 0.295
+    kpi = ns_story.magic_share_kpi(_magic())
+    assert kpi["window_start"] == pd.Timestamp("2025-03-03") and kpi["window_end"] == pd.Timestamp("2025-03-31")
+    assert kpi["label"].endswith("(3 invite_sent in 7 days; sign-ups 3 Mar to 30 Mar 2025)")
+    assert ns_story.magic_share_kpi(_magic(best=False))["value"] is None
 
 
 # ---------------------------------------------------------------- KPI review

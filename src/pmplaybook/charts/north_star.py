@@ -177,7 +177,7 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
 
     if tree is None or tree.empty:
         return _message("No metric tree: the params name no North Star candidate and no inputs.", title)
-    t = tree.reset_index(drop=True).copy()
+    t = tree.drop(columns=["dated_weeks"], errors="ignore").reset_index(drop=True).copy()  # lists of dates: not JSON
     inputs = t.index[t["role"] == "input"].tolist()
     pos = {}
     for i, r in t.iterrows():
@@ -188,28 +188,36 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
         pos[i] = (-1.05 + 2.1 * j / span if len(inputs) > 1 else 0.0, 0.0)
     for i in t.index[t["role"] == "guardrail"]:
         pos[i] = (2.05, 2.0)
+    for j, i in enumerate(t.index[t["role"] == "outcome"]):
+        pos[i] = (-2.05, 2.0 - 1.4 * j)  # what the North Star should lead: beside it, on the left
     t["x"] = [pos.get(i, (0, 0))[0] for i in t.index]
     t["y"] = [pos.get(i, (0, 0))[1] for i in t.index]
-    t["role_text"] = t["role"].map({"north_star": "NORTH STAR", "input": "INPUT", "guardrail": "GUARDRAIL"})
+    t["role_text"] = t["role"].map({"north_star": "NORTH STAR", "input": "INPUT", "guardrail": "GUARDRAIL",
+                                    "outcome": "OUTCOME (LAGS)"})
     t["value_text"] = [format_value(r["current"], r["unit"]) if not str(r["note"]).startswith(("skipped", "not comp"))
                        else "n/a" for _, r in t.iterrows()]
     t["change_text"] = [change_text(r).replace(" vs the previous 4", "") if r["value_text"] != "n/a" else
                         str(r["note"]) for _, r in t.iterrows()]
-    t["colour"] = t["status"].map({"better": GREEN, "worse": RED}).fillna(GREY)
+    # a move that only campaign or holiday weeks make (north_star.check_dated_events) is drawn grey, starred
+    shown = t["without_status"] if "without_status" in t.columns else t["status"]
+    starred = shown != t["status"]
+    t.loc[starred, "change_text"] = t.loc[starred, "change_text"] + " *"
+    t["colour"] = shown.map({"better": GREEN, "worse": RED}).fillna(GREY)
     edges = []
     top = t[t["role"] == "north_star"]
     if len(top):
         x0, y0 = float(top["x"].iloc[0]), float(top["y"].iloc[0])
         for _, r in t[t["role"] != "north_star"].iterrows():
             edges.append({"x": x0, "y": y0, "x2": r["x"], "y2": r["y"],
-                          "kind": "guards" if r["role"] == "guardrail" else "drives"})
-    scale_x, scale_y = alt.Scale(domain=[-1.6, 2.6]), alt.Scale(domain=[-0.75, 2.75])
+                          "kind": {"guardrail": "guards", "outcome": "leads"}.get(r["role"], "drives")})
+    left = -2.6 if (t["role"] == "outcome").any() else -1.6
+    scale_x, scale_y = alt.Scale(domain=[left, 2.6]), alt.Scale(domain=[-0.75, 2.75])
     enc = dict(x=alt.X("x:Q", scale=scale_x, axis=None), y=alt.Y("y:Q", scale=scale_y, axis=None))
     layers = []
     if edges:
         layers.append(alt.Chart(pd.DataFrame(edges)).mark_rule(color=GREY).encode(
             x2="x2:Q", y2="y2:Q", strokeDash=alt.StrokeDash("kind:N", scale=alt.Scale(
-                domain=["drives", "guards"], range=[[1, 0], [5, 4]]), legend=None), **enc))
+                domain=["drives", "guards", "leads"], range=[[1, 0], [5, 4], [2, 2]]), legend=None), **enc))
     tips = [alt.Tooltip("label:N", title="Metric"), alt.Tooltip("role:N", title="Role"),
             alt.Tooltip("value_text:N", title="Last 4 periods"), alt.Tooltip("change_text:N", title="Trend"),
             alt.Tooltip("note:N", title="Note")]
@@ -226,5 +234,7 @@ def metric_tree(tree: pd.DataFrame, title: str = "Metric tree: North Star, input
     layers.append(base.mark_text(dy=10, fontSize=17, color="white", fontWeight="bold").encode(text="value_text:N"))
     layers.append(base.mark_text(dy=32, fontSize=9, color="white").encode(text="change_lines"))
     return alt.layer(*layers).properties(width=WIDTH + 40, height=360, title=alt.Title(
-        title, subtitle="Green: better than the previous 4 periods; red: worse; grey: within noise or n/a. "
-                        "Dashed: the guardrail"))
+        title, subtitle=["Green: better than the previous 4 periods; red: worse; grey: within noise or n/a. "
+                         "Dashed: the guardrail" + ("; dotted: a lagging outcome the North Star should lead"
+                                                    if (t["role"] == "outcome").any() else "")]
+        + (["*: within its noise once the campaign and holiday weeks are left out"] if starred.any() else [])))

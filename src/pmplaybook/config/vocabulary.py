@@ -117,8 +117,11 @@ CHECKLIST = (
     "not_vanity", "winning_test", "everyone_knows",
 )
 
-#: The metric stack (PMRead's three levels; Gupta's pyramid; ICAgile's buckets).
-LEVELS = ("business_outcome", "product_outcome", "activity")
+#: The metric stack (PMRead's three levels; Gupta's pyramid; ICAgile's buckets), plus the vanity counts the
+#: field sets apart: total sign-ups, page views, downloads, registered users, followers rise with ad spend
+#: (PMRead; ProdPad citing Eric Ries; Gupta). They are acquisition volume, not the team's output (activity:
+#: features shipped, bugs closed, sprints) and not an outcome.
+LEVELS = ("business_outcome", "product_outcome", "activity", "vanity")
 #: Known KPI names -> level.
 KPI_LEVELS = {
     "revenue": "business_outcome", "mrr": "business_outcome", "arr": "business_outcome",
@@ -130,14 +133,15 @@ KPI_LEVELS = {
     "k_factor": "product_outcome", "task_completion_rate": "product_outcome",
     "task_error_rate": "product_outcome", "feature_adoption": "product_outcome",
     "invites_per_user": "product_outcome", "key_actions_per_active_user": "product_outcome",
-    "signups": "activity", "page_views": "activity", "downloads": "activity",
+    "paying_accounts": "business_outcome",
+    "signups": "vanity", "page_views": "vanity", "downloads": "vanity",
     "features_shipped": "activity", "bugs_closed": "activity", "velocity": "activity",
 }
 #: Keyword rules, tried in order when a name is not in :data:`KPI_LEVELS`.
 KPI_KEYWORDS = (
-    ("activity", ("shipped", "released", "bugs", "sprint", "velocity", "story_point", "deploy", "tickets_closed",
-                  "signup", "sign_up", "page_view", "pageview", "download", "visit", "follower", "registered",
-                  "impression")),
+    ("activity", ("shipped", "released", "bugs", "sprint", "velocity", "story_point", "deploy", "tickets_closed")),
+    ("vanity", ("signup", "sign_up", "page_view", "pageview", "download", "visit", "follower", "registered",
+                "impression")),
     ("business_outcome", ("revenue", "mrr", "arr", "ltv", "cac", "churn", "nps", "csat", "retention", "renewal",
                           "profit", "margin")),
     ("product_outcome", ("activation", "adoption", "conversion", "time_to", "engagement", "dau", "wau", "mau",

@@ -11,9 +11,18 @@ import pandas as pd
 from ..config.vocabulary import CHECKLIST
 from ..core.formatting import format_number, format_value
 from ..north_star import WEIGHTS, magic_number, magic_number_action, metric_stack_warnings, outcome_week
+from ..north_star.magic import recent_share_past
+
+
+def _note(r) -> str:
+    note = r.get("leading_note", "") if hasattr(r, "get") else ""
+    return note if isinstance(note, str) else ""
 
 
 def _auc_text(r) -> str:
+    note = _note(r)
+    if note.startswith("not tested"):
+        return f"its early value could not be tested ({note})"
     if math.isnan(r["auc"]):
         return "its early value could not be compared with week-8 activity (no complete cohorts)"
     if r["auc"] == 0.5 and math.isnan(r["spearman_retention"]):
@@ -21,7 +30,9 @@ def _auc_text(r) -> str:
                 "stays")
     ci = f" (95% CI {format_number(r['auc_low'])}-{format_number(r['auc_high'])})" if not math.isnan(r["auc_low"]) else ""
     unit = "an account" if r["per"] == "account" else "a user"
-    return f"its value in {unit}'s first two weeks predicts week-8 activity with AUC {format_number(r['auc'])}{ci}"
+    whose = " (each accepted invite counted for the user who sent it)" if "credited to the inviter" in note else ""
+    return (f"its value in {unit}'s first two weeks{whose} predicts week-8 activity with AUC "
+            f"{format_number(r['auc'])}{ci}")
 
 
 def _every(window: str) -> str:
@@ -40,13 +51,13 @@ def reasons(t: pd.DataFrame) -> list[str]:
             if not r["vanity"] and not math.isnan(r["corr_retained"]):
                 more = (math.isnan(r["acquisition"]) or r["corr_retained"] >= r["acquisition"])
                 bits.append(f"its {_every(r['window'])} series moves with retained use (r = {format_number(r['corr_retained'])})"
-                            + (f" more than with acquisition (r = {format_number(r['acquisition'])})" if more else
-                               f", though nearly as much with acquisition (r = {format_number(r['acquisition'])}): watch "
+                            + (f" more than with {_acquisition_text(r)}" if more else
+                               f", but at least as much with {_acquisition_text(r)}: watch "
                                "that it is not bought with ad spend"))
             bits.append(f"the team scores it {r['checklist']:.1f}/5 on the checklist")
             text = f"{head} wins: " + "; ".join(bits) + "."
             if r["vanity"]:
-                text += (f" Caution: it too moves with acquisition (r = {format_number(r['acquisition'])}) more than with "
+                text += (f" Caution: it too moves with {_acquisition_text(r)} more than with "
                          f"retained use (r = {format_number(r['corr_retained'])}), so it wins only against weaker candidates.")
             if r["score"] < 40:
                 text += " With a score under 40 no candidate is convincing: consider proposing a new one."
@@ -62,9 +73,8 @@ def reasons(t: pd.DataFrame) -> list[str]:
         main = max(others, key=others.get)
         whys = []
         if r["vanity"]:  # always said first: it is the disqualifying reason
-            whys.append(f"it is a vanity metric: its {_every(r['window'])} series moves with acquisition (spend r = "
-                        f"{format_number(r['corr_spend'])}, sign-ups r = {format_number(r['corr_signups'])}) rather than with retained "
-                        f"use (r = {format_number(r['corr_retained'])})")
+            whys.append(f"its {_every(r['window'])} total moves with {_acquisition_text(r)} more than with retained "
+                        f"use (r = {format_number(r['corr_retained'])}), like a vanity metric")
         if not r["vanity"] or others[main] >= 5:
             if main == "leading":
                 whys.append(f"it leads retention less well: {_auc_text(r)} vs {format_number(win['auc'])} for the winner")
@@ -88,25 +98,48 @@ def winner_finding(scores: pd.DataFrame) -> str:
     return "\n\n".join(f"{int(rank)}. {reason}" for rank, reason in zip(scores["rank"], reasons(scores)))
 
 
+def _acquisition_text(r) -> str:
+    """'ad spend (r = 0.70)' or, without a spend table, 'sign-ups (r = 0.70)': what the vanity test used."""
+    spend, signups = r.get("corr_spend", float("nan")), r.get("corr_signups", float("nan"))
+    if not pd.isna(spend):
+        return f"ad spend (r = {format_number(spend)})"
+    if not pd.isna(signups):
+        return f"sign-ups (r = {format_number(signups)})"
+    return f"acquisition (r = {format_number(r['acquisition'])})"
+
+
+def leads_per_unit(r) -> bool:
+    """Whether a candidate's early value carries signal on who stays: its AUC interval lies above 0.5 (the
+    AUC itself when there is no interval)."""
+    if pd.isna(r["auc"]):
+        return False
+    bound = r["auc"] if pd.isna(r["auc_low"]) else r["auc_low"]
+    return bool(bound > 0.5)
+
+
 def vanity_finding(scores: pd.DataFrame) -> str:
-    """A sentence on the candidates flagged as vanity (or that none is)."""
+    """A sentence on the candidates flagged as vanity (or that none is). A flagged candidate whose early
+    value per user still leads retention is told apart: its weekly total follows acquisition, but counted
+    per user it carries signal, so it belongs in the tree as a per-user input rather than as the North Star."""
     if scores is None or scores.empty:
         return "No candidates to check for vanity."
     flagged = scores[scores["vanity"]]
     if flagged.empty:
         best = scores.sort_values("acquisition", ascending=False).iloc[0]
         return (f"No candidate looks like a vanity metric: the one closest to acquisition, {best['label']}, has "
-                f"a {_every(best['window'])} series correlated r = {format_number(best['acquisition'])} with spend or sign-ups and "
+                f"a {_every(best['window'])} series correlated with {_acquisition_text(best)} and "
                 f"r = {format_number(best['corr_retained'])} with retained use.")
     parts = []
     for _, r in flagged.iterrows():
-        spend = "" if math.isnan(r["corr_spend"]) else f"acquisition spend (r = {format_number(r['corr_spend'])}) and "
         verdict = ("is flagged as vanity-like even though it ranks first" if r["rank"] == 1 else
-                   "is rejected as a vanity metric")
-        parts.append(f"{r['label']} {verdict}: its {_every(r['window'])} series moves with {spend}"
-                     f"sign-ups (r = {format_number(r['corr_signups'])}), not with retained use (r = "
-                     f"{format_number(r['corr_retained'])}); it would rise whenever marketing spends more, whatever the "
-                     "product does.")
+                   "is rejected as a North Star")
+        text = (f"{r['label']} {verdict}: its {_every(r['window'])} total moves with {_acquisition_text(r)} more "
+                f"than with retained use (r = {format_number(r['corr_retained'])}), like a vanity metric.")
+        if leads_per_unit(r):
+            unit = "account" if r["per"] == "account" else "user"
+            text += (f" Counted per {unit}, though, it does carry signal: {_auc_text(r)}; so grow it per {unit}, "
+                     "as an input, not as a weekly total.")
+        parts.append(text)
     return " ".join(parts)
 
 
@@ -129,10 +162,13 @@ def magic_number_finding(table: pd.DataFrame, action: str, within_days: float,
             f"{int(r['users_above']):,} users who reach it are still active in week {week}, against "
             f"{r['rate_below']:.0%} of the {int(r['users_below']):,} who do not (a difference of "
             f"{r['diff'] * 100:.0f} points, 95% CI {r['ci_low'] * 100:.0f} to {r['ci_high'] * 100:.0f}). "
-            f"Only {r['share_above']:.0%} of new users get there today, so moving more of them past it is the "
-            f"lever. This is the largest gap of k = 1-{int(table['threshold'].max())} among thresholds at least 5% of "
-            "users reach. "
-            f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
+            f"{r['share_above']:.1%} of these {int(r['users_above'] + r['users_below']):,} users reached it"
+            + (", so most new users are below it and moving more of them past it is the lever. " if r["share_above"] < 0.5
+               else ". ")
+            + f"It has the largest gap among thresholds at least 5% of users reach"
+            + (", and the highest Youden's J. " if int(table.loc[table["youden_j"].idxmax(), "threshold"]) == k else
+               f"; Youden's J peaks at k = {int(table.loc[table['youden_j'].idxmax(), 'threshold'])} instead. ")
+            + f"It is a correlation: users who would stay anyway may also do more {action}, so test it with an "
             "experiment that nudges new users toward the threshold.")
 
 
@@ -147,19 +183,74 @@ def change_text(r) -> str:
     return f"{ch} vs the previous 4 ({word})"
 
 
+def check_tree_dates(ds, tree: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The metric tree with :func:`pmplaybook.north_star.check_dated_events` applied: each row that moved
+    beyond its noise is checked again without the weeks of the params' campaigns and holidays (the input
+    series from :func:`pmplaybook.registry.input_series`, the North Star's from ``table``)."""
+    from .. import registry
+    from ..north_star import check_dated_events
+
+    moved = tree[tree["status"].isin(["better", "worse"])]
+    series = {}
+    for _, r in moved.iterrows():
+        if r["role"] == "north_star":
+            if table is not None:
+                series[r["metric"]] = table[table["candidate"] == r["metric"]]
+        else:
+            series[r["metric"]] = registry.input_series(r["metric"], ds)
+    return check_dated_events(tree, series, getattr(ds.params, "annotations", None))
+
+
+def _weeks_text(weeks) -> str:
+    days = [f"{pd.Timestamp(w):%d %b}".lstrip("0") for w in weeks]
+    return f"the week of {days[0]}" if len(days) == 1 else "the weeks of " + ", ".join(days[:-1]) + f" and {days[-1]}"
+
+
+def dated_text(r) -> tuple[str, bool]:
+    """What a campaign or holiday inside the window does to a tree row's change: a clause to append, and
+    whether the change survives without those weeks (True when there is nothing to check)."""
+    event = r.get("dated_event", "") if hasattr(r, "get") else ""
+    if not isinstance(event, str) or not event:
+        return "", True
+    weeks = _weeks_text(r["dated_weeks"])
+    if r["without_status"] == "n/a":
+        return f"; the window holds {weeks} ({event}), and without those weeks too few are left to tell", False
+    x = r["without_change"]
+    ch = f"{x * 100:+.1f} points" if r["unit"] == "share" else (f"{x:+.0%}" if abs(x) >= 0.01 else f"{x:+.1%}")
+    if r["without_status"] == r["status"]:
+        kinds = " and ".join(dict.fromkeys(e.rsplit("(", 1)[-1].rstrip(")") for e in event.split("; ")))
+        return f" (still {ch} without its {kinds} weeks)", True
+    return (f", but only through {weeks} ({event}): without those weeks the change is {ch}, within its noise", False)
+
+
+ROLE_WORDS = {"north_star": "North Star", "input": "Input", "outcome": "Outcome it should lead",
+              "guardrail": "Guardrail"}
+
+
 def metric_tree_finding(tree: pd.DataFrame) -> str:
-    """The metric tree in sentences (markdown list)."""
+    """The metric tree in sentences (markdown list): each metric's one role and why it holds it (the
+    ``reason`` of :func:`pmplaybook.north_star.tree_roles`, when present), its value and its trend; then
+    a line on any input named in the params that the tree moved to "outcome"."""
     if tree.empty:
         return "No metric tree: the params name no North Star candidate and no inputs."
     lines = []
     for _, r in tree.iterrows():
-        role = {"north_star": "North Star", "input": "Input", "guardrail": "Guardrail"}[r["role"]]
+        role = ROLE_WORDS[r["role"]]
+        why = f" It is {r['reason']}" if isinstance(r.get("reason"), str) and r["role"] == "outcome" else ""
         if r["note"].startswith(("skipped", "not computable")):
             lines.append(f"- {role} **{r['label']}**: {r['note']}.")
             continue
         lines.append(f"- {role} **{r['label']}**: {format_value(r['current'], r['unit'])} over the last 4 "
-                     f"complete periods, {change_text(r)}.")
+                     f"complete periods, {change_text(r)}{dated_text(r)[0]}.{why}" + ("." if why else ""))
+    moved = tree[tree["role"] == "outcome"]
+    if len(moved):
+        one = len(moved) == 1
+        lines.append(f"\nThe params name {', '.join(moved['label'])} as {'an input' if one else 'inputs'}; the tree "
+                     f"shows {'it' if one else 'them'} as {'an outcome' if one else 'outcomes'} instead. To steer week "
+                     "by week, name a product outcome in north_star.inputs (activation rate, invites or core actions "
+                     "per active user).")
     worse = tree[(tree["role"] == "guardrail") & (tree["status"] == "worse")]
+    worse = worse[[dated_text(r)[1] for _, r in worse.iterrows()]] if len(worse) else worse
     if len(worse):
         lines.append(f"\nThe guardrail {worse.iloc[0]['label']} is getting worse: check that the North Star is "
                      "not being pushed up at the users' expense.")
@@ -175,7 +266,7 @@ def magic_number_for(ds, *, outcome: str = "active_week_8", max_threshold: int =
     params = ds.params
     pick = magic_number_action(params)
     if pick is None:
-        return {"action": None, "within_days": None, "role": None, "table": None,
+        return {"action": None, "within_days": None, "role": None, "table": None, "recent": None,
                 "sentence": "Skipped: the team's params name no invite, activation or core-action event "
                             "(events.invite_sent / activation / core_action), so there is no early action to test."}
     try:
@@ -183,9 +274,25 @@ def magic_number_for(ds, *, outcome: str = "active_week_8", max_threshold: int =
                          signup_event=params.events.signup, max_threshold=max_threshold, timezone=ds.timezone,
                          as_of=ds.as_of)
     except ValueError as exc:
-        return {**pick, "table": None, "sentence": f"Skipped: {exc}"}
+        return {**pick, "table": None, "recent": None, "sentence": f"Skipped: {exc}"}
     intro = f"Early action tested: **{pick['action']}** ({pick['role']}) in the first {pick['within_days']:g} days. "
-    return {**pick, "table": t, "sentence": intro + magic_number_finding(t, pick["action"], pick["within_days"], outcome)}
+    best = t[t["best"]]
+    recent = None
+    if len(best):
+        recent = recent_share_past(ds.events, pick["action"], int(best["threshold"].iloc[0]), params.events.signup,
+                                   within_days=pick["within_days"], timezone=ds.timezone, as_of=ds.as_of,
+                                   week_start=params.week_start)
+    sentence = intro + magic_number_finding(t, pick["action"], pick["within_days"], outcome)
+    if recent is not None and recent["n"]:
+        sentence += (f" **Today's new users:** {recent['value']:.1%} (95% CI {recent['ci_low']:.1%} to "
+                     f"{recent['ci_high']:.1%}) of the {recent['n']:,} who signed up "
+                     f"{_span(recent['window_start'], recent['window_end'])} reached it")
+        if recent["previous_n"]:
+            moved = "beyond its noise" if recent["significant"] else "within its noise"
+            sentence += (f", against {recent['previous']:.1%} of {recent['previous_n']:,} in the 4 weeks before "
+                         f"({recent['change'] * 100:+.1f} points, {moved})")
+        sentence += ": the headline KPI below (the table's share is over users old enough to have a week 8)."
+    return {**pick, "table": t, "recent": recent, "sentence": sentence}
 
 
 def stack_finding(stack: pd.DataFrame, max_kpis: int = 7) -> str:
@@ -193,14 +300,15 @@ def stack_finding(stack: pd.DataFrame, max_kpis: int = 7) -> str:
     if stack.empty:
         return "The team's params list no KPIs (kpis:), so there is no metric stack to check."
     names = {"business_outcome": "business outcomes", "product_outcome": "product outcomes",
-             "activity": "activity metrics", "unclassified": "unclassified"}
+             "activity": "activity metrics", "vanity": "vanity counts", "unclassified": "unclassified"}
     counts = [f"{int((stack['level'] == lvl).sum())} {names[lvl]} ({', '.join(stack.loc[stack['level'] == lvl, 'kpi'])})"
               for lvl in names if (stack["level"] == lvl).any()]
     text = f"The team's {len(stack)} KPIs: " + "; ".join(counts) + "."
     warn = metric_stack_warnings(stack, max_kpis)
     if not warn:
-        return text + (f" The stack looks healthy: at most {max_kpis} primary KPIs, lagging business outcomes and "
-                       "leading product outcomes, no activity metric posing as an outcome.")
+        return text + (f" The stack looks healthy: at most {max_kpis} primary KPIs (ProdPad's rule of thumb is 3-7 "
+                       "per product area), lagging business outcomes and leading product outcomes, and no activity or "
+                       "vanity count posing as an outcome.")
     return text + "\n\n" + "\n".join(f"- **{w.split(':')[0]}**:{w.split(':', 1)[1]}" for w in warn)
 
 
@@ -219,16 +327,26 @@ def classic_mistakes(scores: pd.DataFrame, stack: pd.DataFrame, tree: pd.DataFra
             f"{', '.join(output['label'])} measures what the company captures, not the value customers get; "
             "it lags, so keep it as a business outcome the North Star should lead." if len(output)
             else "no candidate is a revenue number."))
-        stuck = scores[(scores["actionable"] <= 2) | (scores["snr"].fillna(0) < 0.5)]
+        stuck = scores[(scores["actionable"] <= 2) | (scores["snr"].fillna(0) < 1)]
         lines.append("- **A metric the team cannot move**: " + (
             "; ".join(f"{r['label']} (team's actionable score {int(r['actionable'])}/5, signal-to-noise "
                       f"{format_number(r['snr'], '.1f')})" for _, r in stuck.iterrows()) + "." if len(stuck)
-            else "every candidate is scored actionable and moves beyond its weekly noise."))
+            else "every candidate is scored 3/5 or more on actionable, and its trend over the last half-year is "
+                 "larger than its weekly noise (signal-to-noise above 1)."))
     n = len(stack)
     lines.append(f"- **Too many KPIs**: {n} primary KPIs including the North Star" + (
-        " - more than 7; trim to the North Star, 2-3 inputs and a guardrail." if n > 7 else " - within the 3-7 range."))
-    act = stack[(stack["level"] == "activity") | stack["vanity"]]
+        " - more than 7 (ProdPad: 3-7 per product area); trim to the North Star, 2-3 inputs and a guardrail."
+        if n > 7 else " - within ProdPad's 3-7 per product area."))
+    act = stack[(stack["level"] == "activity") & ~stack["vanity"]]
     lines.append("- **Activity dressed as outcome**: " + (f"{', '.join(act['kpi'])}." if len(act) else "none found."))
+    vain_kpis = stack[stack["vanity"]]
+    lines.append("- **Vanity count on the KPI list**: " + (f"{', '.join(vain_kpis['kpi'])}." if len(vain_kpis)
+                                                          else "none found."))
+    if tree is not None and len(tree):
+        lagging = tree[tree["role"] == "outcome"]
+        lines.append("- **A lagging outcome used as a lever**: " + (
+            f"{', '.join(lagging['label'])} (named as an input; shown in the tree as an outcome the North Star "
+            "should lead)." if len(lagging) else "none: every input is a product outcome."))
     if tree is not None:
         guard = tree[tree["role"] == "guardrail"]
         lines.append("- **No counter-metric**: " + (
@@ -238,46 +356,162 @@ def classic_mistakes(scores: pd.DataFrame, stack: pd.DataFrame, tree: pd.DataFra
     return "\n".join(lines)
 
 
+def _day(ts) -> str:
+    return f"{pd.Timestamp(ts):%d %b %Y}".lstrip("0")
+
+
+def _span(start, end) -> str:
+    """'24 Nov to 21 Dec 2025' for a window with an exclusive end."""
+    last = pd.Timestamp(end) - pd.Timedelta(days=1)
+    return f"{pd.Timestamp(start):%d %b}".lstrip("0") + f" to {_day(last)}"
+
+
+def north_star_kpi(ds, scores: pd.DataFrame, table: pd.DataFrame, tree: pd.DataFrame | None = None) -> dict:
+    """The recommended North Star as a headline KPI: its last complete period (value, the units it rests
+    on, its Poisson 95% interval when it is a count), its recent trend and, since a headline needs one, its
+    target: the params' ``kpis.north_star.target`` or, when there is none, a sentence saying so and how to
+    set one (never a bare "None").
+
+    Returns a dict: ``value``, ``label``, ``measured`` (``window_start``, ``window_end``, ``n``, ``ci_low``,
+    ``ci_high``, ready for ``kpis.record``), ``target`` and ``sentence`` (markdown).
+    """
+    from ..north_star import north_star_now, winner
+
+    name = winner(scores)
+    empty = {"value": None, "label": "North Star", "measured": {}, "target": None,
+             "sentence": "No North Star: the params list no candidate (north_star.candidates)."}
+    if name is None:
+        return empty
+    cand = next(c for c in ds.params.north_star.candidates if c.name == name)
+    label = cand.label or name
+    count = cand.aggregation != "sum" and (cand.per == "none" or cand.threshold is not None)
+    now = north_star_now(table[table["candidate"] == name], window=cand.window, count=count)
+    if now["window_start"] is None:
+        return {**empty, "label": f"North Star: {label}",
+                "sentence": f"The North Star, {label}, has no complete {cand.window} before as_of."}
+    period = {"day": "day", "week": "week", "month": "month"}[cand.window]
+    unit_word = "accounts" if cand.per == "account" else "users"
+    when = (f"the {period} of {_day(now['window_start'])}" if cand.window != "month"
+            else f"{pd.Timestamp(now['window_start']):%B %Y}")
+    text = f"**The North Star today.** {label}: **{format_value(now['value'], 'count')}** in {when}, the last complete {period}"
+    if not math.isnan(now["ci_low"]):
+        text += (f" (95% Poisson interval {format_value(now['ci_low'], 'count')} to "
+                 f"{format_value(now['ci_high'], 'count')})")
+    if now["n"] is not None:
+        text += f"; {now['n']:,} {unit_word} did {cand.event} at least once that {period}"
+    from .review import annotation_between
+
+    mark = annotation_between(getattr(ds.params, "annotations", None), now["window_start"],
+                              now["window_end"] - pd.Timedelta(days=1), now["window_start"])
+    if mark is not None:
+        text += f" ({mark.label}, a {mark.kind} in the params)"
+    text += "."
+    rows = tree[tree["role"] == "north_star"] if tree is not None and len(tree) else pd.DataFrame()
+    if len(rows) and rows.iloc[0]["direction"] != "n/a":
+        r = rows.iloc[0]
+        text += f" Over the last 4 {period}s it averaged {_tree_value(r).split(' over ')[0]}, {_tree_change(r)}."
+    if not math.isnan(now["noise"]):
+        text += f" A normal {period} moves it by about {now['noise']:.0%} either way."
+    kpi = ds.params.kpis.get("north_star")
+    target = kpi.target if kpi is not None else None
+    if target is not None:
+        low, high = now["ci_low"], now["ci_high"]
+        if not math.isnan(low) and low >= target:
+            where = "the whole interval is at or above it"
+        elif not math.isnan(high) and high < target:
+            where = "the whole interval is below it"
+        elif math.isnan(low):
+            where = "above it" if now["value"] >= target else "below it"
+        else:
+            where = "it lies inside the interval, so this week cannot tell"
+        text += f" Target (params kpis.north_star.target): {format_value(target, 'count')}; {where}."
+    else:
+        text += (f" **No target is set** for it in the params (`kpis: north_star: {{target: ...}}` in "
+                 f"params/{ds.params.team}.yaml), so it has no status.")
+        base = now["recent"] if not math.isnan(now["recent"]) else now["value"]
+        if not math.isnan(now["growth"]) and now["growth"] > 0 and cand.window == "week":
+            pace = base + now["slope"] * 13
+            text += (f" One way to set one: over the last 26 weeks it grew by about {format_value(now['slope'], 'count')} "
+                     f"a week (a straight-line fit); keeping that pace for a quarter (13 weeks) would take the 4-week average from "
+                     f"{format_value(base, 'count')} to about {format_value(pace, 'count')}; the team "
+                     "agrees the commitment.")
+        else:
+            text += (f" One way to set one: it has not grown over the recent {period}s, so a first target could "
+                     f"be to lift its recent average ({format_value(base, 'count')}) by an amount the team "
+                     "commits to for the quarter.")
+    measured = {"window_start": now["window_start"], "window_end": now["window_end"], "n": now["n"],
+                "ci_low": None if math.isnan(now["ci_low"]) else now["ci_low"],
+                "ci_high": None if math.isnan(now["ci_high"]) else now["ci_high"]}
+    return {"value": now["value"], "label": f"North Star: {label} (last complete {period})", "measured": measured,
+            "target": target, "sentence": text}
+
+
+def magic_share_kpi(magic: dict) -> dict:
+    """The ``kpis.record("magic_number_share", ...)`` keywords: the share of recent sign-ups past the magic number
+    (``magic["recent"]`` from :func:`magic_number_for`); value None when there is no magic number."""
+    recent = (magic or {}).get("recent")
+    best = magic["table"][magic["table"]["best"]] if (magic or {}).get("table") is not None else pd.DataFrame()
+    if recent is None or not len(best) or not recent["n"]:
+        return {"value": None, "unit": "share",
+                "label": "Share of new users past the magic number"}
+    k = int(best["threshold"].iloc[0])
+    return {"value": recent["value"], "unit": "share",
+            "label": (f"Share of new users past the magic number ({k} {magic['action']} in "
+                      f"{magic['within_days']:g} days; sign-ups {_span(recent['window_start'], recent['window_end'])})"),
+            "window_start": recent["window_start"], "window_end": recent["window_end"], "n": recent["n"],
+            "ci_low": recent["ci_low"], "ci_high": recent["ci_high"]}
+
+
 def headlines(tree: pd.DataFrame, magic: dict) -> dict:
-    """The notebook's headline KPIs: the North Star's current value and the share of new users past the
-    magic number (None where not computable)."""
-    top = tree[tree["role"] == "north_star"] if tree is not None else pd.DataFrame()
+    """The notebook's headline KPIs in one dict (kept for older callers): the North Star's 4-week mean
+    from the tree and the share of **recent** sign-ups past the magic number (None where not computable)."""
+    top = tree[tree["role"] == "north_star"] if tree is not None and len(tree) else pd.DataFrame()
     value = float(top["current"].iloc[0]) if len(top) and not pd.isna(top["current"].iloc[0]) else None
-    best = magic["table"][magic["table"]["best"]] if magic.get("table") is not None else pd.DataFrame()
-    share = float(best["share_above"].iloc[0]) if len(best) else None
-    n, low, high = _magic_share_interval(best.iloc[0]) if len(best) else (None, None, None)
+    share = magic_share_kpi(magic)
     return {
         "north_star": value,
         "north_star_label": f"North Star: {top['label'].iloc[0]}" if len(top) else "North Star",
-        "magic_number_share": share,
-        "magic_number_n": n, "magic_number_ci_low": low, "magic_number_ci_high": high,
-        "magic_number_label": (f"Share of new users past the magic number ({int(best['threshold'].iloc[0])} "
-                               f"{magic['action']} in {magic['within_days']:g} days)") if len(best)
-        else "Share of new users past the magic number",
+        "magic_number_share": share["value"],
+        "magic_number_n": share.get("n"), "magic_number_ci_low": share.get("ci_low"),
+        "magic_number_ci_high": share.get("ci_high"), "magic_number_label": share["label"],
     }
 
 
-def _magic_share_interval(best) -> tuple[int, float, float]:
-    """The new users a magic-number row counts and the 95% (Wilson) interval of the share past it."""
-    from ..core.stats import wilson_interval
+def evidence_strength(r, others: pd.DataFrame | None = None) -> str:
+    """How well a candidate's early value leads week-8 activity, judged only against 0.5 (a coin flip) and
+    the other candidates (no benchmark for a "good" AUC is quoted):
 
-    n = int(best["users_above"] + best["users_below"])
-    low, high = wilson_interval(int(best["users_above"]), n)
-    return n, low, high
-
-
-#: How strongly the winner's early value leads week-8 activity, by the lower end of its AUC interval
-#: (the notebook's reading: 0.5 a coin flip, about 0.7 useful, 0.8+ strong).
-STRONG_AUC, USEFUL_AUC = 0.8, 0.7
-
-
-def evidence_strength(r) -> str:
-    """``"strong"``, ``"useful"`` or ``"weak"``: the lower end of the AUC interval (the AUC itself without
-    one) against 0.8 and 0.7; ``"weak"`` also when the AUC could not be computed."""
-    if pd.isna(r["auc"]):
-        return "weak"
+    - ``"clear"``: the lower end of its AUC interval (the AUC itself without one) is above the upper end of
+      every other candidate's interval and at least :data:`HALF_WAY` (0.75, half-way from a coin flip to
+      perfect: 50 of the 100 leading points of the notebook's own score);
+    - ``"ahead"``: above 0.5 and above every other candidate's interval, but below half-way;
+    - ``"some"``: above 0.5, but its interval overlaps another candidate's;
+    - ``"none"``: the interval reaches down to 0.5 or below, or the AUC could not be computed.
+    """
+    if not leads_per_unit(r):
+        return "none"
     bound = r["auc"] if pd.isna(r["auc_low"]) else r["auc_low"]
-    return "strong" if bound >= STRONG_AUC else "useful" if bound >= USEFUL_AUC else "weak"
+    if others is not None and len(others):
+        tops = others["auc_high"].where(others["auc_high"].notna(), others["auc"]).dropna()
+        if len(tops) and bound <= tops.max():
+            return "some"
+    return "clear" if bound >= HALF_WAY else "ahead"
+
+
+#: Half-way from a coin flip (AUC 0.5) to a perfect predictor (1.0): the notebook's own scale, not a benchmark.
+HALF_WAY = 0.75
+
+
+#: How each level of :func:`evidence_strength` reads in the Summary.
+STRENGTH_WORDS = {
+    "clear": ("Clear evidence that it leads retention (its AUC interval lies above every other candidate's and "
+              "beyond 0.75, half-way from a coin flip to perfect)"),
+    "ahead": ("It leads retention better than the other candidates but only a little better than a coin flip (its "
+              "AUC interval lies above theirs and above 0.5, but below 0.75, half-way to perfect)"),
+    "some": ("Some evidence that it leads retention (its AUC interval lies above 0.5, a coin flip, but overlaps "
+             "another candidate's)"),
+    "none": "No evidence that it leads retention (its AUC interval reaches 0.5, a coin flip)",
+}
 
 
 def _periods(r) -> str:
@@ -299,13 +533,32 @@ def _tree_value(r) -> str:
     return f"{format_value(r['current'], r['unit'])}{per} over the last 4 {_periods(r)}"
 
 
+def _magic_text(magic: dict, b) -> str:
+    """The magic number and how many recent sign-ups reach it, for the Summary."""
+    action, days = magic["action"], f"{magic['within_days']:g}"
+    text = (f"Magic number: **{int(b['threshold'])} {action} in the first {days} days**. {b['rate_above']:.0%} of "
+            f"the users who reach it are active in week 8 against {b['rate_below']:.0%} of those who do not "
+            f"({b['diff'] * 100:.0f} points, 95% CI {b['ci_low'] * 100:.0f} to {b['ci_high'] * 100:.0f})")
+    recent = magic.get("recent")
+    if recent and recent["n"]:
+        text += (f". Of the {recent['n']:,} users who signed up {_span(recent['window_start'], recent['window_end'])}, "
+                 f"{recent['value']:.1%} ({recent['ci_low']:.1%}-{recent['ci_high']:.1%}) got there")
+        if recent["previous_n"]:
+            moved = ("beyond its noise" if recent["significant"] else "within its noise")
+            text += (f", against {recent['previous']:.1%} of the {recent['previous_n']:,} who signed up in the 4 weeks "
+                     f"before ({recent['change'] * 100:+.1f} points, {moved})")
+    else:
+        text += f"; {b['share_above']:.1%} of the {int(b['users_above'] + b['users_below']):,} users it was found on get there"
+    return text + "."
+
+
 def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | None = None,
                      stack: pd.DataFrame | None = None) -> list:
     """The Summary's findings (:class:`pmplaybook.narrative.summary.Finding`) from what the notebook has
-    computed: the recommended North Star and how strong its evidence is, its trend, the magic number, the
-    vanity candidates, and what needs an owner (the North Star falling, weak evidence, a guardrail or input
-    getting worse beyond its noise, an activity or vanity count on the team's KPI list, no guardrail); when
-    nothing does, one finding that says so.
+    computed: the recommended North Star and how clear its evidence is, its trend, the magic number, the
+    vanity candidates, and what needs an owner (the North Star falling, no evidence that it leads, a
+    guardrail, input or lagging outcome getting worse beyond its noise, an activity or vanity count on the
+    team's KPI list, no guardrail); when nothing does, one finding that says so.
 
     Chart anchors used: ``leading`` (the AUC chart), ``tree``, ``magic`` and ``spend``.
     """
@@ -317,32 +570,34 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
                            next_step="Add two or three candidates to north_star.candidates in the params."))
         return bad
     win = scores.iloc[0]
-    strength = evidence_strength(win)
+    strength = evidence_strength(win, scores.iloc[1:])
     head = f"Recommended North Star: **{win['label']}** ({win['score']:.0f}/100"
     if len(scores) > 1:
         head += f", ahead of {scores.iloc[1]['label']} at {scores.iloc[1]['score']:.0f}"
-    scale = {"strong": "the AUC interval clears 0.8", "useful": "the AUC interval clears 0.7 but not 0.8",
-             "weak": "the AUC interval does not clear 0.7; 0.5 is a coin flip"}[strength]
-    text = f"{head}). {strength.capitalize()} evidence that it leads retention ({scale}): {_auc_text(win)}"
+    text = f"{head}). {STRENGTH_WORDS[strength]}: {_auc_text(win)}"
     every = _every(win["window"])
     if win["vanity"]:
-        text += (f"; but its {every} series moves with acquisition (r = {format_number(win['acquisition'])}) more than "
+        text += (f"; but its {every} series moves with {_acquisition_text(win)} more than "
                  f"with retained use (r = {format_number(win['corr_retained'])}), like a vanity metric")
     elif not pd.isna(win["corr_retained"]) and not pd.isna(win["acquisition"]):
         if win["acquisition"] >= win["corr_retained"]:
-            text += (f"; and its {every} series moves with acquisition (r = {format_number(win['acquisition'])}) at "
+            text += (f"; and its {every} series moves with {_acquisition_text(win)} at "
                      f"least as much as with retained use (r = {format_number(win['corr_retained'])})")
         else:
             text += (f"; its {every} series moves with retained use (r = {format_number(win['corr_retained'])}) more "
-                     f"than with acquisition (r = {format_number(win['acquisition'])})")
+                     f"than with {_acquisition_text(win)}")
     text += "."
-    if strength == "weak" or win["vanity"] or win["score"] < 40:
+    if strength == "none" or win["vanity"] or win["score"] < 40:
         bad.append(Finding(text, chart="leading", next_step=(
             "Do not steer by it yet: propose a candidate that counts value delivered again and again (the core "
             "action done several times a week), add it to north_star.candidates and re-score.")))
-    elif strength == "useful":
+    elif strength == "some":
         notes.insert(0, Finding(text, chart="leading", severity="note", next_step=(
-            "Adopt it, and re-score each quarter: a candidate whose AUC interval clears 0.8 would lead better.")))
+            "Adopt it, and re-score each quarter: the data do not yet separate it from the runner-up.")))
+    elif strength == "ahead":
+        notes.insert(0, Finding(text, chart="leading", severity="note", next_step=(
+            "Adopt it for now, and look for a candidate whose early value separates stayers from leavers better "
+            "(the core action repeated within the week), then re-score.")))
     else:
         good.append(Finding(text, chart="leading", severity="good"))
 
@@ -350,8 +605,11 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     top = rows[rows["role"] == "north_star"]
     ns_row = top.iloc[0] if len(top) and not pd.isna(top.iloc[0].get("current")) else None
     if ns_row is not None and ns_row["direction"] != "n/a":
-        trend = f"The North Star, {ns_row['label']}, is at {_tree_value(ns_row)}, {_tree_change(ns_row)}."
-        if ns_row["status"] == "worse":
+        extra, holds = dated_text(ns_row)
+        trend = f"The North Star, {ns_row['label']}, is at {_tree_value(ns_row)}, {_tree_change(ns_row)}{extra}."
+        if not holds:
+            notes.append(Finding(trend, chart="tree", severity="note"))
+        elif ns_row["status"] == "worse":
             bad.insert(0, Finding(trend, chart="tree", next_step=(
                 "Give the drop an owner this week: find which input in the tree fell first and the segment behind it.")))
         else:
@@ -360,25 +618,50 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
 
     guards = rows[rows["role"] == "guardrail"]
     for _, g in guards[guards["status"] == "worse"].iterrows():
-        text = f"The guardrail **{g['label']}** got worse: {_tree_value(g)}, {_tree_change(g)}"
+        extra, holds = dated_text(g)
+        if not holds:
+            notes.append(Finding(f"The guardrail **{g['label']}** fell: {_tree_value(g)}, {_tree_change(g)}{extra}.",
+                                 chart="tree", severity="note", next_step=(
+                                     "Read it again once those weeks have left the 4-week window.")))
+            continue
+        text = f"The guardrail **{g['label']}** got worse: {_tree_value(g)}, {_tree_change(g)}{extra}"
         if ns_row is not None and ns_row["status"] == "better":
             text += f", while the North Star rose ({_tree_change(ns_row).split(' on ')[0]})"
         bad.append(Finding(text + ": the North Star may be rising at the users' expense.", chart="tree", next_step=(
             "Give it an owner: find which users or accounts drive it, and hold changes that push the North Star "
             "until it recovers.")))
     for _, r in rows[(rows["role"] == "input") & (rows["status"] == "worse")].iterrows():
+        extra, holds = dated_text(r)
+        if not holds:
+            notes.append(Finding(f"The input **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
+                                 chart="tree", severity="note"))
+            continue
         bad.append(Finding(
-            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}; the "
+            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; the "
             "North Star rests on its inputs, so it will feel this later.", chart="tree", next_step=(
                 "Give it an owner: find the segment and the release or campaign behind it before it reaches the "
                 "North Star.")))
-    listed = stack[~stack["north_star"] & ((stack["level"] == "activity") | stack["vanity"])] if stack is not None \
-        and len(stack) else pd.DataFrame()
+    for _, r in rows[(rows["role"] == "outcome") & (rows["status"] == "worse")].iterrows():
+        extra, holds = dated_text(r)
+        if not holds:
+            notes.append(Finding(f"The outcome **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
+                                 chart="tree", severity="note"))
+            continue
+        bad.append(Finding(
+            f"The outcome **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; it lags, so this "
+            "reflects users who joined weeks ago.", chart="tree", next_step=(
+                "Give it an owner: check which sign-up weeks and segments fell, and whether the North Star fell "
+                "before it.")))
+    listed = (stack[~stack["north_star"] & (stack["level"].isin(["activity", "vanity"]) | stack["vanity"])]
+              if stack is not None and len(stack) else pd.DataFrame())
     if len(listed):
         names = ", ".join(listed["kpi"])
+        one = len(listed) == 1
+        what = ("the team's output" if not listed["vanity"].any() else
+                "acquisition volume, which rises with ad spend" if listed["vanity"].all() else
+                "output or acquisition volume")
         bad.append(Finding(
-            f"{names} on the team's KPI list {'counts' if len(listed) == 1 else 'count'} output or acquisition "
-            "volume, not value delivered.",
+            f"{names} on the team's KPI list {'counts' if one else 'count'} {what}, not value delivered.",
             next_step="Replace it with the outcome it is meant to drive (e.g. activation rate instead of sign-ups)."))
     if tree is not None and len(rows) and guards.empty:
         bad.append(Finding("The metric tree has no guardrail: nothing would show the North Star being pushed up at "
@@ -390,14 +673,8 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
         best = table[table["best"]]
         action, days = magic["action"], f"{magic['within_days']:g}"
         if len(best):
-            b = best.iloc[0]
-            n, low, high = _magic_share_interval(b)
-            notes.append(Finding(
-                f"Magic number: **{int(b['threshold'])} {action} in the first {days} days**. {b['rate_above']:.0%} of "
-                f"the users who reach it are active in week 8 against {b['rate_below']:.0%} of those who do not "
-                f"({b['diff'] * 100:.0f} points, 95% CI {b['ci_low'] * 100:.0f} to {b['ci_high'] * 100:.0f}); only "
-                f"{b['share_above']:.1%} ({low:.1%}-{high:.1%}) of {n:,} new users get there.", chart="magic",
-                severity="note", next_step=("Make reaching it the onboarding goal, and test it with an experiment "
+            notes.append(Finding(_magic_text(magic, best.iloc[0]), chart="magic", severity="note",
+                                 next_step=("Make reaching it the onboarding goal, and test it with an experiment "
                                             "that nudges new users toward it: so far it is a correlation.")))
         else:
             notes.append(Finding(
@@ -409,19 +686,34 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
     vain = scores[scores["vanity"] & (scores["rank"] > 1)]
     if len(vain):
         one = len(vain) == 1
-        labels = " and ".join(f"**{x}** (r = {format_number(a)} with acquisition, {format_number(c)} with retained use)"
-                              for x, a, c in zip(vain["label"], vain["acquisition"], vain["corr_retained"]))
+        parts = []
+        for _, r in vain.iterrows():
+            bit = (f"**{r['label']}** (r = {format_number(r['acquisition'])} with "
+                   f"{'ad spend' if not pd.isna(r.get('corr_spend', float('nan'))) else 'acquisition'}, "
+                   f"{format_number(r['corr_retained'])} with retained use")
+            if leads_per_unit(r):
+                bit += f"; per {'account' if r['per'] == 'account' else 'user'} it does lead, AUC {format_number(r['auc'])}"
+            parts.append(bit + ")")
+        per_unit = [r["label"] for _, r in vain.iterrows() if leads_per_unit(r)]
+        step = (f"Keep {'it' if one else 'them'} off the North Star dashboard, or only as an acquisition diagnostic "
+                "next to spend.")
+        if per_unit:
+            step += (f" Track the behaviour behind {', '.join(per_unit)} per user instead, as an input, not as a "
+                     "weekly total.")
         notes.append(Finding(
-            f"{labels} {'is' if one else 'are'} rejected as vanity: {'its' if one else 'their'} series "
-            f"{'moves' if one else 'move'} with acquisition more than with retained use.", chart="spend",
-            severity="note", next_step=(f"Keep {'it' if one else 'them'} off the North Star dashboard, or only as "
-                                        "an acquisition diagnostic next to spend.")))
+            f"{' and '.join(parts)} {'is' if one else 'are'} rejected as North Star: {'its' if one else 'their'} "
+            f"weekly {'total moves' if one else 'totals move'} with acquisition more than with retained use.",
+            chart="spend", severity="note", next_step=step))
 
     if not bad:
         moved = (f"neither an input nor the guardrail ({guards.iloc[0]['label']}) got" if len(guards) else
                  "no input got")
+        dated = len(rows) and any(not dated_text(r)[1] for _, r in rows.iterrows())
         notes.append(Finding(
-            f"Nothing needs an owner: the recommended North Star has {strength} evidence and is not falling, "
-            f"{moved} worse beyond its noise, and no KPI on the team's list is an activity or vanity count.",
-            chart="tree", severity="note"))
+            "Nothing needs an owner: the recommended North Star "
+            + {"clear": "has clear evidence that it leads retention", "ahead": "leads retention better than the other "
+               "candidates", "some": "has some evidence that it leads retention"}[strength]
+            + f" and is not falling, {moved} worse beyond its noise"
+            + (" once campaign and holiday weeks are set aside" if dated else "")
+            + ", and no KPI on the team's list is an activity or vanity count.", chart="tree", severity="note"))
     return bad + good + notes

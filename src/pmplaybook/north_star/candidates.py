@@ -31,6 +31,11 @@ WINDOWS = ("day", "week", "month")
 TREND_PERIODS = {"day": 182, "week": 26, "month": 6}
 
 
+#: The column naming the inviter on ``invite_accepted`` rows (the event is logged on the invitee). A team
+#: whose log names it otherwise maps its column to this name in params ``data.columns``.
+INVITER_COLUMN = "inviter_id"
+
+
 #: Largest per-unit frame brought to pandas for the leading-indicator statistics (hash-sampled above).
 MAX_UNITS = 200_000
 
@@ -242,7 +247,7 @@ def reference_series(events: ibis.Table, spend: ibis.Table | None = None, signup
 @uses_calendar
 def unit_outcomes(events: ibis.Table, candidate, signup_event: str = "signup", *, early_days: float = 14,
                   outcome_week: int = 8, revenue_days: float = 91, revenue_column: str = "revenue",
-                  timezone: str = "UTC", as_of=None) -> ibis.Table:
+                  credit_column: str | None = None, timezone: str = "UTC", as_of=None) -> ibis.Table:
     """Per unit (user, or account for per="account" candidates), still in the backend: the candidate's
     value in the unit's first ``early_days`` and what happened later.
 
@@ -253,7 +258,25 @@ def unit_outcomes(events: ibis.Table, candidate, signup_event: str = "signup", *
     ``revenue_column`` in [start + early_days, start + revenue_days) (0 without such a column). Only
     units whose windows all ended before ``as_of`` are kept.
 
+    ``credit_column``: for an event logged on someone other than the user it credits, the column naming
+    that user. ``invite_accepted`` is logged on the *invitee* (who has just signed up) with the inviter in
+    ``inviter_id``: counted on its own ``user_id`` it measures "was this user invited", not "did this
+    user's invites get accepted". With ``credit_column="inviter_id"`` the candidate's events are counted
+    for the user that column names, in that user's first ``early_days`` (per-user candidates only; an
+    account candidate counts the row's ``account_id``, which is the inviter's account).
+
     Returns an unexecuted ibis table: ``unit``, ``early_value``, ``active_week_8`` (int 0/1), ``revenue``.
+
+    >>> from pmplaybook.data import load_events
+    >>> ev = load_events(pd.DataFrame({
+    ...     "user_id": ["a", "b", "b", "a"], "event": ["signup", "signup", "invite_accepted", "x"],
+    ...     "inviter_id": [None, None, "a", None],
+    ...     "timestamp": ["2025-01-01", "2025-01-03", "2025-01-03 00:00:01", "2025-02-27"]}))
+    >>> c = {"name": "accepted", "event": "invite_accepted"}
+    >>> own = unit_outcomes(ev, c, as_of="2025-06-01").execute().sort_values("unit")
+    >>> credited = unit_outcomes(ev, c, credit_column="inviter_id", as_of="2025-06-01").execute().sort_values("unit")
+    >>> own["early_value"].tolist(), credited["early_value"].tolist()
+    ([0.0, 1.0], [1.0, 0.0])
     """
     checks.events_table(events)
     cand = _candidate(candidate)
@@ -270,7 +293,18 @@ def unit_outcomes(events: ibis.Table, candidate, signup_event: str = "signup", *
     j = ev.join(s, ev._u == s._su)
     age = seconds_between(j.timestamp, j._start)
     j = j.mutate(_age=age)
-    early = j.filter((j.event == cand.event) & (j._age >= 0) & (j._age < early_days * 86400))
+    if credit_column and cand.per != "account":
+        if credit_column not in events.columns:
+            raise ValueError(f"candidate {cand.name!r}: credit_column={credit_column!r} is not a column of the "
+                             f"events table. Fix: map the column naming the credited user to {credit_column} in "
+                             "params data.columns")
+        cr = ev.filter((ev.event == cand.event) & ev[credit_column].notnull())
+        cr = cr.mutate(_u=cr[credit_column].cast("string"))
+        cr = cr.join(s, cr._u == s._su)
+        cr = cr.mutate(_age=seconds_between(cr.timestamp, cr._start))
+        early = cr.filter((cr._age >= 0) & (cr._age < early_days * 86400))
+    else:
+        early = j.filter((j.event == cand.event) & (j._age >= 0) & (j._age < early_days * 86400))
     early = early.group_by("_u").aggregate(early_value=_aggregate(early, cand).cast("float64"))
     lo, hi = 7 * outcome_week * 86400, 7 * (outcome_week + 1) * 86400
     later = j.filter((j._age >= lo) & (j._age < hi)).select("_u").distinct().mutate(_act=ibis.literal(1))
@@ -336,8 +370,8 @@ def leading_indicator(frame: pd.DataFrame, *, n_boot: int = 200, seed: int = 0, 
     """Leading-indicator strength from a per-unit frame (from :func:`unit_outcomes`).
 
     - ``auc``: probability that a unit still active in week 8 had a higher early value than one that
-      was not (0.5 = no information, 1.0 = perfect; ties count 1/2). In practice 0.6 is weak, 0.7 useful,
-      0.8+ strong (the usual reading of ROC AUC for behavioural predictors).
+      was not (0.5 = no information, 1.0 = perfect; ties count 1/2). The playbook quotes no benchmark for
+      "good": it compares candidates with each other and with 0.5, through their intervals.
     - ``spearman_retention`` / ``spearman_revenue``: Spearman rank correlation of the early value with
       week-8 activity (0/1) and with later revenue.
 
@@ -405,8 +439,11 @@ def vanity_signal(series: pd.DataFrame, reference: pd.DataFrame, *, threshold: f
     Pearson correlations, over the complete periods, of the candidate's ``value`` with ``spend``, with
     ``signups`` and with ``retained_users`` of :func:`reference_series`: does it go up and down with
     acquisition, or with the use that stays? A vanity metric rises with ad spend (PMRead, ProdPad citing
-    Eric Ries, Gupta). ``acquisition = max(corr_spend, corr_signups)``; the candidate is
-    flagged ``vanity`` when acquisition >= ``threshold`` and exceeds ``corr_retained`` by at least ``gap``.
+    Eric Ries, Gupta). ``acquisition`` = ``corr_spend`` (the driver, as the field's test puts it), or
+    ``corr_signups`` when there is no spend table; sign-ups are not the yardstick when spend is known,
+    because a candidate that counts sign-ups (or invitees, who sign up too) correlates with them by
+    construction. The candidate is flagged ``vanity`` when acquisition >= ``threshold`` and exceeds
+    ``corr_retained`` by at least ``gap`` (the notebook's rule, a choice rather than a field benchmark).
 
     Levels, not changes: a metric that follows retained use grows steadily, while one that follows spend
     goes up and down with the campaigns. Caveat: when spend itself grows steadily, every growing series
@@ -430,8 +467,8 @@ def vanity_signal(series: pd.DataFrame, reference: pd.DataFrame, *, threshold: f
            "corr_spend": _corr(d["value"], d["spend"]) if "spend" in d else float("nan"),
            "corr_signups": _corr(d["value"], d["signups"]),
            "corr_retained": _corr(d["value"], d["retained_users"])}
-    acq = np.nanmax([out["corr_spend"], out["corr_signups"], -np.inf])
-    out["acquisition"] = float(acq) if np.isfinite(acq) else float("nan")
+    acq = out["corr_signups"] if math.isnan(out["corr_spend"]) else out["corr_spend"]
+    out["acquisition"] = float(acq)
     retained = out["corr_retained"] if not math.isnan(out["corr_retained"]) else 0.0
     out["vanity"] = bool(np.isfinite(acq) and acq >= threshold and acq - retained >= gap)
     return out
@@ -508,7 +545,9 @@ def score_candidates(ds, *, table: pd.DataFrame | None = None, early_days: float
     - ``checklist_points`` = 100 x (mean of the team's 1-5 scores on Amplitude's checklist and the two
       tests, :data:`config.CHECKLIST`; an unscored item counts 3) - 1) / 4;
     - ``leading_points`` = 100 x clip(2 x (AUC - 0.5), 0, 1): AUC of the unit's first-``early_days``
-      value predicting week-8 activity (0.5 = coin flip = 0 points, 0.75 = 50, 1.0 = 100);
+      value predicting week-8 activity (0.5 = coin flip = 0 points, 0.75 = 50, 1.0 = 100); the team's
+      ``invite_accepted`` event is credited to the inviter (:func:`credit_of`), since it is logged on the
+      invitee;
     - ``sensitivity_points`` = 100 x clip(snr / 2, 0, 1) (:func:`sensitivity`: trend vs weekly noise);
     - ``score`` = 0.4 x checklist + 0.4 x leading + 0.2 x sensitivity, minus 30 when
       :func:`vanity_signal` flags the candidate (it moves with acquisition, not with retained use).
@@ -516,7 +555,8 @@ def score_candidates(ds, *, table: pd.DataFrame | None = None, early_days: float
     Returns
     -------
     DataFrame, one row per candidate, best first: ``rank``, ``candidate``, ``label``, the checklist
-    items, ``checklist`` (mean 1-5), the :func:`leading_indicator` columns, ``corr_spend``,
+    items, ``checklist`` (mean 1-5), ``credited_to`` (the credit column, or ""), ``leading_note`` (how the
+    early value was counted, or why it was not), the :func:`leading_indicator` columns, ``corr_spend``,
     ``corr_signups``, ``corr_retained``, ``vanity``, ``noise``, ``movement``, ``snr``, the three
     ``*_points``, ``vanity_penalty`` and ``score``; :func:`pmplaybook.narrative.north_star.reasons` says why
     each wins or loses.
@@ -534,10 +574,21 @@ def score_candidates(ds, *, table: pd.DataFrame | None = None, early_days: float
         for item in CHECKLIST:
             row[item] = c.scores.get(item, 3)
         row["checklist"] = float(np.mean([row[i] for i in CHECKLIST]))
-        units = unit_outcomes(ds.events, c, early_days=early_days, signup_event=params.events.signup, timezone=ds.timezone,
-                              as_of=ds.as_of)
-        frame, _ = _to_pandas_units(units, max_units)
-        row.update(leading_indicator(frame, n_boot=n_boot))
+        credit = credit_of(c, params)
+        row["credited_to"] = credit or ""
+        if credit and c.per != "account" and credit not in ds.events.columns:
+            # logged on the invitee and no column names the inviter: the test would ask "was this user
+            # invited", not what the candidate means, so it is not run
+            row.update(leading_indicator(pd.DataFrame(columns=["early_value", "active_week_8", "revenue"]), n_boot=0))
+            row["leading_note"] = (f"not tested: {c.event} is logged on the invited user and the events have no "
+                                   f"{credit} column naming the inviter")
+        else:
+            units = unit_outcomes(ds.events, c, early_days=early_days, signup_event=params.events.signup,
+                                  credit_column=credit, timezone=ds.timezone, as_of=ds.as_of)
+            frame, _ = _to_pandas_units(units, max_units)
+            row.update(leading_indicator(frame, n_boot=n_boot))
+            row["leading_note"] = (f"{c.event} credited to the inviter ({credit})" if credit and c.per != "account"
+                                   else "")
         ref = s[["period", "spend", "signups", "retained_users"]]
         row.update({k: v for k, v in vanity_signal(s, ref).items() if k != "periods"})
         row.update({k: v for k, v in sensitivity(s, periods=TREND_PERIODS[c.window]).items() if k != "periods"})
@@ -552,6 +603,19 @@ def score_candidates(ds, *, table: pd.DataFrame | None = None, early_days: float
     out = out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+def credit_of(candidate, params) -> str | None:
+    """The column naming the user a candidate's event credits, when the event is logged on someone else:
+    :data:`INVITER_COLUMN` for the team's ``invite_accepted`` event (logged on the invitee), else None.
+
+    >>> from pmplaybook.config import load_params
+    >>> [credit_of(c, load_params("growth")) for c in load_params("growth").north_star.candidates]
+    [None, None, 'inviter_id']
+    """
+    cand = _candidate(candidate)
+    accepted = params.events.invite_accepted if params is not None else None
+    return INVITER_COLUMN if accepted and cand.event == accepted else None
 
 
 def winner(scores: pd.DataFrame) -> str | None:

@@ -149,3 +149,72 @@ def magic_number_action(params: TeamParams) -> dict | None:
     if e.core_action:
         return {"action": e.core_action, "within_days": 7.0, "role": "the core action (events.core_action)"}
     return None
+
+
+@uses_calendar
+def recent_share_past(events: ibis.Table, action: str, threshold: int, signup_event: str = "signup", *,
+                      within_days: float = 7, weeks: int = 4, timezone: str = "UTC", as_of=None,
+                      week_start: str = "monday") -> dict:
+    """Share of **recent** sign-ups who reached the magic number (at least ``threshold`` ``action`` events
+    in their first ``within_days``), with its 95% Wilson interval, and the same share for the ``weeks``
+    before, for a trend.
+
+    Recent = users whose first ``signup_event`` falls in the last ``weeks`` complete calendar weeks (team
+    time zone) whose every sign-up has had its ``within_days`` by ``as_of``: the latest weeks with
+    week end + ``within_days`` <= ``as_of``. The threshold itself is found on older users
+    (:func:`magic_number` needs their week 8); this is how many of today's new users get there.
+
+    Returns
+    -------
+    dict: ``value`` (share), ``past``, ``n`` (sign-ups), ``ci_low``, ``ci_high``, ``window_start``,
+    ``window_end`` (local days, end exclusive: the sign-up weeks), ``previous`` / ``previous_past`` /
+    ``previous_n`` (the ``weeks`` before), ``change`` (points, as a share difference), ``change_low``,
+    ``change_high`` and ``significant`` (Newcombe's interval of the difference). Counts run in the backend.
+
+    >>> from pmplaybook.data import load_events
+    >>> ev = load_events(pd.DataFrame({
+    ...     "user_id": ["a", "a", "a", "b", "c", "c"],
+    ...     "event": ["signup", "invite_sent", "invite_sent", "signup", "signup", "invite_sent"],
+    ...     "timestamp": ["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-24", "2025-03-25"]}))
+    >>> r = recent_share_past(ev, "invite_sent", 2, weeks=1, as_of="2025-03-31")
+    >>> str(r["window_start"].date()), r["past"], r["n"], r["previous_n"]
+    ('2025-03-17', 0, 0, 0)
+    >>> r = recent_share_past(ev, "invite_sent", 2, weeks=3, as_of="2025-03-31")
+    >>> str(r["window_start"].date()), r["past"], r["n"], r["value"]
+    ('2025-03-03', 1, 2, 0.5)
+    """
+    from ..core.calendar import period_index, period_index_utc, period_start
+    from ..core.stats import wilson_interval
+
+    checks.events_table(events)
+    as_of_local, as_of_utc = resolve_as_of(events, as_of, timezone)
+    days = float(within_days)
+    # the last week whose sign-ups all had `days` days by as_of: start + 7 + days <= as_of, i.e. the week
+    # holding the day as_of - 7 - days (the next week starts after it, so it would end too late)
+    last = int(period_index(as_of_local - pd.Timedelta(days=7 + days), "week", week_start))
+    first, before = last - weeks + 1, last - 2 * weeks + 1
+    ev = events.filter(events.timestamp < as_of_utc)
+    su = ev.filter(ev.event == signup_event)
+    su = su.group_by("user_id").aggregate(_start=su.timestamp.min())
+    su = su.mutate(_w=period_index_utc(su._start, "week", timezone, week_start))
+    su = su.filter((su._w >= before) & (su._w <= last))
+    su = su.select(_su=su.user_id, _start=su._start, _recent=(su._w >= first).cast("int64"))
+    acts = ev.filter(ev.event == action)
+    j = acts.join(su, acts.user_id == su._su)
+    j = j.filter((seconds_between(j.timestamp, j._start) >= 0) & (seconds_between(j.timestamp, j._start) < days * 86400))
+    per = j.group_by("user_id").aggregate(_n=j.count())
+    per = per.filter(per._n >= threshold).select(_pu=per.user_id, _past=ibis.literal(1))
+    both = su.left_join(per, su._su == per._pu)
+    got = both.group_by("_recent").aggregate(n=both.count(), past=both._past.fill_null(0).sum()).execute()
+    counts = {int(r["_recent"]): (int(r["past"]), int(r["n"])) for _, r in got.iterrows()}
+    past, n = counts.get(1, (0, 0))
+    p_past, p_n = counts.get(0, (0, 0))
+    low, high = wilson_interval(past, n) if n else (float("nan"), float("nan"))
+    d = diff_proportions(past, n, p_past, p_n) if n and p_n else {"diff": float("nan"), "ci_low": float("nan"),
+                                                                  "ci_high": float("nan"), "significant": False}
+    return {"value": past / n if n else float("nan"), "past": past, "n": n, "ci_low": float(low),
+            "ci_high": float(high), "window_start": period_start([first], "week", week_start)[0],
+            "window_end": period_start([last + 1], "week", week_start)[0],
+            "previous": p_past / p_n if p_n else float("nan"), "previous_past": p_past, "previous_n": p_n,
+            "change": d["diff"], "change_low": d["ci_low"], "change_high": d["ci_high"],
+            "significant": bool(d["significant"])}

@@ -10,14 +10,32 @@ from ..config import TeamParams
 from ..config.vocabulary import CHECKLIST, KPI_KEYWORDS, KPI_LEVELS, VANITY_WORDS
 
 
+def metric_level(name: str) -> tuple[str, str]:
+    """A metric name's level on the stack and the rule that placed it: looked up in :data:`KPI_LEVELS`,
+    else the first :data:`KPI_KEYWORDS` rule with a word in the name, else ``("unclassified", "none")``.
+
+    >>> metric_level("week4_retention"), metric_level("weekly_signups")
+    (('business_outcome', 'lookup'), ('vanity', "keyword 'signup'"))
+    """
+    key = name.lower()
+    if key in KPI_LEVELS:
+        return KPI_LEVELS[key], "lookup"
+    for lvl, words in KPI_KEYWORDS:
+        hit = next((w for w in words if w in key), None)
+        if hit:
+            return lvl, f"keyword '{hit}'"
+    return "unclassified", "none"
+
+
 def classify_kpis(params: TeamParams, north_star: str | None = None) -> pd.DataFrame:
     """Place each of the team's KPIs (``params.kpis`` keys, plus the North Star) on the metric stack.
 
     Three levels (PMRead): **business outcomes** (revenue, retention, NPS, churn: lagging),
     **product outcomes** (activation, time to value, adoption, engagement: leading, owned by the PM),
-    **activity** (features shipped, bugs closed, sign-ups, page views: outputs or vanity, not KPIs). A name is
-    looked up in :data:`KPI_LEVELS`, else matched against :data:`KPI_KEYWORDS` (first rule wins), else
-    "unclassified". The North Star is a product outcome by definition unless it is an activity/vanity name.
+    **activity** (features shipped, bugs closed, sprints: outputs, not KPIs); and apart from them the
+    **vanity** counts the field warns about (total sign-ups, page views, downloads: they rise with ad spend;
+    PMRead, ProdPad citing Eric Ries, Gupta). A name is placed by :func:`metric_level`. The North Star is
+    a product outcome by definition unless its name is an activity or vanity count.
 
     Returns
     -------
@@ -32,19 +50,12 @@ def classify_kpis(params: TeamParams, north_star: str | None = None) -> pd.DataF
     rows = []
     for name in names + ([north_star] if north_star and north_star not in names else []):
         key = name.lower()
-        level, rule = KPI_LEVELS.get(key), "lookup"
-        if level is None:
-            rule = "none"
-            for lvl, words in KPI_KEYWORDS:
-                hit = next((w for w in words if w in key), None)
-                if hit:
-                    level, rule = lvl, f"keyword '{hit}'"
-                    break
+        level, rule = metric_level(name)
         is_ns = name == north_star
-        if is_ns and level != "activity":
+        if is_ns and level not in ("activity", "vanity"):
             level, rule = "product_outcome", "north star"
-        rows.append({"kpi": name, "level": level or "unclassified", "rule": rule,
-                     "vanity": any(w in key for w in VANITY_WORDS), "north_star": is_ns})
+        rows.append({"kpi": name, "level": level, "rule": rule,
+                     "vanity": level == "vanity" or any(w in key for w in VANITY_WORDS), "north_star": is_ns})
     return pd.DataFrame(rows, columns=["kpi", "level", "rule", "vanity", "north_star"])
 
 
@@ -54,22 +65,28 @@ def metric_stack_warnings(stack: pd.DataFrame, max_kpis: int = 7) -> list[str]:
     no business outcome or no product outcome (a healthy set has lagging and leading metrics, ProdPad).
     An empty list means the stack looks healthy.
 
-    >>> s = pd.DataFrame({"kpi": ["signups", "nps"], "level": ["activity", "business_outcome"],
+    >>> s = pd.DataFrame({"kpi": ["signups", "nps"], "level": ["vanity", "business_outcome"],
     ...     "rule": ["lookup"] * 2, "vanity": [True, False], "north_star": [False, False]})
     >>> [w.split(":")[0] for w in metric_stack_warnings(s)]
-    ['Activity metrics dressed as outcomes', 'No product outcome']
+    ['Vanity counts', 'No product outcome']
     """
     out = []
     n = len(stack)
     if n > max_kpis:
-        out.append(f"Too many KPIs: {n} primary KPIs, more than the {max_kpis} a team can act on (ProdPad: 3-7 per "
+        out.append(f"Too many KPIs: {n} primary KPIs, more than {max_kpis} (ProdPad's rule of thumb is 3-7 per "
                    "product area; PMRead: \"15 KPIs is no KPIs\"). Keep the North Star, 2-3 inputs and a "
                    "guardrail; move the rest to a secondary dashboard.")
-    act = stack[(stack["level"] == "activity") | stack["vanity"]]
+    act = stack[(stack["level"] == "activity") & ~stack["vanity"]]
     if len(act):
         out.append(f"Activity metrics dressed as outcomes: {', '.join(act['kpi'])} "
-                   f"{'counts' if len(act) == 1 else 'count'} output or acquisition volume, not value delivered. "
-                   "Replace with the outcome it is meant to drive (e.g. activation rate instead of sign-ups).")
+                   f"{'counts' if len(act) == 1 else 'count'} the team's output, not value delivered (PMRead: "
+                   "outputs, not KPIs). Replace with the outcome it is meant to drive.")
+    vain = stack[stack["vanity"]]
+    if len(vain):
+        out.append(f"Vanity counts: {', '.join(vain['kpi'])} {'rises' if len(vain) == 1 else 'rise'} with ad "
+                   "spend whatever the product does (PMRead; ProdPad citing Eric Ries; Gupta). Keep "
+                   f"{'it' if len(vain) == 1 else 'them'} as an acquisition diagnostic next to spend, and track "
+                   "the outcome instead (e.g. activation rate instead of sign-ups).")
     if n and not (stack["level"] == "business_outcome").any():
         out.append("No business outcome: nothing here tells whether the product earns or keeps customers "
                    "(revenue, retention, NPS). Add one lagging metric.")
