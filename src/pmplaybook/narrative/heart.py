@@ -493,9 +493,11 @@ def _same_cell_notes(pick, keys, time_shift, gaps, segment_name, window) -> str:
         if len(g):
             g = g.iloc[0]
             rest = "the other workflows" if "segment" not in keys else f"{pick['workflow']} elsewhere"
-            state = ("still" if g["significant"] and g["diff"] > 0 else "now within noise of the rest:")
-            text += (f" In {window or 'the recent window'} it {state} failed {format_pct(g['error_rate'], 1)} of "
-                     f"{int(g['attempts']):,} attempts against {format_pct(g['rest_rate'], 1)} for {rest}.")
+            rates = (f"{format_pct(g['error_rate'], 1)} of {int(g['attempts']):,} attempts against "
+                     f"{format_pct(g['rest_rate'], 1)} for {rest}")
+            when = f" In {window or 'the recent window'}"
+            text += (f"{when} it still failed {rates}." if g["significant"] and g["diff"] > 0 else
+                     f"{when} it is back within noise of the rest: it failed {rates}.")
     return text
 
 
