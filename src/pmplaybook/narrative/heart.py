@@ -29,7 +29,7 @@ def _show_diff(survey: str, value: float) -> str:
     if survey == "nps":
         return f"{value:+.1f} points"
     if survey == "csat":
-        return f"{100 * value:+.1f} percentage points"
+        return f"{100 * value:+.1f} points"
     return f"{value:+.2f}"
 
 
@@ -97,7 +97,7 @@ def happiness_finding(table: pd.DataFrame, survey: str = "nps", window: str = ""
         band = ("above the 50 that Gupta calls excellent" if value > 50 else "positive but short of the 50 that "
                 "Gupta calls excellent" if value > 0 else "negative: more detractors than promoters")
         return text + f": {band}."
-    return text + " (no sourced benchmark: read it against its trend and segments below)."
+    return text + " (no sourced benchmark to compare with)."
 
 
 def engagement_finding(table: pd.DataFrame, key_action_label: str = "key actions") -> str:
@@ -292,7 +292,7 @@ def task_time_finding(shift: pd.DataFrame | None, segment_name: str | None = Non
     return _time_sentence(pick, segment_name) + "."
 
 
-def _time_sentence(pick, segment_name, subject: str = "", when: bool = True) -> str:
+def _time_sentence(pick, segment_name, subject: str = "", when: bool = True, detail: bool = True) -> str:
     where = f"{pick['workflow']}"
     if "segment" in pick.index and not is_missing(pick.get("segment")):
         where += f" on {segment_name + ' ' if segment_name else ''}{pick['segment']}"
@@ -305,6 +305,8 @@ def _time_sentence(pick, segment_name, subject: str = "", when: bool = True) -> 
             text += f", when app version {pick['release']} appeared"
     elif not is_missing(pick.get("release")) and pick.get("release"):
         text += " with the same release"
+    if not detail:
+        return text + f", {'slower' if slower else 'faster'} beyond noise"
     text += (f"; {format_pct(pick['slow_after'])} of its {int(pick['completed_after']):,} completions since then "
              f"took longer than the median of all its completions, against {format_pct(pick['slow_before'])} before, "
              f"{'slower' if slower else 'faster'} beyond noise")
@@ -487,7 +489,8 @@ def _same_cell_notes(pick, keys, time_shift, gaps, segment_name, window) -> str:
     t = _time_pick(time_shift)
     if t is not None and _same_cell(t, pick, keys):
         same_day = pd.Timestamp(t["date"]) == pd.Timestamp(pick["date"]) and str(t.get("release")) == str(pick.get("release"))
-        text += " " + _time_sentence(t, segment_name, subject="Its median time to complete", when=not same_day) + "."
+        text += " " + _time_sentence(t, segment_name, subject="Its median time to complete", when=not same_day,
+                                     detail=False) + "."
     if gaps is not None and len(gaps):
         g = gaps[[_same_cell(r, pick, keys) for _, r in gaps.iterrows()]]
         if len(g):
