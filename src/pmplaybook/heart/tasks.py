@@ -584,10 +584,13 @@ def only(events: ibis.Table, change: dict | None, workflow: str = "workflow") ->
 
 
 def change_view(before_after: pd.DataFrame, change: dict | None) -> pd.DataFrame:
-    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs."""
+    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs: the
+    two rates as ``rate_before`` / ``rate_after`` (so a people table shows them as percentages, the
+    difference and its interval in points) and the median time on task on each side."""
     t = before_after
     if change:
         t = t[t["workflow"] == change["workflow"]]
     cols = [c for c in ("workflow", "segment", "metric", "attempts_before", "attempts_after", "before", "after",
-                        "diff", "ci_low", "ci_high", "significant") if c in t.columns]
-    return t[cols].reset_index(drop=True)
+                        "diff", "ci_low", "ci_high", "significant", "median_seconds_before", "median_seconds_after")
+            if c in t.columns]
+    return t[cols].rename(columns={"before": "rate_before", "after": "rate_after"}).reset_index(drop=True)
