@@ -379,6 +379,9 @@ UNITS_CAP = {"_to_pandas_units": ns.MAX_UNITS + 1}
 # by the calendar and the segment's cardinality rather than by events or users, but it exceeds LIMIT, so
 # that grid, and only in this case, is allowed up to its full size.
 DAILY_TASK_GRID = {"_weekly_and_daily_counts": 365 * 4 * 8}
+# task_time_shift reads the same kind of grid (completed and slow attempts per local day x workflow x segment
+# value) from its own query: the same bound, for the same reason.
+DAILY_TIME_GRID = {"task_time_shift": 365 * 4 * 8}
 
 CASES = [
     # 02_cohort_retention
@@ -457,6 +460,10 @@ CASES = [
     ("heart.task_success-week", "growth", lambda p, ds: _tasks(p, ds, period="week", week_start=p.week_start),
      None),
     ("heart.task_shift+task_change", "growth", _task_shift, DAILY_TASK_GRID),
+    ("heart.task_time_shift", "growth",
+     lambda p, ds: heart.task_time_shift(ds.events, p.events.task_started, p.events.task_completed, p.events.task_failed,
+                                         segment="country", timezone=ds.timezone, week_start=p.week_start,
+                                         as_of=ds.as_of), DAILY_TIME_GRID),
     # 01_north_star
     ("north_star.candidate_table", "growth", lambda p, ds: ns.candidate_table(ds), None),
     ("north_star.score_candidates", "growth", lambda p, ds: ns.score_candidates(ds, n_boot=20), UNITS_CAP),

@@ -83,6 +83,40 @@ def nps_trend(table: pd.DataFrame, title: str = "NPS over time, with its 95% int
         title, subtitle="Band = 95% interval; a change inside the band is noise"))
 
 
+_SURVEY_AXIS = {"csat": ("CSAT (share of 4-5)", ".0%"), "ces": ("CES (mean, 1-7)", ".2f")}
+
+
+def survey_trends(tables: dict, period: str | None = "month",
+                  title: str = "CSAT and CES per month, with their 95% intervals") -> alt.VConcatChart:
+    """One panel per survey of ``tables`` (``{"csat": csat(..., period=...), "ces": ces(...)}``; None or empty
+    tables are left out): the value per period as a line, its 95% interval as a band, small samples hollow."""
+    panels = []
+    for survey, table in tables.items():
+        if table is None or not len(table):
+            continue
+        t = table.copy()
+        t["label"] = _label(t["period"], period)
+        t["reading"] = t["small_sample"].map({True: "fewer than 30 answers", False: "enough answers"})
+        name, fmt = _SURVEY_AXIS[survey]
+        base = alt.Chart(t).encode(x=alt.X("period:T", title=None))
+        tip = [alt.Tooltip("label:N", title="Period"), alt.Tooltip(f"{survey}:Q", title=name, format=fmt),
+               alt.Tooltip("ci_low:Q", title="95% CI low", format=fmt),
+               alt.Tooltip("ci_high:Q", title="95% CI high", format=fmt),
+               alt.Tooltip("responses:Q", title="Answers", format=","), alt.Tooltip("reading:N", title="Sample")]
+        y = alt.Y(f"{survey}:Q", title=name, scale=alt.Scale(zero=False),
+                  axis=pct_axis(name) if survey == "csat" else alt.Axis(title=name))
+        panels.append(alt.layer(
+            base.mark_area(opacity=0.2, color=GREY).encode(y="ci_low:Q", y2="ci_high:Q"),
+            base.mark_line(color="#1f4e79").encode(y=y),
+            base.mark_point(filled=True, size=50, color="#1f4e79").encode(
+                y=f"{survey}:Q", shape=alt.Shape("reading:N", title=None), tooltip=tip),
+        ).properties(width=WIDTH, height=180))
+    if not panels:
+        return alt.vconcat(alt.Chart(pd.DataFrame({"x": []})).mark_point()).properties(title="No CSAT or CES answers")
+    return alt.vconcat(*panels).properties(title=alt.Title(
+        title, subtitle="Band = 95% interval; a change inside the band is noise"))
+
+
 def engagement_distribution(dist: pd.DataFrame, key_action_label: str = "key actions",
                             title: str = "How engaged are weekly active users?") -> alt.HConcatChart:
     """Two histograms from :func:`heart.engagement_distribution`: days active per week (the 5+ day block

@@ -26,7 +26,7 @@ KPIS = {
                            notebook="03_heart"),
     "week4_active_retention": dict(label="Weekly actives still active 4 weeks later", unit="share",
                                    higher_is_better=True, notebook="03_heart"),
-    "feature_adoption": dict(label="Feature adoption since launch", unit="share", higher_is_better=True,
+    "feature_adoption": dict(label="Weekly actives using the feature", unit="share", higher_is_better=True,
                              notebook="03_heart"),
     "ai_acceptance_rate": dict(label="Suggestions accepted / shown", unit="share", higher_is_better=True,
                                notebook="03_heart"),

@@ -34,6 +34,7 @@ from .adoption import (
                        suggestion_events,
 )
 from .engagement import engagement, engagement_distribution
+from .headline import LOG_WEEKS, SURVEY_WEEKS, log_kpis, recent_window, survey_kpis
 from .happiness import (
                        MIN_RESPONSES,
                        SURVEYS,
@@ -41,6 +42,7 @@ from .happiness import (
                        csat,
                        detractor_concentration,
                        happiness_by_segment,
+                       happiness_gaps,
                        happiness_trend,
                        has_survey,
                        nps,
@@ -52,19 +54,21 @@ from .tasks import (
                        change_view,
                        only,
                        task_attempts,
+                       task_gaps,
                        task_change,
                        task_segment,
                        task_shift,
                        task_success,
+                       task_time_shift,
                        top_change,
                        workflow_problem,
 )
 
 __all__ = [
-    "ALL", "MIN_RESPONSES", "MISSING", "PERIODS", "SURVEYS", "active_retention", "adoption_depth", "ces",
+    "ALL", "LOG_WEEKS", "MIN_RESPONSES", "SURVEY_WEEKS", "log_kpis", "recent_window", "survey_kpis", "MISSING", "PERIODS", "SURVEYS", "active_retention", "adoption_depth", "ces",
     "change_view", "csat", "detractor_concentration", "engagement", "engagement_distribution",
-    "feature_adoption", "happiness_by_segment", "happiness_trend", "has_survey", "main_feature",
+    "feature_adoption", "happiness_by_segment", "happiness_gaps", "happiness_trend", "has_survey", "main_feature",
     "new_user_retention", "new_users", "nps", "only", "pooled_rate", "segment_gaps", "suggestion_acceptance",
-    "suggestion_events", "survey_segments", "task_attempts", "task_change", "task_segment", "task_shift",
-    "task_success", "top_change", "workflow_problem",
+    "suggestion_events", "survey_segments", "task_attempts", "task_gaps", "task_change", "task_segment", "task_shift",
+    "task_success", "task_time_shift", "top_change", "workflow_problem",
 ]

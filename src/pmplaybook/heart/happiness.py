@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats as _scipy_stats
 
 from ..core import checks
-from ..core.calendar import PERIODS, complete, period_start_utc, resolve_as_of, uses_calendar
+from ..core.calendar import PERIODS, complete, period_start_utc, resolve_as_of, uses_calendar, utc_midnight
 from ..core.formatting import MISSING, is_missing
 from ..core.stats import add_wilson, diff_proportions, nps_interval, z_value
 
@@ -31,6 +31,15 @@ def _window_events(events, as_of, timezone, start=None):
     if start is not None:
         ev = ev.filter(ev.timestamp >= start)
     return ev, as_of_local, as_of_utc
+
+
+def _day(value) -> pd.Timestamp:
+    """A local date from a date-like ``start``, with an error that says what to pass."""
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError):
+        raise ValueError(f"start={value!r} is not a date. Fix: pass 'YYYY-MM-DD' (the first local day to "
+                         "count)") from None
 
 
 def _check_surveys(surveys, what: str) -> None:
@@ -55,8 +64,9 @@ def has_survey(surveys, survey: str) -> bool:
 
 
 def _survey_counts(surveys, survey: str, period=None, segment=None, timezone="UTC", week_start="monday",
-                   as_of=None) -> pd.DataFrame:
-    """Per [period] x [segment]: responses, promoters, detractors, satisfied, score sum and sum of squares."""
+                   as_of=None, start=None) -> pd.DataFrame:
+    """Per [period] x [segment]: responses, promoters, detractors, satisfied, score sum and sum of squares,
+    over the answers from local day ``start`` (all when None) up to ``as_of``."""
     _check_surveys(surveys, survey)
     checks.choice("survey", survey, SURVEYS)
     _check_period(period)
@@ -71,6 +81,8 @@ def _survey_counts(surveys, survey: str, period=None, segment=None, timezone="UT
     if as_of is not None:
         _, as_of_utc = resolve_as_of(s, as_of, timezone)
         s = s.filter(s.timestamp < as_of_utc)
+    if start is not None:
+        s = s.filter(s.timestamp >= utc_midnight(_day(start), timezone))
     keys = {}
     if period:
         keys["period"] = period_start_utc(s.timestamp, period, timezone, week_start)
@@ -131,23 +143,25 @@ def _finish_survey(out: pd.DataFrame, survey: str, period, as_of_local) -> pd.Da
     return out[keys + cols].reset_index(drop=True)
 
 
-def _survey_table(surveys, survey, period, segment, timezone, week_start, as_of):
-    counts = _survey_counts(surveys, survey, period, segment, timezone, week_start, as_of)
+def _survey_table(surveys, survey, period, segment, timezone, week_start, as_of, start=None):
+    counts = _survey_counts(surveys, survey, period, segment, timezone, week_start, as_of, start)
     as_of_local = resolve_as_of(surveys, as_of, timezone)[0] if period else None
     return _finish_survey(counts, survey, period, as_of_local)
 
 
 @uses_calendar
-def nps(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, timezone: str = "UTC",
+def nps(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, start=None,
+        timezone: str = "UTC",
         week_start: str = "monday", as_of=None) -> pd.DataFrame:
     """Net Promoter Score by period and/or segment, with its composition and a 95% interval.
 
     Answers to "How likely are you to recommend us?" on 0-10: **promoters** 9-10, **passives** 7-8,
     **detractors** 0-6. NPS = 100 x (promoters - detractors) / responses, in points from -100 to +100.
     The interval is :func:`pmplaybook.core.stats.nps_interval` (the variance of a difference of two shares of
-    one multinomial sample). Above 0 is positive, above 50 is excellent / world-class (Gupta);
-    B2B software typically sits around 20-40. A high NPS with rising churn is a warning
-    (ProdPad). ``small_sample`` flags fewer than 30 answers: too few to say anything.
+    one multinomial sample). Above 0 is positive; above 50 is called excellent / world-class (Gupta's
+    product-metrics guide: a rule of thumb across industries for the "would you recommend us" question,
+    not a B2B benchmark). A high NPS with rising churn is a warning (ProdPad). ``small_sample`` flags
+    fewer than 30 answers: too few to say anything.
 
     Parameters
     ----------
@@ -155,6 +169,7 @@ def nps(surveys: ibis.Table, *, period: str | None = None, segment: str | None =
     period : {"day", "week", "month"} or None (one row for everything)
     segment : str, optional, a segment column of the survey table (e.g. ``"plan"``)
     timezone, week_start : how periods are cut
+    start : date-like, optional; the first local day counted (answers before it are ignored)
     as_of : date-like, optional; answers on or after it are ignored
 
     Returns
@@ -170,17 +185,19 @@ def nps(surveys: ibis.Table, *, period: str | None = None, segment: str | None =
     >>> nps(s)[["responses", "promoters", "passives", "detractors", "nps"]].to_dict("records")
     [{'responses': 4, 'promoters': 2, 'passives': 1, 'detractors': 1, 'nps': 25.0}]
     """
-    return _survey_table(surveys, "nps", period, segment, timezone, week_start, as_of)
+    return _survey_table(surveys, "nps", period, segment, timezone, week_start, as_of, start)
 
 
 @uses_calendar
-def csat(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, timezone: str = "UTC",
+def csat(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, start=None,
+         timezone: str = "UTC",
          week_start: str = "monday", as_of=None) -> pd.DataFrame:
     """Customer satisfaction (CSAT): the share of answers of 4 or 5 on a 1-5 scale, with a Wilson interval.
 
     CSAT = satisfied (4-5) / responses, a share in [0, 1], usually asked right after a specific interaction
-    (a support chat, an import). Around 75-85% is commonly quoted as good; use it for one interaction, NPS
-    for the relationship. Fewer than 30 answers is flagged ``small_sample``.
+    (a support chat, an import): use it for one interaction, NPS for the relationship. No sourced
+    benchmark range is given here; read it against its own trend and across segments. Fewer than 30
+    answers is flagged ``small_sample``.
 
     Returns
     -------
@@ -195,17 +212,19 @@ def csat(surveys: ibis.Table, *, period: str | None = None, segment: str | None 
     >>> csat(s)[["responses", "satisfied", "csat"]].to_dict("records")
     [{'responses': 4, 'satisfied': 2, 'csat': 0.5}]
     """
-    return _survey_table(surveys, "csat", period, segment, timezone, week_start, as_of)
+    return _survey_table(surveys, "csat", period, segment, timezone, week_start, as_of, start)
 
 
 @uses_calendar
-def ces(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, timezone: str = "UTC",
+def ces(surveys: ibis.Table, *, period: str | None = None, segment: str | None = None, start=None,
+         timezone: str = "UTC",
         week_start: str = "monday", as_of=None) -> pd.DataFrame:
     """Customer effort score (CES): the mean answer on a 1-7 scale, with a t interval.
 
     "The product made it easy to do what I wanted": 1 = strongly disagree, 7 = strongly agree, so higher
-    is better (easier). CES = mean score; the 95% interval is mean +/- t(0.975, n-1) x sd / sqrt(n). Scores
-    above about 5 are usually read as low effort. Fewer than 30 answers is flagged ``small_sample``.
+    is better (easier). CES = mean score; the 95% interval is mean +/- t(0.975, n-1) x sd / sqrt(n). No
+    sourced benchmark is given here: read it against its own trend and across segments. Fewer than 30
+    answers is flagged ``small_sample``.
 
     Returns
     -------
@@ -220,7 +239,7 @@ def ces(surveys: ibis.Table, *, period: str | None = None, segment: str | None =
     >>> ces(s)[["responses", "ces", "sd"]].to_dict("records")
     [{'responses': 3, 'ces': 6.0, 'sd': 1.0}]
     """
-    return _survey_table(surveys, "ces", period, segment, timezone, week_start, as_of)
+    return _survey_table(surveys, "ces", period, segment, timezone, week_start, as_of, start)
 
 
 def _diff_stats(survey: str, a: pd.Series, b: pd.Series, confidence: float = 0.95) -> dict:
@@ -288,7 +307,7 @@ def happiness_trend(surveys: ibis.Table, *, survey: str = "nps", period: str = "
 
 
 @uses_calendar
-def happiness_by_segment(surveys: ibis.Table, *, segment: str, survey: str = "nps", as_of=None,
+def happiness_by_segment(surveys: ibis.Table, *, segment: str, survey: str = "nps", start=None, as_of=None,
                          timezone: str = "UTC") -> pd.DataFrame:
     """Each value of a segment against the rest of the answers (NPS, CSAT or CES), with the difference's
     interval (as in :func:`happiness_trend`).
@@ -299,7 +318,7 @@ def happiness_by_segment(surveys: ibis.Table, *, segment: str, survey: str = "np
     ``rest_value``, ``diff`` (value - rest), ``ci_low``, ``ci_high``, ``significant``, ``small_sample``,
     sorted by ``diff``.
     """
-    counts = _survey_counts(surveys, survey, None, segment, timezone, "monday", as_of)
+    counts = _survey_counts(surveys, survey, None, segment, timezone, "monday", as_of, start)
     total = counts.drop(columns="segment").sum(numeric_only=True)
     rows = []
     for _, row in counts.iterrows():
@@ -315,7 +334,25 @@ def happiness_by_segment(surveys: ibis.Table, *, segment: str, survey: str = "np
 
 
 @uses_calendar
-def detractor_concentration(surveys: ibis.Table, *, segments, as_of=None, timezone: str = "UTC") -> pd.DataFrame:
+def happiness_gaps(surveys: ibis.Table, *, segments, survey: str = "nps", start=None, as_of=None,
+                   timezone: str = "UTC") -> pd.DataFrame:
+    """:func:`happiness_by_segment` for every column of ``segments``, stacked with a ``column`` column and
+    sorted by ``diff`` (the segment furthest below the rest first)."""
+    if isinstance(segments, str):
+        segments = [segments]
+    frames = [happiness_by_segment(surveys, segment=c, survey=survey, start=start, as_of=as_of, timezone=timezone)
+              .assign(column=c) for c in segments]
+    cols = ["column", "segment", "responses", "value", "rest_responses", "rest_value", "diff", "ci_low", "ci_high",
+            "significant", "small_sample"]
+    frames = [f[cols] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True).sort_values("diff", kind="stable").reset_index(drop=True)
+
+
+@uses_calendar
+def detractor_concentration(surveys: ibis.Table, *, segments, start=None, as_of=None,
+                            timezone: str = "UTC") -> pd.DataFrame:
     """Where NPS detractors concentrate: for every value of every segment column, its detractor share
     against the rest's, and its share of all detractors against its share of all answers.
 
@@ -333,7 +370,7 @@ def detractor_concentration(surveys: ibis.Table, *, segments, as_of=None, timezo
         segments = [segments]
     rows = []
     for column in segments:
-        counts = _survey_counts(surveys, "nps", None, column, timezone, "monday", as_of)
+        counts = _survey_counts(surveys, "nps", None, column, timezone, "monday", as_of, start)
         n_all, d_all, p_all = (int(counts[c].sum()) for c in ("responses", "detractors", "promoters"))
         for _, row in counts.iterrows():
             n, d, p = int(row["responses"]), int(row["detractors"]), int(row["promoters"])

@@ -23,8 +23,9 @@ def active_retention(events: ibis.Table, event=None, *, k: int = 4, period: str 
 
     Uses :func:`pmplaybook.retention.cohort_retention` with ``cohort_type="recurring"`` (every period in
     which a user was active is a cohort) and ``mode="on"``: ``rate`` = users active in period c and in
-    period c + k / users active in c, one row per complete cohort c, with a Wilson interval. B2B tools keep
-    70-90% of customers over months, consumer apps 20-40% at 90 days is solid (Koala).
+    period c + k / users active in c, one row per complete cohort c, with a Wilson interval. The ranges
+    quoted for retention (B2B 70-90%, consumer apps 20-40% at 90 days, Koala Feedback) count customers kept
+    over months, not weekly actives active again k weeks later, so they are no benchmark for this rate.
 
     Returns
     -------

@@ -12,7 +12,7 @@ from ..core.calendar import parse_duration, period_start_utc, uses_calendar, utc
 from ..core.engines import local_time, seconds_between
 from ..core.formatting import MISSING
 from ..core.stats import add_wilson, diff_proportions
-from .happiness import MIN_RESPONSES, _check_period, _window_events
+from .happiness import MIN_RESPONSES, _check_period, _day, _window_events
 
 ALL = "(all)"
 
@@ -29,7 +29,7 @@ def _check_task_events(started, completed, failed):
 
 @uses_calendar
 def task_attempts(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
-                  workflow: str | None = "workflow", window="1d", segment: str | None = None,
+                  workflow: str | None = "workflow", window="1d", segment: str | None = None, start=None,
                   timezone: str = "UTC", as_of=None) -> ibis.Table:
     """One row per task attempt (a ``started`` event) with its outcome, paired in the backend.
 
@@ -43,7 +43,8 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     * nothing yet while the window is still open at ``as_of`` -> ``"open"`` (left out of rates).
 
     ``workflow`` names the column telling which task it is (``None``, or a log without that column,
-    treats every attempt as one workflow "(all)"). The segment value is read on the start event.
+    treats every attempt as one workflow "(all)"). The segment value is read on the start event. ``start``
+    (a local date) keeps the attempts started on or after it (all when None).
 
     Returns
     -------
@@ -80,6 +81,8 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     )
     keep = ["user_id", "workflow"] + (["segment"] if segment else [])
     out = starts.select(*keep, start_time=starts.timestamp, outcome=outcome, _s=seconds)
+    if start is not None:
+        out = out.filter(out.start_time >= utc_midnight(_day(start), timezone))
     ended = out.outcome.isin(["completed", "failed"])
     return out.select(*keep, "start_time", "outcome", seconds=ended.ifelse(out._s, ibis.null()).cast("float64"))
 
@@ -124,21 +127,22 @@ def _weekly_and_daily_counts(events, started, completed, failed, *, workflow, se
 @uses_calendar
 def task_success(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
                  workflow: str | None = "workflow", period: str | None = None, segment: str | None = None,
-                 window="1d", timezone: str = "UTC", week_start: str = "monday", as_of=None) -> pd.DataFrame:
+                 window="1d", start=None, timezone: str = "UTC", week_start: str = "monday",
+                 as_of=None) -> pd.DataFrame:
     """Task success per workflow (and period, segment): completion rate, error rate and time on task.
 
     Attempts come from :func:`task_attempts` (each start paired with the user's next outcome of the same
-    workflow within ``window``); attempts still open at ``as_of`` are left out. Per group:
+    workflow within ``window``); attempts still open at ``as_of`` are left out, and so are those started
+    before ``start`` (a local date; None keeps all). Per group:
 
     * ``completion_rate`` = completed / attempts, ``error_rate`` = failed / attempts (Wilson intervals);
       the rest were abandoned;
     * ``median_seconds`` / ``p90_seconds``: time on task from start to completion over completed attempts
       (computed in the backend).
 
-    Usability studies often quote a 78% average completion rate, and a routine step should succeed well
-    above 90%; watch the error rate of each workflow after a release. Counter-metric: time in the app rising
-    while task success falls is a warning (confusion), not engagement (Gupta). Periods are
-    those of the attempt's start.
+    No sourced benchmark range is given: compare each workflow with its own past and watch its error rate
+    after a release. Counter-metric: time in the app rising while task success falls is a warning
+    (confusion), not engagement (Gupta). Periods are those of the attempt's start.
 
     Returns
     -------
@@ -158,7 +162,7 @@ def task_success(events: ibis.Table, started: str, completed: str, failed: str |
     """
     _check_period(period)
     att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
-                        timezone=timezone, as_of=as_of)
+                        start=start, timezone=timezone, as_of=as_of)
     att = att.filter(att.outcome != "open")
     keys = {"workflow": att.workflow}
     if period:
@@ -278,41 +282,7 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
     keys = ["workflow"] + (["segment"] if segment else [])
     metrics = [("error_rate", "failed")] if failed else []
     metrics.append(("completion_rate", "completed"))
-    rows = []
-    for key, g in weekly.groupby(keys, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        g = g.sort_values("period").reset_index(drop=True)
-        if len(g) < 2 * min_weeks:
-            continue
-        d = daily
-        for k, v in zip(keys, key):
-            d = d[d[k] == v]
-        d = d.sort_values("period")
-        periods = d["period"].to_numpy()
-        for metric, col in metrics:
-            best = _best_split(g["period"], g[col].to_numpy(), g["attempts"].to_numpy(), min_weeks)
-            if best is None:
-                continue
-            week = best
-            # the day of the change: of the days within a week of it, the split with the largest |z| (one
-            # row per day, sorted: the days before a candidate are a prefix)
-            near = np.flatnonzero((periods >= (week - pd.Timedelta(days=7)).to_datetime64())
-                                  & (periods <= (week + pd.Timedelta(days=7)).to_datetime64()))
-            day = week
-            if len(near):
-                cs = np.concatenate([[0], np.cumsum(d[col].to_numpy())])
-                cn = np.concatenate([[0], np.cumsum(d["attempts"].to_numpy())])
-                z = _abs_z(cs[-1] - cs[near], cn[-1] - cn[near], cs[near], cn[near])
-                if not np.isnan(z).all():
-                    day = pd.Timestamp(periods[near[np.nanargmax(z)]])
-            before, after = d[d["period"] < day], d[d["period"] >= day]
-            r = diff_proportions(int(after[col].sum()), int(after["attempts"].sum()),
-                                 int(before[col].sum()), int(before["attempts"].sum()))
-            rows.append(dict(zip(keys, key), metric=metric, date=pd.Timestamp(day), before=r["p2"], after=r["p1"],
-                             diff=r["diff"], ci_low=r["ci_low"], ci_high=r["ci_high"], z=r["z"],
-                             p_value=r["p_value"], significant=bool(r["significant"] and r["p_value"] < alpha),
-                             attempts_before=int(before["attempts"].sum()),
-                             attempts_after=int(after["attempts"].sum())))
+    rows = _change_points(weekly, daily, keys, metrics, "attempts", min_weeks, alpha)
     cols = [*keys, "metric", "date", "before", "after", "diff", "ci_low", "ci_high", "z", "p_value",
             "significant", "attempts_before", "attempts_after", "release"]
     out = pd.DataFrame(rows, columns=cols[:-1])
@@ -326,6 +296,141 @@ def task_shift(events: ibis.Table, started: str, completed: str, failed: str | N
     if release and "app_version" in events.columns:
         out["release"] = _releases_near(events, started, workflow, out, segment, timezone, as_of)
     return out[cols]
+
+
+@uses_calendar
+def task_time_shift(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
+                    workflow: str | None = "workflow", segment: str | None = None, window="1d", min_weeks: int = 4,
+                    min_change: float = 0.2, timezone: str = "UTC", week_start: str = "monday", as_of=None,
+                    alpha: float = 0.001, release: bool = True) -> pd.DataFrame:
+    """Find when time on task changed: per workflow [x segment value], the date where the median time from
+    start to completion moved most, and whether that is more than noise.
+
+    A completed attempt is *slow* when it took longer than the median time of all completed attempts of its
+    workflow [and segment value]. If time on task did not change, the share of slow attempts is the same
+    on both sides of any date (Mood's median test); so, as :func:`task_shift` does for rates, the weekly
+    counts are split at every week boundary (``min_weeks`` weeks on each side at least), the split with the
+    largest |z| of the two-proportion test on the slow share is kept and refined to the day. A change is
+    ``significant`` when its p-value is below ``alpha`` (many splits are tried), the interval of the
+    difference excludes 0, **and** the median moved by at least ``min_change`` of its earlier value (20%
+    by default: on thousands of attempts a two-second drift is "significant" and not worth anyone's time).
+    ``release`` names the app version first seen closest to the date, as in :func:`task_shift`.
+
+    Returns
+    -------
+    DataFrame, one row per workflow [x segment], sorted by |z| descending: ``workflow``, [``segment``],
+    ``date`` (first local day after), ``median_before``, ``median_after`` (seconds), ``change``
+    (median_after / median_before - 1), ``slow_before``, ``slow_after`` (shares slower than the group's
+    median), ``diff`` (after - before), ``ci_low``, ``ci_high``, ``z``, ``p_value``, ``significant``,
+    ``completed_before``, ``completed_after``, ``release``.
+
+    Examples
+    --------
+    >>> from pmplaybook.data import load_events
+    >>> rows = []
+    >>> for week in range(8):  # 8 weeks, 10 imports a week; from the fifth week each takes 3 min, not 1
+    ...     for i in range(10):
+    ...         t = pd.Timestamp("2025-03-03 09:00") + pd.Timedelta(weeks=week, hours=i)
+    ...         rows += [("u", t, "start"), ("u", t + pd.Timedelta(minutes=1 if week < 4 else 3), "done")]
+    >>> ev = load_events(pd.DataFrame(rows, columns=["user_id", "timestamp", "event"]))
+    >>> r = task_time_shift(ev, "start", "done", as_of="2025-04-28").iloc[0]
+    >>> str(r.date.date()), float(r.median_before), float(r.median_after), bool(r.significant)
+    ('2025-03-31', 60.0, 180.0, True)
+    """
+    checks.choice("week_start", week_start, ("monday", "sunday"))
+    att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
+                        timezone=timezone, as_of=as_of)
+    att = att.filter(att.outcome == "completed")
+    keys = ["workflow"] + (["segment"] if segment else [])
+    cols = [*keys, "date", "median_before", "median_after", "change", "slow_before", "slow_after", "diff", "ci_low",
+            "ci_high", "z", "p_value", "significant", "completed_before", "completed_after", "release"]
+    med = att.group_by(keys).aggregate(_median=att.seconds.quantile(0.5))
+    j = att.join(med, keys)
+    grouped = {k: j[k] for k in keys}
+    grouped["week"] = period_start_utc(j.start_time, "week", timezone, week_start)
+    grouped["day"] = period_start_utc(j.start_time, "day", timezone, week_start)
+    counts = j.group_by(**grouped).aggregate(completed=j.count(),
+                                             slow=(j.seconds > j._median).cast("int64").sum()).execute()
+    if counts.empty:
+        checks.require_event(events, started, "started")
+        return pd.DataFrame(columns=cols)
+    for c in ("completed", "slow"):
+        counts[c] = counts[c].astype("int64")
+    frames = []
+    for period, other in (("week", "day"), ("day", "week")):
+        f = counts.drop(columns=other).rename(columns={period: "period"})
+        f["period"] = pd.to_datetime(f["period"])
+        f = f.groupby([*keys, "period"], as_index=False, sort=True)[["completed", "slow"]].sum()
+        frames.append(f)
+    rows = _change_points(frames[0], frames[1], keys, [("slow_share", "slow")], "completed", min_weeks, alpha)
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    out = pd.DataFrame(rows).drop(columns="metric").rename(columns={
+        "before": "slow_before", "after": "slow_after", "attempts_before": "completed_before",
+        "attempts_after": "completed_after"})
+    # the medians on each side of each group's own date, in one query
+    cuts = out[keys].copy()
+    cuts["_cut"] = [utc_midnight(pd.Timestamp(d), timezone) for d in out["date"]]
+    cuts["_cut"] = pd.to_datetime(cuts["_cut"]).astype("datetime64[us]")
+    c = ibis.memtable(cuts)
+    jj = att.join(c, keys)
+    sides = jj.group_by([*keys, (jj.start_time >= jj._cut).name("_after")]).aggregate(
+        _m=jj.seconds.quantile(0.5)).execute()
+    sides["_after"] = sides["_after"].astype(bool)
+    for name, flag in (("median_before", False), ("median_after", True)):
+        side = sides[sides["_after"] == flag].drop(columns="_after").rename(columns={"_m": name})
+        out = out.merge(side, on=keys, how="left")
+        out[name] = out[name].astype("float64")
+    out["change"] = out["median_after"] / out["median_before"] - 1
+    out["significant"] = out["significant"] & (out["change"].abs() >= min_change)
+    out["release"] = None
+    out["_z"] = out["z"].abs().round(6)
+    out = out.sort_values("_z", ascending=False, kind="stable").reset_index(drop=True)
+    if release and "app_version" in events.columns and out["significant"].any():
+        out["release"] = _releases_near(events, started, workflow, out, segment, timezone, as_of)
+    return out[cols]
+
+
+def _change_points(weekly: pd.DataFrame, daily: pd.DataFrame, keys: list, metrics: list, n: str, min_weeks: int,
+                   alpha: float) -> list[dict]:
+    """Per group of ``keys`` and per ``(metric, successes column)``: the week split with the largest |z|
+    (at least ``min_weeks`` weeks on each side), refined to the day, with the before/after rates of
+    ``successes / n`` and the test of their difference (``significant`` needs p < ``alpha``)."""
+    rows = []
+    for key, g in weekly.groupby(keys, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        g = g.sort_values("period").reset_index(drop=True)
+        if len(g) < 2 * min_weeks:
+            continue
+        d = daily
+        for k, v in zip(keys, key):
+            d = d[d[k] == v]
+        d = d.sort_values("period")
+        periods = d["period"].to_numpy()
+        for metric, col in metrics:
+            best = _best_split(g["period"], g[col].to_numpy(), g[n].to_numpy(), min_weeks)
+            if best is None:
+                continue
+            week = best
+            # the day of the change: of the days within a week of it, the split with the largest |z| (one
+            # row per day, sorted: the days before a candidate are a prefix)
+            near = np.flatnonzero((periods >= (week - pd.Timedelta(days=7)).to_datetime64())
+                                  & (periods <= (week + pd.Timedelta(days=7)).to_datetime64()))
+            day = week
+            if len(near):
+                cs = np.concatenate([[0], np.cumsum(d[col].to_numpy())])
+                cn = np.concatenate([[0], np.cumsum(d[n].to_numpy())])
+                z = _abs_z(cs[-1] - cs[near], cn[-1] - cn[near], cs[near], cn[near])
+                if not np.isnan(z).all():
+                    day = pd.Timestamp(periods[near[np.nanargmax(z)]])
+            before, after = d[d["period"] < day], d[d["period"] >= day]
+            r = diff_proportions(int(after[col].sum()), int(after[n].sum()),
+                                 int(before[col].sum()), int(before[n].sum()))
+            rows.append(dict(zip(keys, key), metric=metric, date=pd.Timestamp(day), before=r["p2"], after=r["p1"],
+                             diff=r["diff"], ci_low=r["ci_low"], ci_high=r["ci_high"], z=r["z"],
+                             p_value=r["p_value"], significant=bool(r["significant"] and r["p_value"] < alpha),
+                             attempts_before=int(before[n].sum()), attempts_after=int(after[n].sum())))
+    return rows
 
 
 def _abs_z(s_a, n_a, s_b, n_b) -> np.ndarray:
@@ -428,6 +533,41 @@ def task_segment(ds, *, started: str | None = None) -> str | None:
     return best
 
 
+def task_gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Each workflow x segment value's error rate against the same workflow's other segment values (a
+    workflow against all other workflows when the table has no segment), from :func:`task_success` without
+    ``period`` (e.g. over a recent window with ``start``).
+
+    ``diff`` = error rate - the rest's, with Newcombe's interval; ``significant`` when it excludes 0;
+    ``excess`` = attempts x diff, the failures beyond the rest's rate. Sorted by ``excess`` descending.
+
+    >>> t = pd.DataFrame({"workflow": "import", "segment": ["web", "ios"], "attempts": [1000, 500],
+    ...                   "failed": [260, 40]})
+    >>> g = task_gaps(t).iloc[0]
+    >>> g.segment, float(g.error_rate), float(g.rest_rate), round(float(g.excess)), bool(g.significant)
+    ('web', 0.26, 0.08, 180, True)
+    """
+    cols = ["workflow", "segment", "attempts", "failed", "error_rate", "rest_attempts", "rest_rate", "diff",
+            "ci_low", "ci_high", "significant", "excess"]
+    if table is None or table.empty:
+        return pd.DataFrame(columns=cols)
+    by_segment = "segment" in table.columns
+    rows = []
+    for _, r in table.iterrows():
+        rest = table[(table["workflow"] == r["workflow"]) & (table["segment"] != r["segment"])] if by_segment \
+            else table[table["workflow"] != r["workflow"]]
+        n, f = int(r["attempts"]), int(r["failed"])
+        rn, rf = int(rest["attempts"].sum()), int(rest["failed"].sum())
+        if not n or not rn:
+            continue
+        d = diff_proportions(f, n, rf, rn)
+        rows.append(dict(workflow=r["workflow"], segment=r["segment"] if by_segment else None, attempts=n, failed=f,
+                         error_rate=f / n, rest_attempts=rn, rest_rate=rf / rn, diff=d["diff"], ci_low=d["ci_low"],
+                         ci_high=d["ci_high"], significant=bool(d["significant"]), excess=n * d["diff"]))
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values("excess", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def top_change(shift: pd.DataFrame | None) -> dict | None:
     """The strongest significant row of :func:`task_shift` as a dict, or None."""
     if shift is None or shift.empty or not shift["significant"].any():
@@ -444,10 +584,13 @@ def only(events: ibis.Table, change: dict | None, workflow: str = "workflow") ->
 
 
 def change_view(before_after: pd.DataFrame, change: dict | None) -> pd.DataFrame:
-    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs."""
+    """The rows of :func:`task_change` for the workflow of ``change``, with the columns a reader needs: the
+    two rates as ``rate_before`` / ``rate_after`` (so a people table shows them as percentages, the
+    difference and its interval in points) and the median time on task on each side."""
     t = before_after
     if change:
         t = t[t["workflow"] == change["workflow"]]
     cols = [c for c in ("workflow", "segment", "metric", "attempts_before", "attempts_after", "before", "after",
-                        "diff", "ci_low", "ci_high", "significant") if c in t.columns]
-    return t[cols].reset_index(drop=True)
+                        "diff", "ci_low", "ci_high", "significant", "median_seconds_before", "median_seconds_after")
+            if c in t.columns]
+    return t[cols].rename(columns={"before": "rate_before", "after": "rate_after"}).reset_index(drop=True)

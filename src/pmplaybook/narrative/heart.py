@@ -29,43 +29,75 @@ def _show_diff(survey: str, value: float) -> str:
     if survey == "nps":
         return f"{value:+.1f} points"
     if survey == "csat":
-        return f"{100 * value:+.1f} percentage points"
+        return f"{100 * value:+.1f} points"
     return f"{value:+.2f}"
 
 
-def detractor_finding(table: pd.DataFrame) -> str:
-    """A sentence naming the segment whose NPS detractors concentrate (from :func:`detractor_concentration`)."""
+def detractor_finding(table: pd.DataFrame, recent: pd.DataFrame | None = None, window: str = "") -> str:
+    """A sentence naming the segment whose NPS detractors concentrate (from :func:`detractor_concentration`
+    over all answers) and, given ``recent`` (the same table over the KPI ``window``), that segment's NPS there."""
     if table is None or table.empty:
         return "There are no NPS answers to break down."
+    text = _detractor_sentence(table)
+    hits = table[table["significant"] & (table["diff"] > 0) & ~table["small_sample"]]
+    if recent is not None and len(recent) and len(hits):
+        h = hits.iloc[0]
+        r = recent[(recent["column"] == h["column"]) & (recent["segment"] == h["segment"])]
+        if len(r):
+            r = r.iloc[0]
+            verdict = ("still significantly more detractors than the rest" if r["significant"] and r["diff"] > 0
+                       and not r["small_sample"] else "a gap within the noise of so few answers")
+            text += (f" In {window or 'the recent window'} alone, {h['segment']} answered {r['nps']:+.0f} against "
+                     f"{r['rest_nps']:+.0f} ({int(r['responses']):,} of {int(round(r['responses'] / r['share_of_responses'])):,} "
+                     f"answers): {verdict}.")
+    return text
+
+
+def _detractor_sentence(table: pd.DataFrame) -> str:
+    n = int(table.loc[table["column"] == table["column"].iloc[0], "responses"].sum())
     hits = table[table["significant"] & (table["diff"] > 0) & ~table["small_sample"]]
     if hits.empty:
         return ("No segment holds significantly more detractors than the rest: dissatisfaction is spread "
                 "evenly across the segments checked.")
     h = hits.iloc[0]
-    return (f"Detractors concentrate in {h['column']} = {h['segment']}: {format_pct(h['detractor_rate'])} of its "
+    return (f"Over all {n:,} NPS answers, detractors concentrate in {h['column']} = {h['segment']}: "
+            f"{format_pct(h['detractor_rate'])} of its "
             f"{int(h['responses']):,} NPS answers are 0-6 against {format_pct(h['rest_rate'])} elsewhere "
             f"({100 * h['diff']:+.0f} points, 95% CI {100 * h['ci_low']:+.0f} to {100 * h['ci_high']:+.0f}). It "
             f"gives {format_pct(h['share_of_responses'])} of the answers but {format_pct(h['share_of_detractors'])} "
             f"of the detractors; its NPS is {h['nps']:+.0f} against {h['rest_nps']:+.0f} for everyone else.")
 
 
-def happiness_finding(table: pd.DataFrame, survey: str = "nps") -> str:
-    """A sentence for an overall NPS / CSAT / CES row (from :func:`nps`, :func:`csat`, :func:`ces`)."""
+def window_name(start, end) -> str:
+    """'the last 8 weeks (2025-11-03 to 2025-12-28)' for a window of whole weeks [start, end)."""
+    weeks = (pd.Timestamp(end) - pd.Timestamp(start)).days // 7
+    return f"the last {weeks} weeks ({window_text(start, end)})"
+
+
+def window_text(start, end) -> str:
+    """'2025-11-03 to 2025-12-28' for the window [start, end) of local dates."""
+    return f"{pd.Timestamp(start):%Y-%m-%d} to {pd.Timestamp(end) - pd.Timedelta(days=1):%Y-%m-%d}"
+
+
+def happiness_finding(table: pd.DataFrame, survey: str = "nps", window: str = "") -> str:
+    """A sentence for an overall NPS / CSAT / CES row (from :func:`nps`, :func:`csat`, :func:`ces`);
+    ``window`` names the span the answers come from ("the last 8 weeks (...)")."""
+    where = f" in {window}" if window else ""
     if table is None or table.empty:
-        return f"There are no {survey.upper()} answers."
+        return f"There are no {survey.upper()} answers{where}."
     row = table.iloc[-1]
     value = row[survey]
-    text = (f"{survey.upper()} is {_show(survey, value)} (95% CI {_show(survey, row['ci_low'])} to "
+    text = (f"{survey.upper()}{where} is {_show(survey, value)} (95% CI {_show(survey, row['ci_low'])} to "
             f"{_show(survey, row['ci_high'])}) from {int(row['responses']):,} answers")
     if row["small_sample"]:
         return text + f"; fewer than {MIN_RESPONSES} answers is too few to say anything yet."
     if survey == "nps":
         text += (f" ({int(row['promoters']):,} promoters, {int(row['passives']):,} passives, "
                  f"{int(row['detractors']):,} detractors)")
-        band = ("excellent (above 50, Gupta)" if value > 50 else "positive but short of the 50 that Gupta "
-                "calls excellent" if value > 0 else "negative: more detractors than promoters")
+        band = ("above the 50 that Gupta calls excellent" if value > 50 else "positive but short of the 50 that "
+                "Gupta calls excellent" if value > 0 else "negative: more detractors than promoters")
         return text + f": {band}."
-    return text + "."
+    return text + " (no sourced benchmark to compare with)."
 
 
 def engagement_finding(table: pd.DataFrame, key_action_label: str = "key actions") -> str:
@@ -185,11 +217,15 @@ def happiness_trend_finding(trend: dict) -> str:
 
 
 @uses_calendar
-def happiness_summary(surveys, as_of=None, timezone: str = "UTC") -> pd.DataFrame:
-    """One row per survey type present (NPS, CSAT, CES): answers, value, 95% interval, unit and a sentence.
+def happiness_summary(surveys, start=None, as_of=None, timezone: str = "UTC") -> pd.DataFrame:
+    """One row per survey type present (NPS, CSAT, CES): answers, value, 95% interval, unit and a sentence,
+    over the answers from local day ``start`` (all when None) up to ``as_of``.
 
     An absent survey table, or a survey type with no answers, gets a row whose sentence says so (value NaN).
     """
+    window = ""
+    if start is not None and as_of is not None:
+        window = f"{window_text(start, as_of)}"
     rows = []
     for survey in SURVEYS:
         if not has_survey(surveys, survey):
@@ -197,12 +233,113 @@ def happiness_summary(surveys, as_of=None, timezone: str = "UTC") -> pd.DataFram
                              ci_high=float("nan"), unit=_UNITS[survey], small_sample=True,
                              sentence=f"No {survey.upper()} answers in this team's data."))
             continue
-        t = {"nps": nps, "csat": csat, "ces": ces}[survey](surveys, timezone=timezone, as_of=as_of)
+        t = {"nps": nps, "csat": csat, "ces": ces}[survey](surveys, start=start, timezone=timezone, as_of=as_of)
+        if t.empty:
+            rows.append(dict(survey=survey, responses=0, value=float("nan"), ci_low=float("nan"),
+                             ci_high=float("nan"), unit=_UNITS[survey], small_sample=True,
+                             sentence=happiness_finding(t, survey, window)))
+            continue
         r = t.iloc[0]
         rows.append(dict(survey=survey, responses=int(r["responses"]), value=float(r[survey]),
                          ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]), unit=_UNITS[survey],
-                         small_sample=bool(r["small_sample"]), sentence=happiness_finding(t, survey)))
+                         small_sample=bool(r["small_sample"]), sentence=happiness_finding(t, survey, window)))
     return pd.DataFrame(rows)
+
+
+def happiness_gap_finding(gaps: pd.DataFrame | None, survey: str, window: str = "") -> str:
+    """A sentence for :func:`pmplaybook.heart.happiness_gaps`: the segment furthest below the rest beyond
+    noise (neither side under 30 answers), or that none is."""
+    label, where = survey.upper(), f" in {window}" if window else ""
+    if gaps is None or gaps.empty:
+        return f"No segment of the {label} answers{where} to compare."
+    ok = gaps[~gaps["small_sample"].astype(bool)]
+    worse = ok[ok["significant"].astype(bool) & (ok["diff"] < 0)]
+    if worse.empty:
+        low = ok.iloc[0] if len(ok) else gaps.iloc[0]
+        return (f"No segment's {label}{where} differs from the rest beyond noise (the lowest, {low['column']} = "
+                f"{low['segment']}, has {_show(survey, low['value'])} against {_show(survey, low['rest_value'])} "
+                f"from {int(low['responses']):,} answers).")
+    w = worse.iloc[0]
+    return (f"The lowest {label}{where} is {w['column']} = {w['segment']}: {_show(survey, w['value'])} from "
+            f"{int(w['responses']):,} answers against {_show(survey, w['rest_value'])} for the rest "
+            f"({_show_diff(survey, w['diff'])}, 95% CI {_show_diff(survey, w['ci_low'])} to "
+            f"{_show_diff(survey, w['ci_high'])}), a gap larger than its noise.")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 600 else f"{value / 60:.1f} min"
+
+
+def _time_pick(shift: pd.DataFrame | None):
+    """The significant row of :func:`pmplaybook.heart.task_time_shift` that cost the most time (completed
+    attempts after x the change of the median), slowdowns before speed-ups; None without one."""
+    if shift is None or shift.empty or not shift["significant"].astype(bool).any():
+        return None
+    hits = shift[shift["significant"].astype(bool)]
+    hits = hits.assign(_cost=hits["completed_after"] * (hits["median_after"] - hits["median_before"]).abs())
+    slower = hits[hits["median_after"] > hits["median_before"]]
+    return (slower if len(slower) else hits).sort_values("_cost", ascending=False).iloc[0]
+
+
+def task_time_finding(shift: pd.DataFrame | None, segment_name: str | None = None) -> str:
+    """A sentence for :func:`pmplaybook.heart.task_time_shift`: the largest significant change of time on
+    task (the median before and after, the date, the release), or that time on task held steady."""
+    if shift is None or shift.empty:
+        return "There are too few weeks of completed tasks to look for a change in time on task."
+    pick = _time_pick(shift)
+    if pick is None:
+        return ("Time on task held steady: no workflow's median time moved by 20% or more beyond its noise.")
+    return _time_sentence(pick, segment_name) + "."
+
+
+def _time_sentence(pick, segment_name, subject: str = "", when: bool = True, detail: bool = True) -> str:
+    where = f"{pick['workflow']}"
+    if "segment" in pick.index and not is_missing(pick.get("segment")):
+        where += f" on {segment_name + ' ' if segment_name else ''}{pick['segment']}"
+    slower = pick["median_after"] > pick["median_before"]
+    text = (f"{subject or 'The median time to complete ' + where} went from {_seconds(pick['median_before'])} to "
+            f"{_seconds(pick['median_after'])} ({100 * pick['change']:+.0f}%)")
+    if when:
+        text += f" from {pick['date']:%Y-%m-%d} on"
+        if not is_missing(pick.get("release")) and pick.get("release"):
+            text += f", when app version {pick['release']} appeared"
+    elif not is_missing(pick.get("release")) and pick.get("release"):
+        text += " with the same release"
+    if not detail:
+        return text + f", {'slower' if slower else 'faster'} beyond noise"
+    text += (f"; {format_pct(pick['slow_after'])} of its {int(pick['completed_after']):,} completions since then "
+             f"took longer than the median of all its completions, against {format_pct(pick['slow_before'])} before, "
+             f"{'slower' if slower else 'faster'} beyond noise")
+    return text
+
+
+def task_gap_finding(gaps: pd.DataFrame | None, segment_name: str | None = None, window: str = "") -> str:
+    """A sentence for :func:`pmplaybook.heart.task_gaps` over the KPI window: the workflow [x segment value]
+    failing far more often than the rest beyond noise, the most excess failures first; or that none does."""
+    where = f" in {window}" if window else ""
+    pick = _gap_pick(gaps)
+    if pick is None:
+        return f"No workflow{where} fails more often than the rest beyond noise."
+    return _gap_sentence(pick, segment_name, window) + "."
+
+
+def _gap_pick(gaps):
+    if gaps is None or gaps.empty:
+        return None
+    worse = gaps[gaps["significant"].astype(bool) & (gaps["diff"] > 0)]
+    return None if worse.empty else worse.iloc[0]
+
+
+def _gap_sentence(pick, segment_name, window) -> str:
+    if is_missing(pick.get("segment")):
+        cell, rest = pick["workflow"], "the other workflows"
+    else:
+        cell = f"{pick['workflow']} on {segment_name + ' ' if segment_name else ''}{pick['segment']}"
+        rest = f"{pick['workflow']} elsewhere"
+    return (f"{'In ' + window if window else 'In that window'}, {cell} failed {format_pct(pick['error_rate'], 1)} of "
+            f"{int(pick['attempts']):,} attempts against {format_pct(pick['rest_rate'], 1)} for {rest} "
+            f"({100 * pick['diff']:+.1f} points, 95% CI {100 * pick['ci_low']:+.1f} to {100 * pick['ci_high']:+.1f}), "
+            f"about {pick['excess']:,.0f} failures more than at their rate")
 
 
 def task_status(ds) -> str | None:
@@ -255,12 +392,14 @@ def retention_finding(table: pd.DataFrame, k: int = 4, recent: int = 12) -> str:
             f"{format_pct(t['rate'].max())}.")
 
 
-def task_summary_finding(table: pd.DataFrame | None) -> str:
-    """A sentence for :func:`task_success` without period: overall rates and the weakest workflow."""
+def task_summary_finding(table: pd.DataFrame | None, window: str = "") -> str:
+    """A sentence for :func:`task_success` without period: overall rates and the weakest workflow; ``window``
+    names the span the table covers."""
+    where = f"In {window}, of" if window else "Of"
     if table is None or table.empty:
-        return "There are no task attempts."
+        return f"There are no task attempts{' in ' + window if window else ''}."
     n, done, failed = (int(table[c].sum()) for c in ("attempts", "completed", "failed"))
-    text = (f"Over {n:,} task attempts, {format_pct(done / n, 1)} were completed and {format_pct(failed / n, 1)} "
+    text = (f"{where} {n:,} task attempts, {format_pct(done / n, 1)} were completed and {format_pct(failed / n, 1)} "
             "failed (the rest were abandoned).")
     if len(table) > 1:
         worst = table.sort_values("completion_rate").iloc[0]
@@ -292,7 +431,9 @@ def _task_hurt(row) -> bool:
     return (row["metric"] == "error_rate") == (row["diff"] > 0)
 
 
-def task_regression_finding(shift: pd.DataFrame | None, segment_name: str | None = None, charted: dict | None = None):
+def task_regression_finding(shift: pd.DataFrame | None, segment_name: str | None = None, charted: dict | None = None,
+                            time_shift: pd.DataFrame | None = None, gaps: pd.DataFrame | None = None,
+                            window: str = ""):
     """The Summary's finding on task success (:class:`~pmplaybook.narrative.summary.Finding`), or None.
 
     Among the significant rows of :func:`pmplaybook.heart.task_shift` (one per workflow [x segment value],
@@ -300,11 +441,16 @@ def task_regression_finding(shift: pd.DataFrame | None, segment_name: str | None
     most attempts since it started (attempts after x |change|) needs an owner; when no change is for the
     worse, the largest improvement is worth keeping; no significant change gives None. ``charted`` is the
     change the notebook charts (:func:`pmplaybook.heart.top_change`): the finding links to that chart when
-    it is the same change, else to the weekly task-success chart."""
+    it is the same change, else to the weekly task-success chart.
+
+    ``time_shift`` (:func:`pmplaybook.heart.task_time_shift`) and ``gaps`` (:func:`pmplaybook.heart.task_gaps`
+    over the KPI ``window``) add, for the same workflow [and segment value], how its time on task moved and
+    where its error rate stands now. Without a rate change, the slowest-down workflow or the one failing far
+    more than the rest now is the finding."""
     from .summary import Finding
 
     if shift is None or shift.empty or not shift["significant"].any():
-        return None
+        return _task_fallback(time_shift, gaps, segment_name, window)
     keys = ["workflow"] + (["segment"] if "segment" in shift.columns and shift["segment"].notna().any() else [])
     hits = shift[shift["significant"]].drop_duplicates(keys)  # sorted by |z|, the error rate first on a tie
     hits = hits.assign(_impact=hits["attempts_after"] * hits["diff"].abs())
@@ -326,13 +472,57 @@ def task_regression_finding(shift: pd.DataFrame | None, segment_name: str | None
     lost = "failed" if pick["metric"] == "error_rate" else "not completed"
     text += (f": about {pick['_impact']:,.0f} more of its {int(pick['attempts_after']):,} attempts since then "
              f"{lost} than at the earlier rate.")
+    text += _same_cell_notes(pick, keys, time_shift, gaps, segment_name, window)
     culprit = f"version {pick['release']}" if pick.get("release") else f"the change of {pick['date']:%Y-%m-%d}"
     return Finding(text, chart=chart, next_step=(
         f"Give {where} an owner in the team that shipped {culprit}: find what changed in it, fix or roll it "
         "back, and watch its weekly rate here until it is back."))
 
 
-def detractor_summary_finding(detractors: pd.DataFrame | None):
+def _same_cell(row, pick, keys) -> bool:
+    return all(str(row.get(k)) == str(pick.get(k)) for k in keys)
+
+
+def _same_cell_notes(pick, keys, time_shift, gaps, segment_name, window) -> str:
+    """What the time-on-task and recent-window tables say about the workflow [x segment] of ``pick``."""
+    text = ""
+    t = _time_pick(time_shift)
+    if t is not None and _same_cell(t, pick, keys):
+        same_day = pd.Timestamp(t["date"]) == pd.Timestamp(pick["date"]) and str(t.get("release")) == str(pick.get("release"))
+        text += " " + _time_sentence(t, segment_name, subject="Its median time to complete", when=not same_day,
+                                     detail=False) + "."
+    if gaps is not None and len(gaps):
+        g = gaps[[_same_cell(r, pick, keys) for _, r in gaps.iterrows()]]
+        if len(g):
+            g = g.iloc[0]
+            rest = "the other workflows" if "segment" not in keys else f"{pick['workflow']} elsewhere"
+            rates = (f"{format_pct(g['error_rate'], 1)} of {int(g['attempts']):,} attempts against "
+                     f"{format_pct(g['rest_rate'], 1)} for {rest}")
+            when = f" In {window or 'the recent window'}"
+            text += (f"{when} it still failed {rates}." if g["significant"] and g["diff"] > 0 else
+                     f"{when} it is back within noise of the rest: it failed {rates}.")
+    return text
+
+
+def _task_fallback(time_shift, gaps, segment_name, window):
+    """The Summary's task finding when no completion or error rate shifted: a slowdown, else a workflow
+    failing far more than the rest in the KPI window; None when neither."""
+    from .summary import Finding
+
+    t = _time_pick(time_shift)
+    if t is not None and t["median_after"] > t["median_before"]:
+        return Finding("Task success: " + _time_sentence(t, segment_name) + ".", chart="tasks", next_step=(
+            "Give the slowdown an owner in the team that shipped "
+            + (f"version {t['release']}" if not is_missing(t.get("release")) and t.get("release")
+               else f"the change of {t['date']:%Y-%m-%d}") + ": find what made it slower and watch its median here."))
+    g = _gap_pick(gaps)
+    if g is not None:
+        return Finding("Task success: " + _gap_sentence(g, segment_name, window) + ".", chart="tasks", next_step=(
+            f"Give {g['workflow']} an owner: read its failure reasons in that segment and compare them with the rest."))
+    return None
+
+
+def detractor_summary_finding(detractors: pd.DataFrame | None, window: str = ""):
     """The Summary's finding on NPS detractors, or None: the segment value holding significantly more
     detractors than the rest (not a small sample) that adds the most detractors beyond the rest's rate
     (answers x gap), from :func:`pmplaybook.heart.detractor_concentration`."""
@@ -346,7 +536,8 @@ def detractor_summary_finding(detractors: pd.DataFrame | None):
         return None
     h = hits.assign(_impact=hits["responses"] * hits["diff"]).sort_values("_impact", ascending=False).iloc[0]
     others = others_of(str(h["column"]))
-    text = (f"Happiness: {h['segment']} ({h['column']}) NPS is {h['nps']:+.0f} against {h['rest_nps']:+.0f} for "
+    when = f" in {window}" if window else ""
+    text = (f"Happiness{when}: {h['segment']} ({h['column']}) NPS is {h['nps']:+.0f} against {h['rest_nps']:+.0f} for "
             f"{others}; {format_pct(h['detractor_rate'])} of its {int(h['responses']):,} answers are detractors "
             f"(0-6) against {format_pct(h['rest_rate'])} ({100 * h['diff']:+.0f} points, 95% CI "
             f"{100 * h['ci_low']:+.0f} to {100 * h['ci_high']:+.0f}), so it holds "
@@ -384,7 +575,9 @@ def retention_gap_findings(gaps: pd.DataFrame | None, top: int = 2) -> list:
 
 def summary_findings(detractors: pd.DataFrame | None = None, shift: pd.DataFrame | None = None,
                      gaps: pd.DataFrame | None = None, segment_name: str | None = None,
-                     charted: dict | None = None) -> list:
+                     charted: dict | None = None, time_shift: pd.DataFrame | None = None,
+                     task_gaps: pd.DataFrame | None = None, task_window: str = "",
+                     survey_window: str = "") -> list:
     """The findings of the HEART page's Summary (:class:`~pmplaybook.narrative.summary.Finding`), from
     tables the notebook has already computed: ``detractors`` (:func:`~pmplaybook.heart.detractor_concentration`),
     ``shift`` (:func:`~pmplaybook.heart.task_shift`, by ``segment_name``; ``charted`` its charted
@@ -395,16 +588,20 @@ def summary_findings(detractors: pd.DataFrame | None = None, shift: pd.DataFrame
     retained users (:func:`retention_gap_findings`), the segment holding the most excess detractors, the
     segment losing the second most retained users. The Summary gives an owner to the first two; the
     others are kept as "worth knowing" (one per letter before a second of the same letter).
+
+    ``detractors`` should cover the same recent window as the NPS KPI (``survey_window`` names it);
+    ``time_shift`` (:func:`~pmplaybook.heart.task_time_shift`) and ``task_gaps``
+    (:func:`~pmplaybook.heart.task_gaps` over ``task_window``) complete the task finding.
     """
     from .summary import Finding
 
     bad, other = [], []
-    task = task_regression_finding(shift, segment_name, charted)
+    task = task_regression_finding(shift, segment_name, charted, time_shift, task_gaps, task_window)
     if task is not None:
         (bad if task.severity == "bad" else other).append(task)
     retention = retention_gap_findings(gaps)
     bad += retention[:1]
-    happy = detractor_summary_finding(detractors)
+    happy = detractor_summary_finding(detractors, survey_window)
     if happy is not None:
         bad.append(happy)
     bad += retention[1:]
