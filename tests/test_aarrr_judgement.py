@@ -72,7 +72,7 @@ def test_headline_ltv_cac_is_the_worst_channel_not_the_blend():
         value=worst["ltv_cac"], n=100, ci_low=low, ci_high=high, window_start=pd.Timestamp("2025-10-01"),
         window_end=pd.Timestamp("2026-01-01"), channel="ads")})
     row = story.headline_kpis(econ)["ltv_cac"]
-    assert row["value"] == 0.4 and row["label"] == "LTV/CAC of the worst paid channel, ads (last 3 months)"
+    assert row["value"] == 0.4 and row["label"] == "LTV/CAC, worst paid channel: ads (last 3 months)"
     assert row["ci_high"] < 1  # 0.2 / 0.4038 = 0.495 (see test_ltv_cac_interval_by_hand)
     # a missing section records nothing measurable rather than a blend
     assert story.headline_kpis()["ltv_cac"]["value"] is None
@@ -189,8 +189,8 @@ def test_nrr_states_its_base_and_interval():
     assert "too few accounts to judge (fewer than 30)" in story.nrr_finding(r)
     base = dict(nrr=0.57, months=11, start_month=pd.Timestamp("2025-01-01"), end_month=pd.Timestamp("2025-12-01"))
     shrinks = story.nrr_finding({**base, "accounts": 97, "ci_low": 0.40, "ci_high": 0.75})
-    assert "measured on the 97 accounts paying in Jan 2025 (95% interval 40.0%-75.0%" in shrinks
-    assert "the existing base shrinks" in shrinks
+    assert "is **57.0%** on the 97 accounts paying in Jan 2025 (95% interval 40.0%-75.0%" in shrinks
+    assert "below 100% even at the interval's top, the base shrinks" in shrinks
     unsure = story.nrr_finding({**base, "nrr": 0.95, "accounts": 60, "ci_low": 0.80, "ci_high": 1.10})
     assert "cannot tell whether the base grows or shrinks" in unsure
 
@@ -240,3 +240,26 @@ def test_sample_cheap_cac_channel_against_truth(economics_section, truth):
     # the headline records a paid channel's LTV/CAC below 1, never the blend (3.7)
     kpi = economics_section.values["kpi_ltv_cac"]
     assert kpi["channel"] == "paid_social" and kpi["ci_high"] < 1
+
+
+def test_window_nearly_long_enough_is_said_mildly():
+    # 8 of 10 converters within 14 days (80%); p90 (linear) of 1..8, 20, 30: position 8.1 -> 20 + 0.1 x 10 = 21
+    check = aarrr.funnel_window_check(_journey([1, 2, 3, 4, 5, 6, 7, 8, 20, 30], referral_users=0),
+                                      ["signup", "subscription_started"], window="14d", horizon_days=60,
+                                      as_of="2025-04-01")
+    assert check["share_within"] == 0.8 and check["suggested_window_days"] == 21 and check["window_ok"] is False
+    text, advice = story.window_finding(check, "subscription_started", "14d")
+    assert "shorter than the journey" not in text
+    assert "The 14d window covers 80% of the users who eventually reach subscription_started" in text
+    assert "21 days would cover 90%" in text and "not the chart's" in advice and "21.0 days" in advice
+
+
+def test_ratio_normal_interval_agrees_with_the_bootstrap():
+    from pmplaybook.aarrr.revenue import _ratio_normal
+
+    rng = np.random.default_rng(5)
+    s = rng.choice([30.0, 50.0, 100.0], size=800)
+    e = s * rng.choice([0.0, 1.0, 1.2], size=800, p=[0.1, 0.8, 0.1])
+    boot = aarrr.ratio_bootstrap(e, s)
+    normal = _ratio_normal(len(s), s.sum(), e.sum(), (s * s).sum(), (e * e).sum(), (s * e).sum())
+    assert normal[0] == pytest.approx(boot[0], abs=0.01) and normal[1] == pytest.approx(boot[1], abs=0.01)

@@ -126,7 +126,8 @@ def net_revenue_retention(events: ibis.Table, payment_event: str = "payment", *,
     Returns a dict: ``nrr``, ``months`` (the span used), ``start_month``, ``end_month``, ``start_mrr``,
     ``end_mrr``, ``accounts`` (the accounts paying in the start month: what the ratio rests on) and
     ``ci_low``, ``ci_high``: a 95% percentile bootstrap interval over accounts (2,000 resamples of the
-    per-account start and end MRR, seeded, so a run is reproducible; NaN under 2 accounts).
+    per-account start and end MRR, seeded, so a run is reproducible; NaN under 2 accounts); above
+    :data:`BOOTSTRAP_MAX_ACCOUNTS` accounts, the ratio estimator's normal interval from backend sums.
 
     >>> import pandas as pd
     >>> from pmplaybook.data import load_events
@@ -147,12 +148,35 @@ def net_revenue_retention(events: ibis.Table, payment_event: str = "payment", *,
     s = g.filter((g.month == start.date()) & (g.mrr > 0)).select("account_id", start_mrr="mrr")
     e = g.filter(g.month == end.date()).select("account_id", end_mrr="mrr")
     j = s.left_join(e, "account_id")
-    # one row per account of the base (an aggregate): the ratio and its bootstrap over accounts
-    per = j.select(start_mrr=j.start_mrr, end_mrr=j.end_mrr.fill_null(0.0)).execute()
-    start_mrr, end_mrr = float(per["start_mrr"].sum()), float(per["end_mrr"].sum())
-    low, high = ratio_bootstrap(per["end_mrr"].to_numpy(float), per["start_mrr"].to_numpy(float))
+    j = j.select(account_id=j.account_id, s=j.start_mrr, e=j.end_mrr.fill_null(0.0))
+    r = j.aggregate(accounts=j.count(), start_mrr=j.s.sum(), end_mrr=j.e.sum(), ss=(j.s * j.s).sum(),
+                    ee=(j.e * j.e).sum(), se=(j.s * j.e).sum()).execute().iloc[0]
+    n = int(r["accounts"] or 0)
+    start_mrr, end_mrr = float(r["start_mrr"] or 0), float(r["end_mrr"] or 0)
+    if n <= BOOTSTRAP_MAX_ACCOUNTS:
+        # one row per account of the base (an aggregate, at most a few thousand): bootstrap over accounts
+        per = j.execute().sort_values("account_id", kind="stable")  # any row order: fix it for the seed
+        low, high = ratio_bootstrap(per["e"].to_numpy(float), per["s"].to_numpy(float))
+    else:  # many accounts: the ratio estimator's normal interval from the sums (linearisation)
+        low, high = _ratio_normal(n, start_mrr, end_mrr, float(r["ss"]), float(r["ee"]), float(r["se"]))
     return dict(nrr=end_mrr / start_mrr if start_mrr else nan, months=span, start_month=start,
-                end_month=end, start_mrr=start_mrr, end_mrr=end_mrr, accounts=len(per), ci_low=low, ci_high=high)
+                end_month=end, start_mrr=start_mrr, end_mrr=end_mrr, accounts=n, ci_low=low, ci_high=high)
+
+
+#: Up to this many accounts NRR's interval is a bootstrap over the per-account rows; above, a normal
+#: interval from sums computed in the backend (the two agree closely on large bases).
+BOOTSTRAP_MAX_ACCOUNTS = 5_000
+
+
+def _ratio_normal(n: int, s: float, e: float, ss: float, ee: float, se: float) -> tuple[float, float]:
+    """95% normal interval of R = e / s from per-unit sums: var(R) = sum((e_i - R s_i)^2) / (n - 1) / n /
+    mean(s)^2 (the ratio estimator's linearisation)."""
+    if n < 2 or not s:
+        return float("nan"), float("nan")
+    ratio = e / s
+    resid = max(ee - 2 * ratio * se + ratio ** 2 * ss, 0.0) / (n - 1)
+    half = 1.959964 * np.sqrt(resid / n) / (s / n)
+    return ratio - half, ratio + half
 
 
 def ratio_bootstrap(num, den, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:

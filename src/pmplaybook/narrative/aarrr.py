@@ -389,23 +389,25 @@ def referral_section(ds, within_days: float = 30) -> Section:
 NRR_MIN_ACCOUNTS = 30
 
 
-def nrr_finding(nrr: dict, lead: str | None = None) -> str:
+def nrr_finding(nrr: dict, headline: bool = False) -> str:
     """Net revenue retention (:func:`net_revenue_retention`) in words with what it rests on: the accounts of
-    its base and its bootstrap interval; too few accounts (under 30), or an interval holding 100%, and the
-    sentence says it cannot judge."""
+    its base and its bootstrap interval; with too few accounts (under 30), or an interval holding 100%,
+    the sentence says it cannot judge. ``headline`` words it as the page's headline KPI."""
     if not nrr.get("accounts") or not np.isfinite(nrr.get("nrr", float("nan"))):
         return "No account paid in the first month of the span, so net revenue retention cannot be computed."
     n, value, low, high = nrr["accounts"], nrr["nrr"], nrr["ci_low"], nrr["ci_high"]
-    span = f"{nrr['months']} month{'s' if nrr['months'] != 1 else ''} ({nrr['start_month']:%b %Y} -> {nrr['end_month']:%b %Y})"
-    head = (f"{lead + ' ' + span + ',' if lead else 'Net revenue retention over ' + span} is **{value:.1%}**, measured on the {n:,} "
-            f"account{'s' if n != 1 else ''} paying in {nrr['start_month']:%b %Y}")
+    span = (f"{nrr['months']} month{'s' if nrr['months'] != 1 else ''} ({nrr['start_month']:%b %Y} -> "
+            f"{nrr['end_month']:%b %Y})")
+    head = (f"The headline KPI, over the last {span}: **{value:.1%}** on {n:,} accounts" if headline else
+            f"Net revenue retention over {span} is **{value:.1%}** on the {n:,} account{'s' if n != 1 else ''} paying "
+            f"in {nrr['start_month']:%b %Y}")
     if n < NRR_MIN_ACCOUNTS or not np.isfinite(low):
         return head + f": too few accounts to judge (fewer than {NRR_MIN_ACCOUNTS})."
-    head += f" (95% interval {low:.1%}-{high:.1%}, bootstrap over accounts)"
+    head += f" ({low:.1%}-{high:.1%})" if headline else f" (95% interval {low:.1%}-{high:.1%}, resampling accounts)"
     if low <= 1 <= high:
-        return head + ": the interval holds 100%, so these accounts cannot tell whether the base grows or shrinks."
-    return head + (": even the interval's top is below 100%, the existing base shrinks." if high < 1 else
-                   ": even the interval's bottom is above 100%, the base grows without new customers.")
+        return head + ": the interval holds 100%, so they cannot tell whether the base grows or shrinks."
+    return head + (": below 100% even at the interval's top, the base shrinks." if high < 1 else
+                   ": above 100% even at the interval's bottom, the base grows without new customers.")
 
 
 def revenue_section(ds, gross_margin: float = DEFAULT_GROSS_MARGIN, kpi_months: int = 3) -> Section:
@@ -430,7 +432,7 @@ def revenue_section(ds, gross_margin: float = DEFAULT_GROSS_MARGIN, kpi_months: 
             f"${last['contraction_mrr']:,.0f} to downgrades. {nrr_finding(nrr)}")
     kpi = {"value": None}
     if recent["months"] and recent["months"] < nrr["months"]:
-        text += " " + nrr_finding(recent, lead="The headline KPI, net revenue retention over the last")
+        text += " " + nrr_finding(recent, headline=True)
     if recent["months"] and np.isfinite(recent["nrr"]):
         kpi = dict(value=recent["nrr"], n=recent["accounts"], ci_low=recent["ci_low"], ci_high=recent["ci_high"],
                    window_start=recent["start_month"], window_end=recent["end_month"] + pd.DateOffset(months=1))
@@ -482,6 +484,10 @@ def unit_economics_section(ds, gross_margin: float = DEFAULT_GROSS_MARGIN, kpi_m
                     "kpi_ltv_cac": kpi})
 
 
+#: A window covering at least this share of converters (but under 90%) is "nearly" long enough.
+NEARLY = 0.75
+
+
 def window_finding(check: dict, last_step: str, window) -> tuple[str, str]:
     """What a :func:`funnel_window_check` says, as (sentence for the section, advice for under the
     time-to-convert chart): a window too short for the journey or a population that never finishes is
@@ -494,18 +500,22 @@ def window_finding(check: dict, last_step: str, window) -> tuple[str, str]:
     seen = (f"Following the users who entered before {check['entered_before']:%d %b %Y} for "
             f"{check['horizon_days']:.0f} days")
     text = advice = ""
-    if not check["window_ok"]:
+    if check["window_ok"] is False and share < NEARLY:
         text = (f" **The {w} window is shorter than the journey.** {seen}: of the {check['converters']:,} who "
-                f"reached {last_step}, only {share:.0%} did so within {w}; 90% did within {p90:.1f} days. So the "
-                f"last step's loss is partly the window's, and the time chart, drawn inside the window, shows "
-                f"only {share:.0%} of converters.")
-        advice = (f"**What the time chart can tell.** Its 90th percentile is the {w} window's edge, not when users "
-                  f"decide: do not time reminders from it. Widen the funnel to {days} days (params `funnel.window`), "
-                  "which covers 90% of converters, and read it again.")
+                f"reached {last_step}, only {share:.0%} did so within {w}; 90% within {p90:.1f} days. So the last "
+                f"step's loss is partly the window's.")
+        advice = (f"**What the time chart can tell.** It shows only the {share:.0%} of converters inside the window, so "
+                  f"its 90th percentile is the window's edge, not when users decide: do not time reminders from it. "
+                  f"Widen the funnel to {days} days (params `funnel.window`), which covers 90% of converters.")
+    elif check["window_ok"] is False:
+        text = (f" The {w} window covers {share:.0%} of the users who eventually reach {last_step} ({seen[0].lower() + seen[1:]}); "
+                f"{days} days would cover 90%.")
+        advice = (f"**What the time chart can tell.** It holds most converters, so it is close to the journey's real "
+                  f"pace; but time reminders from the 90th percentile of all converters, {p90:.1f} days, not the chart's.")
     stuck = check["stuck"]
     if len(stuck):
         parts = [f"{r.users:,} with {r.column} = {r.value} ({r.share:.0%})" for r in stuck.itertuples()]
-        who = "of the same users" if not check["window_ok"] else seen[0].lower() + seen[1:]
+        who = "of the same users" if text else seen[0].lower() + seen[1:]
         text += (f" Some who enter never finish: {who}, {'; '.join(parts)} never reached {last_step} "
                  "at all, yet sit in the funnel's denominator. Read the funnel per that segment, or without it.")
     if check["window_ok"]:
@@ -538,7 +548,7 @@ def journey_section(ds) -> Section:
     extra, advice = window_finding(check, labels[-1], f.window)
     text += extra
     note = (f"only converters within the {duration_string(parse_duration(f.window))} window: {check['share_within']:.0%} "
-            "of all" if check["window_ok"] is False else None)
+            "of all" if check["window_ok"] is False and check["share_within"] < NEARLY else None)
     kpi = recent_rate(trend, "converted", "users", key="period", complete=trend["complete"])
     return Section("Journey funnel", text, table,
                    [("aarrr.journey_funnel", dict(table=table, title=f"{ds.params.title or ds.params.team} journey funnel")),
@@ -565,13 +575,14 @@ def leaks_section(ds, horizon_days: float = 60) -> Section:
                    {"biggest_leak": table.loc[table["biggest_leak"], "stage"].iloc[0] if table["biggest_leak"].any() else None})
 
 
-#: The headline KPIs of the AARRR page: name -> (section title, label).
+#: The headline KPIs of the AARRR page: name -> (section title, label). "Last 4 weeks" = the last four
+#: complete weekly cohorts (of sign-ups or funnel entries) whose window has closed by as_of.
 HEADLINES = {
-    "activation_rate": ("Activation", "Activation rate (sign-ups of the last 4 complete weeks)"),
-    "k_factor": ("Referral", "K-factor (sign-ups of the last 4 complete weeks)"),
-    "ltv_cac": ("Unit economics", "LTV/CAC of the worst paid channel (last 3 months)"),
+    "activation_rate": ("Activation", "Activation rate (last 4 weeks)"),
+    "k_factor": ("Referral", "K-factor (last 4 weeks)"),
+    "ltv_cac": ("Unit economics", "LTV/CAC, worst paid channel (last 3 months)"),
     "net_revenue_retention": ("Revenue", "Net revenue retention (last 3 months)"),
-    "funnel_conversion": ("Journey funnel", "Journey funnel conversion (entries of the last 4 complete weeks)"),
+    "funnel_conversion": ("Journey funnel", "Journey funnel conversion (last 4 weeks)"),
 }
 
 
@@ -586,24 +597,9 @@ def headline_kpis(*sections: Section) -> dict:
         row = dict((s.values.get(f"kpi_{name}") if s is not None and s.available else None) or {"value": None})
         channel = row.pop("channel", None)
         if channel:
-            label = label.replace("worst paid channel", f"worst paid channel, {channel}")
+            label = label.replace("worst paid channel", f"worst paid channel: {channel}")
         out[name] = {**row, "label": label}
     return out
-
-
-def headline_note(rows: dict) -> str:
-    """Which window each headline KPI was read on, in one sentence."""
-    def span(r):
-        last = pd.Timestamp(r["window_end"]) - pd.Timedelta(days=1)
-        return f"{pd.Timestamp(r['window_start']):%d %b} to {last:%d %b %Y}"
-
-    parts = [f"{r['label'].split(' (')[0]}: {span(r)}" for r in rows.values()
-             if r.get("value") is not None and r.get("window_start") is not None]
-    if not parts:
-        return ""
-    return ("Each headline is read on a recent window, never on all history (cohort KPIs on the last cohorts whose "
-            "window has closed): " + "; ".join(parts) + ". n is the number of units it rests on (sign-ups, "
-            "users, churn-exposed account-months, accounts, funnel entrants).")
 
 
 def exercise_answers(acquisition_: Section, economics: Section, gross_margin_then: float = 0.6,
