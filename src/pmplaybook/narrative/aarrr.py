@@ -193,6 +193,15 @@ class Section:
         return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v
 
 
+def _signed(share: float) -> str:
+    """A difference of shares in whole percentage points with its sign, never "-0"."""
+    return f"{int(round(share * 100)) + 0:+d}"
+
+
+def _points(share: float) -> str:
+    return f"{_signed(share)} point{'' if abs(int(round(share * 100))) == 1 else 's'}"
+
+
 def _roles(ds):
     if ds.params is None:
         raise ValueError("ds has no params: connect with pmplaybook.data.connect(params)")
@@ -323,7 +332,7 @@ def retention_section(ds, period: str = "week") -> Section:
         r = row.iloc[0]
         text += (f" In {period} 4, {r['activated_rate']:.0%} of activated users are back vs {r['other_rate']:.0%} of "
                  f"the others ({'a real gap' if r['significant'] else 'a gap within the noise'}: "
-                 f"{r['diff'] * 100:+.0f} points, 95% CI {r['ci_low'] * 100:+.0f} to {r['ci_high'] * 100:+.0f}).")
+                 f"{_points(r['diff'])}, 95% CI {_signed(r['ci_low'])} to {_signed(r['ci_high'])}).")
     return Section("Retention", text, compared, [chart], {"activated_week4_retention": w4})
 
 
