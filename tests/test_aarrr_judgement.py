@@ -263,3 +263,56 @@ def test_ratio_normal_interval_agrees_with_the_bootstrap():
     boot = aarrr.ratio_bootstrap(e, s)
     normal = _ratio_normal(len(s), s.sum(), e.sum(), (s * s).sum(), (e * e).sum(), (s * e).sum())
     assert normal[0] == pytest.approx(boot[0], abs=0.01) and normal[1] == pytest.approx(boot[1], abs=0.01)
+
+
+def test_summary_notes_a_window_too_short_only_when_it_is():
+    short = aarrr.funnel_window_check(_journey([2, 5, 20, 30, None]), ["signup", "subscription_started"],
+                                      window="14d", horizon_days=60, as_of="2025-04-01")
+    journey = Section("Journey funnel", "", values={"window_check": short, "window": "14d"})
+    f = story.window_summary_finding(journey)
+    assert f.severity == "note" and f.chart == "journey"
+    assert "its 14d window counts only 50% of the users who eventually convert" in f.text
+    assert "27 days" in f.next_step
+    assert [g.chart for g in story.summary_findings(journey=journey)] == ["journey"]
+    fine = aarrr.funnel_window_check(_journey([2, 5, 10], referral_users=0), ["signup", "subscription_started"],
+                                     window="14d", horizon_days=60, as_of="2025-04-01")
+    assert story.window_summary_finding(Section("Journey funnel", "", values={"window_check": fine, "window": "14d"})) is None
+    assert story.summary_findings(journey=Section("Journey funnel", "", available=False)) == []
+
+
+@pytest.fixture(scope="module")
+def parquet_events():
+    from pmplaybook.config import DATA_DIR
+
+    e = pd.read_parquet(DATA_DIR / "events.parquet", columns=["user_id", "account_id", "timestamp", "event",
+                                                             "channel", "inviter_id"])
+    e["ts"] = e["timestamp"].dt.tz_convert(None)
+    return e
+
+
+def test_sample_window_check_and_referral_recomputed_with_pandas(growth, parquet_events):
+    params, ds = growth
+    from pmplaybook import funnel
+
+    check = aarrr.funnel_window_check(ds.events, funnel.steps_from_params(params), window=params.funnel.window,
+                                      segments=params.segments, as_of=ds.as_of, timezone=ds.timezone)
+    e = parquet_events
+    su = e[e.event == "signup"].sort_values("ts").drop_duplicates("user_id").set_index("user_id")
+    sub = e[e.event == "subscription_started"].groupby("user_id")["ts"].min()
+    f = su[["ts", "channel"]].join(sub.rename("sub"))
+    horizon = pd.Timedelta(days=check["horizon_days"])
+    f = f[f["ts"] < pd.Timestamp(ds.as_of) - horizon]
+    days = (f["sub"] - f["ts"]).dt.total_seconds() / 86400
+    conv = days[(days >= 0) & (days <= check["horizon_days"])]
+    assert (check["entrants"], check["converters"]) == (len(f), len(conv))
+    assert check["share_within"] == pytest.approx((conv <= 14).mean())  # 36% (37% over all history)
+    assert check["p90_days"] == pytest.approx(conv.quantile(0.9), abs=1e-6)  # 30.9 days
+    referral = f[f["channel"] == "referral"]
+    assert check["stuck"].set_index("value").loc["referral", "users"] == len(referral)
+    assert referral["sub"].isna().all()
+    # invited users never start an account: no invitee is the first user of an account
+    founders = set(e[e.event == "signup"].sort_values("ts").drop_duplicates("account_id")["user_id"])
+    invitees = e.loc[e.event == "invite_accepted", "user_id"]
+    assert not invitees.isin(founders).any()
+    r = aarrr.referral(ds.events, payment_event="payment", period=None, as_of=ds.as_of).iloc[0]
+    assert r["accepted"] > 0 and r["new_accounts"] == r["new_customers"] == 0

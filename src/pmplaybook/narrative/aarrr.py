@@ -566,7 +566,7 @@ def journey_section(ds) -> Section:
                     ("aarrr.time_to_convert", dict(hist=times.histogram, quantiles=times.quantiles, note=note,
                                                    title=f"Time from {labels[0]} to {labels[-1]}"))],
                    {"funnel_conversion": table["conversion"].iloc[-1], "kpi_funnel_conversion": kpi,
-                    "window_check": check}, after=advice)
+                    "window_check": check, "window": f.window}, after=advice)
 
 
 def leaks_section(ds, horizon_days: float = 60) -> Section:
@@ -718,11 +718,27 @@ def leak_summary_finding(leaks_table: pd.DataFrame | None, retained: pd.DataFram
     return Finding(text, chart="leaks", next_step=step, severity="note")
 
 
+def window_summary_finding(journey: Section | None):
+    """The Summary's note when the journey funnel's window is clearly too short for its journey (it covers
+    under 75% of the users who eventually convert, :func:`pmplaybook.aarrr.funnel_window_check`), or None."""
+    from .summary import Finding
+
+    check = journey.values.get("window_check") if journey is not None and journey.available else None
+    if not check or check.get("window_ok") is not False or check["share_within"] >= NEARLY:
+        return None
+    w = duration_string(parse_duration(journey.values.get("window")))
+    return Finding(f"Journey funnel: its {w} window counts only {check['share_within']:.0%} of the users who "
+                   f"eventually convert, so its conversion (and the headline KPI) understates the journey.",
+                   next_step=f"Set the funnel window to {check['suggested_window_days']} days, which covers 90% of them.",
+                   chart="journey", severity="note")
+
+
 def summary_findings(economics: Section | None = None, leaks_section_: Section | None = None,
-                     retention_section_: Section | None = None) -> list:
+                     retention_section_: Section | None = None, journey: Section | None = None) -> list:
     """The findings of the AARRR page's Summary (:class:`~pmplaybook.narrative.summary.Finding`), from the
-    sections the notebook has already computed: the money-losing paid channel (:func:`economics_finding`)
-    and the journey's biggest leak (:func:`leak_summary_finding`). A section a team lacks gives nothing."""
+    sections the notebook has already computed: the money-losing paid channel (:func:`economics_finding`),
+    the journey's biggest leak (:func:`leak_summary_finding`) and a funnel window too short for its journey
+    (:func:`window_summary_finding`). A section a team lacks gives nothing."""
     out = []
     if economics is not None and economics.available:
         f = economics_finding(economics.table)
@@ -733,4 +749,7 @@ def summary_findings(economics: Section | None = None, leaks_section_: Section |
         f = leak_summary_finding(leaks_section_.table, retained)
         if f is not None:
             out.append(f)
+    f = window_summary_finding(journey)
+    if f is not None:
+        out.append(f)
     return out
