@@ -407,7 +407,7 @@ def nrr_finding(nrr: dict, headline: bool = False) -> str:
     n, value, low, high = nrr["accounts"], nrr["nrr"], nrr["ci_low"], nrr["ci_high"]
     span = (f"{nrr['months']} month{'s' if nrr['months'] != 1 else ''} ({nrr['start_month']:%b %Y} -> "
             f"{nrr['end_month']:%b %Y})")
-    head = (f"The headline KPI, over the last {span}: **{value:.1%}** on {n:,} accounts" if headline else
+    head = (f"The headline KPI, over the last {span}, is **{value:.1%}** on {n:,} accounts" if headline else
             f"Net revenue retention over {span} is **{value:.1%}** on the {n:,} account{'s' if n != 1 else ''} paying "
             f"in {nrr['start_month']:%b %Y}")
     if n < NRR_MIN_ACCOUNTS or not np.isfinite(low):
