@@ -24,12 +24,15 @@ Retention itself lives in :mod:`pmplaybook.retention` (the notebook calls it); t
 it into a journey stage in :func:`leaks`. The sentences are in :mod:`pmplaybook.narrative.aarrr`.
 """
 
+from .headline import recent_mean, recent_rate
+from .journey import funnel_window_check
 from .leaks import leaks
 from .revenue import (
     DEFAULT_GROSS_MARGIN,
     MAX_LIFETIME_MONTHS,
     ltv_cac_interval,
     mrr,
+    ratio_bootstrap,
     net_revenue_retention,
     revenue_summary,
     unit_economics,
@@ -46,6 +49,6 @@ from .stages import (
 
 __all__ = [
     "DEFAULT_GROSS_MARGIN", "MAX_LIFETIME_MONTHS", "UNKNOWN", "acquisition", "activation", "cac_by_channel",
-    "customers", "leaks", "ltv_cac_interval", "mrr", "net_revenue_retention", "referral", "revenue_summary",
+    "customers", "funnel_window_check", "leaks", "ltv_cac_interval", "mrr", "net_revenue_retention", "ratio_bootstrap", "recent_mean", "recent_rate", "referral", "revenue_summary",
     "signups", "unit_economics",
 ]

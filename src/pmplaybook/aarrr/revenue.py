@@ -124,7 +124,10 @@ def net_revenue_retention(events: ibis.Table, payment_event: str = "payment", *,
     (say so when you quote it).
 
     Returns a dict: ``nrr``, ``months`` (the span used), ``start_month``, ``end_month``, ``start_mrr``,
-    ``end_mrr``, ``accounts``.
+    ``end_mrr``, ``accounts`` (the accounts paying in the start month: what the ratio rests on) and
+    ``ci_low``, ``ci_high``: a 95% percentile bootstrap interval over accounts (2,000 resamples of the
+    per-account start and end MRR, seeded, so a run is reproducible; NaN under 2 accounts); above
+    :data:`BOOTSTRAP_MAX_ACCOUNTS` accounts, the ratio estimator's normal interval from backend sums.
 
     >>> import pandas as pd
     >>> from pmplaybook.data import load_events
@@ -135,7 +138,9 @@ def net_revenue_retention(events: ibis.Table, payment_event: str = "payment", *,
     """
     as_of_local = resolve_as_of(events, as_of, timezone)[0]
     g, month_list = _account_months(events, payment_event, timezone, as_of_local, grace_days)
-    empty = dict(nrr=float("nan"), months=0, start_month=None, end_month=None, start_mrr=0.0, end_mrr=0.0, accounts=0)
+    nan = float("nan")
+    empty = dict(nrr=nan, months=0, start_month=None, end_month=None, start_mrr=0.0, end_mrr=0.0, accounts=0,
+                 ci_low=nan, ci_high=nan)
     if g is None or len(month_list) < 2:
         return empty
     span = min(int(months), len(month_list) - 1)
@@ -143,18 +148,66 @@ def net_revenue_retention(events: ibis.Table, payment_event: str = "payment", *,
     s = g.filter((g.month == start.date()) & (g.mrr > 0)).select("account_id", start_mrr="mrr")
     e = g.filter(g.month == end.date()).select("account_id", end_mrr="mrr")
     j = s.left_join(e, "account_id")
-    r = j.aggregate(start_mrr=j.start_mrr.sum(), end_mrr=j.end_mrr.fill_null(0.0).sum(), accounts=j.count()).execute()
-    r = r.iloc[0]
+    j = j.select(account_id=j.account_id, s=j.start_mrr, e=j.end_mrr.fill_null(0.0))
+    r = j.aggregate(accounts=j.count(), start_mrr=j.s.sum(), end_mrr=j.e.sum(), ss=(j.s * j.s).sum(),
+                    ee=(j.e * j.e).sum(), se=(j.s * j.e).sum()).execute().iloc[0]
+    n = int(r["accounts"] or 0)
     start_mrr, end_mrr = float(r["start_mrr"] or 0), float(r["end_mrr"] or 0)
-    return dict(nrr=end_mrr / start_mrr if start_mrr else float("nan"), months=span, start_month=start,
-                end_month=end, start_mrr=start_mrr, end_mrr=end_mrr, accounts=int(r["accounts"]))
+    if n <= BOOTSTRAP_MAX_ACCOUNTS:
+        # one row per account of the base (an aggregate, at most a few thousand): bootstrap over accounts
+        per = j.execute().sort_values("account_id", kind="stable")  # any row order: fix it for the seed
+        low, high = ratio_bootstrap(per["e"].to_numpy(float), per["s"].to_numpy(float))
+    else:  # many accounts: the ratio estimator's normal interval from the sums (linearisation)
+        low, high = _ratio_normal(n, start_mrr, end_mrr, float(r["ss"]), float(r["ee"]), float(r["se"]))
+    return dict(nrr=end_mrr / start_mrr if start_mrr else nan, months=span, start_month=start,
+                end_month=end, start_mrr=start_mrr, end_mrr=end_mrr, accounts=n, ci_low=low, ci_high=high)
+
+
+#: Up to this many accounts NRR's interval is a bootstrap over the per-account rows; above, a normal
+#: interval from sums computed in the backend (the two agree closely on large bases).
+BOOTSTRAP_MAX_ACCOUNTS = 5_000
+
+
+def _ratio_normal(n: int, s: float, e: float, ss: float, ee: float, se: float) -> tuple[float, float]:
+    """95% normal interval of R = e / s from per-unit sums: var(R) = sum((e_i - R s_i)^2) / (n - 1) / n /
+    mean(s)^2 (the ratio estimator's linearisation)."""
+    if n < 2 or not s:
+        return float("nan"), float("nan")
+    ratio = e / s
+    resid = max(ee - 2 * ratio * se + ratio ** 2 * ss, 0.0) / (n - 1)
+    half = 1.959964 * np.sqrt(resid / n) / (s / n)
+    return ratio - half, ratio + half
+
+
+def ratio_bootstrap(num, den, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of ``sum(num) / sum(den)``, resampling the units (rows) with
+    replacement; (nan, nan) with fewer than 2 units.
+
+    >>> low, high = ratio_bootstrap([1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0])
+    >>> 0 < low < 0.75 < high <= 1
+    True
+    """
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    n = len(num)
+    if n < 2 or not den.sum():
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    ratios = []
+    chunk = max(1, min(resamples, 2_000_000 // n))
+    for done in range(0, resamples, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, resamples - done), n))
+        d = den[idx].sum(axis=1)
+        ratios.append(np.where(d > 0, num[idx].sum(axis=1) / np.where(d > 0, d, 1), np.nan))
+    r = np.concatenate(ratios)
+    return float(np.nanpercentile(r, 2.5)), float(np.nanpercentile(r, 97.5))
 
 
 @uses_calendar
 def unit_economics(events: ibis.Table, spend: ibis.Table | None, signup_event: str = "signup",
                    payment_event: str = "payment", *, channel: str = "channel",
                    gross_margin: float = DEFAULT_GROSS_MARGIN, timezone: str = "UTC", as_of=None,
-                   grace_days: float = 35, max_lifetime_months: float = MAX_LIFETIME_MONTHS) -> pd.DataFrame:
+                   grace_days: float = 35, max_lifetime_months: float = MAX_LIFETIME_MONTHS,
+                   since=None) -> pd.DataFrame:
     """CAC, ARPA, churn, LTV (two ways), LTV/CAC and CAC payback per acquisition channel, with a blended
     row ``channel="all (blended)"``.
 
@@ -171,16 +224,26 @@ def unit_economics(events: ibis.Table, spend: ibis.Table | None, signup_event: s
     * ``ltv_cac`` = ltv / cac: at least 3:1 is the usual bar (Gupta; ProdPad); below 1 each customer costs
       more than it ever returns.
     * ``payback_months`` = cac / (arpa x gross_margin): months of margin to earn the CAC back.
+    * ``pays_back``: whether the payback comes before the average customer has left (``payback_months`` <=
+      ``lifetime_months``); False means the channel **never pays back** on average: its customers churn
+      before their margin covers what they cost (the same as LTV/CAC below 1). NA without a CAC.
     * ``at_risk`` / ``churned``: the account-months the churn rests on (for its interval).
+
+    ``since`` (a local day, best the first of a month) restricts everything to a recent window ending at
+    ``as_of``: spend, sign-ups and new customers from that day on (:func:`~pmplaybook.aarrr.acquisition`),
+    and ARPA and churn over the complete months from that month on.
 
     ``gross_margin`` defaults to 0.8 (a typical SaaS figure; pass your own).
     """
     if not 0 < gross_margin <= 1:
         raise ValueError(f"gross_margin must be a share in (0, 1], e.g. 0.8, got {gross_margin!r}")
     as_of_local = resolve_as_of(events, as_of, timezone)[0]
-    acq = cac_by_channel(events, spend, signup_event, payment_event, channel=channel, timezone=timezone, as_of=as_of_local)
+    acq = cac_by_channel(events, spend, signup_event, payment_event, channel=channel, timezone=timezone, as_of=as_of_local,
+                         since=since)
     g, _ = _account_months(events, payment_event, timezone, as_of_local, grace_days, channel=channel,
                            signup_event=signup_event)
+    if g is not None and since is not None:
+        g = g.filter(g.month >= pd.Timestamp(since).normalize().replace(day=1).date())
     if g is None:
         econ = pd.DataFrame(columns=["channel", "account_months", "mrr_sum", "at_risk", "churned"])
     else:
@@ -201,8 +264,11 @@ def unit_economics(events: ibis.Table, spend: ibis.Table | None, signup_event: s
         out["ltv_revenue"] = out["arpa"] * out["lifetime_months"]
         out["ltv_cac"] = out["ltv"] / out["cac"]
         out["payback_months"] = out["cac"] / (out["arpa"] * gross_margin)
+    known = out["payback_months"].notna() & out["lifetime_months"].notna()
+    out["pays_back"] = pd.array([bool(p <= life) if k else pd.NA for p, life, k in
+                                 zip(out["payback_months"], out["lifetime_months"], known)], dtype="boolean")
     cols = ["channel", "paid", "spend", "new_users", "new_customers", "cac", "arpa", "monthly_churn",
-            "lifetime_months", "ltv", "ltv_revenue", "ltv_cac", "payback_months", "at_risk", "churned"]
+            "lifetime_months", "ltv", "ltv_revenue", "ltv_cac", "payback_months", "pays_back", "at_risk", "churned"]
     out = out[cols]
     order = out["channel"].eq("all (blended)")
     return pd.concat([out[~order].sort_values("channel"), out[order]]).reset_index(drop=True)

@@ -82,12 +82,13 @@ def customers(events: ibis.Table, payment_event: str = "payment", signup_event: 
 @uses_calendar
 def acquisition(events: ibis.Table, spend: ibis.Table | None = None, signup_event: str = "signup",
                 payment_event: str | None = "payment", *, channel: str = "channel", period: str | None = "month",
-                timezone: str = "UTC", week_start: str = "monday", as_of=None) -> pd.DataFrame:
+                timezone: str = "UTC", week_start: str = "monday", as_of=None, since=None) -> pd.DataFrame:
     """New users and new paying customers per channel (and period), with spend and CAC.
 
     Formula: CAC = sales and marketing spend / new customers, per channel (Gupta: "always per channel,
     never only blended"); cost per sign-up = spend / new users. Channels without spend (organic,
-    referral) get NaN CAC, not 0.
+    referral) get NaN CAC, not 0. ``since`` (a local day) keeps only sign-ups, first payments and spend
+    from that day on (a recent window ending at ``as_of``).
 
     Returns
     -------
@@ -108,7 +109,10 @@ def acquisition(events: ibis.Table, spend: ibis.Table | None = None, signup_even
     as_of_local = resolve_as_of(events, as_of, timezone)[0]
     cutoff = utc_midnight(as_of_local, timezone)
     ev = events.filter(events.timestamp < cutoff)
+    start = None if since is None else utc_midnight(pd.Timestamp(since).normalize(), timezone)
     u = signups(ev, signup_event, channel=channel)
+    if start is not None:
+        u = u.filter(u.signup_time >= start)
     keys = ["channel"] if period is None else ["period", "channel"]
     if period is not None:
         u = u.mutate(period=_period(u.signup_time, period, timezone, week_start))
@@ -116,6 +120,8 @@ def acquisition(events: ibis.Table, spend: ibis.Table | None = None, signup_even
     out = users
     if payment_event:
         c = customers(ev, payment_event, signup_event, channel=channel)
+        if start is not None:
+            c = c.filter(c.first_payment >= start)
         if period is not None:
             c = c.mutate(period=_period(c.first_payment, period, timezone, week_start))
         cust = c.group_by(keys).aggregate(new_customers=c.count()).execute()
@@ -124,6 +130,8 @@ def acquisition(events: ibis.Table, spend: ibis.Table | None = None, signup_even
         out["new_customers"] = np.nan
     if spend is not None:
         sp = spend.filter(spend.date < as_of_local.date())
+        if since is not None:
+            sp = sp.filter(sp.date >= pd.Timestamp(since).date())
         if period is not None:
             sp = sp.mutate(period=period_start_expr(sp.date.cast("timestamp"), period, week_start).cast("date"))
         money = sp.group_by(keys).aggregate(spend=sp.amount.sum()).execute()
@@ -148,9 +156,10 @@ def acquisition(events: ibis.Table, spend: ibis.Table | None = None, signup_even
 @uses_calendar
 def cac_by_channel(events: ibis.Table, spend: ibis.Table | None, signup_event: str = "signup",
                    payment_event: str = "payment", *, channel: str = "channel", timezone: str = "UTC",
-                   as_of=None) -> pd.DataFrame:
+                   as_of=None, since=None) -> pd.DataFrame:
     """CAC per channel over the whole period, with the blended CAC as a last row ``channel="all (blended)"``
     (total spend / all new customers, organic ones included: the number that flatters paid channels).
+    ``since``: see :func:`acquisition`.
 
     >>> import pandas as pd
     >>> from pmplaybook.data import load_events, load_spend
@@ -162,7 +171,7 @@ def cac_by_channel(events: ibis.Table, spend: ibis.Table | None, signup_event: s
     [{'channel': 'ads', 'cac': 300.0}, {'channel': 'organic', 'cac': nan}, {'channel': 'all (blended)', 'cac': 150.0}]
     """
     t = acquisition(events, spend, signup_event, payment_event, channel=channel, period=None, timezone=timezone,
-                    as_of=as_of)
+                    as_of=as_of, since=since)
     total = {"channel": "all (blended)", "new_users": t["new_users"].sum(), "new_customers": t["new_customers"].sum(),
              "spend": t["spend"].sum(min_count=1)}
     total["cost_per_signup"] = total["spend"] / total["new_users"] if total["new_users"] else np.nan
@@ -236,8 +245,9 @@ def activation(events: ibis.Table, rule: ActivationRule | dict, signup_event: st
 def referral(events: ibis.Table, invite_sent: str = "invite_sent", invite_accepted: str = "invite_accepted",
              signup_event: str = "signup", *, inviter_col: str = "inviter_id", within_days: float = 30,
              period: str | None = "month", timezone: str = "UTC", week_start: str = "monday",
-             as_of=None) -> pd.DataFrame:
-    """Invites per user, invite conversion and K-factor by sign-up cohort.
+             payment_event: str | None = None, as_of=None) -> pd.DataFrame:
+    """Invites per user, invite conversion and K-factor by sign-up cohort, and what the accepted invites
+    brought: new accounts and new paying customers.
 
     For each user, invites they sent within ``within_days`` of signing up, and invitations of theirs
     accepted within the same ``within_days`` (``invite_accepted`` rows carry the inviter in
@@ -246,12 +256,19 @@ def referral(events: ibis.Table, invite_sent: str = "invite_sent", invite_accept
     Formulas: invites per user = invites sent / cohort users; invite conversion = accepted / sent;
     K-factor = invites per user x conversion (= accepted / users): the new users each user brings. Above
     1.0 growth is viral (rare); 0.2-0.4 already lowers CAC meaningfully (Gupta, product-metrics guide,
-    2026).
+    2026), but only when the invited users become customers of their own.
+
+    What an accepted invite brings: ``new_accounts`` counts the invited users who are the first user of
+    their account (they started a team of their own; one who joins the inviter's account adds a seat, not
+    a customer); ``new_customers`` counts those whose account made a ``payment_event`` (before ``as_of``;
+    0 without a payment event). ``accepted_sq`` is the sum over users of their accepted invites squared,
+    for the interval of K (a mean of per-user counts).
 
     Returns
     -------
-    DataFrame: ``cohort``, ``users``, ``inviters``, ``invites_sent``, ``accepted``, ``invites_per_user``,
-    ``invite_conversion`` (+ ``ci_low``, ``ci_high``, Wilson), ``k_factor``, ``complete``.
+    DataFrame: ``cohort``, ``users``, ``inviters``, ``invites_sent``, ``accepted``, ``accepted_sq``,
+    ``new_accounts``, ``new_customers``, ``invites_per_user``, ``invite_conversion`` (+ ``ci_low``,
+    ``ci_high``, Wilson), ``k_factor``, ``complete``.
 
     Examples
     --------
@@ -270,28 +287,45 @@ def referral(events: ibis.Table, invite_sent: str = "invite_sent", invite_accept
     as_of_local = resolve_as_of(events, as_of, timezone)[0]
     cutoff = utc_midnight(as_of_local, timezone)
     ev = events.filter(events.timestamp < cutoff)
-    u = signups(ev, signup_event, channel=None).select("user_id", "signup_time")
+    su = signups(ev, signup_event, channel=None)
+    u = su.select("user_id", "signup_time")
     w = ibis.interval(seconds=int(within_days * 86400))
+    # the first user of each account: an invitee who is one started an account of their own
+    founders = su.group_by("account_id").aggregate(founder=su.user_id.argmin(su.signup_time))
+    if payment_event:
+        paid = customers(ev, payment_event, signup_event, channel=None).select("account_id", is_paid=ibis.literal(1))
+        founders = founders.left_join(paid, "account_id").select(founders.account_id, founders.founder,
+                                                                  paid_=paid.is_paid.fill_null(0))
+    else:
+        founders = founders.mutate(paid_=ibis.literal(0))
+    own = founders.select(invitee=founders.founder, new_account=ibis.literal(1), new_customer=founders.paid_)
     sent = ev.filter(ev.event == invite_sent)
     sent = sent.inner_join(u, "user_id")
     sent = sent.filter((sent.timestamp >= sent.signup_time) & (sent.timestamp <= sent.signup_time + w))
     sent = sent.group_by("user_id").aggregate(invites=sent.count())
     acc = ev.filter(ev.event == invite_accepted)
-    acc = acc.select(user_id=acc[inviter_col].cast("string"), ts=acc.timestamp)
+    acc = acc.select(user_id=acc[inviter_col].cast("string"), invitee=acc.user_id, ts=acc.timestamp)
     acc = acc.inner_join(u, "user_id")
     acc = acc.filter((acc.ts >= acc.signup_time) & (acc.ts <= acc.signup_time + w))
-    acc = acc.group_by("user_id").aggregate(accepted=acc.count())
+    acc = acc.left_join(own, "invitee").select(acc.user_id, new_account=own.new_account.fill_null(0),
+                                               new_customer=own.new_customer.fill_null(0))
+    acc = acc.group_by("user_id").aggregate(accepted=acc.count(), new_accounts=acc.new_account.sum(),
+                                            new_customers=acc.new_customer.sum())
     per = u.left_join(sent, "user_id").select(u.user_id, u.signup_time, sent.invites)
-    per = per.left_join(acc, "user_id").select(per.user_id, per.signup_time, per.invites, acc.accepted)
-    per = per.mutate(invites=per.invites.fill_null(0), accepted=per.accepted.fill_null(0))
+    per = per.left_join(acc, "user_id").select(per.user_id, per.signup_time, per.invites, acc.accepted,
+                                               acc.new_accounts, acc.new_customers)
+    per = per.mutate(invites=per.invites.fill_null(0), accepted=per.accepted.fill_null(0),
+                     new_accounts=per.new_accounts.fill_null(0), new_customers=per.new_customers.fill_null(0))
     keys = []
     if period is not None:
         per = per.mutate(cohort=_period(per.signup_time, period, timezone, week_start))
         keys = ["cohort"]
     aggs = dict(users=per.count(), inviters=(per.invites > 0).cast("int64").sum(),
-                invites_sent=per.invites.sum(), accepted=per.accepted.sum(), last_signup=per.signup_time.max())
+                invites_sent=per.invites.sum(), accepted=per.accepted.sum(),
+                accepted_sq=(per.accepted * per.accepted).sum(), new_accounts=per.new_accounts.sum(),
+                new_customers=per.new_customers.sum(), last_signup=per.signup_time.max())
     out = (per.group_by(keys).aggregate(**aggs) if keys else per.aggregate(**aggs)).execute()
-    for c in ("users", "inviters", "invites_sent", "accepted"):
+    for c in ("users", "inviters", "invites_sent", "accepted", "accepted_sq", "new_accounts", "new_customers"):
         out[c] = out[c].fillna(0).astype("int64")
     if period is None:
         out.insert(0, "cohort", "all")
@@ -311,6 +345,6 @@ def referral(events: ibis.Table, invite_sent: str = "invite_sent", invite_accept
     out["k_factor"] = out["invites_per_user"] * out["invite_conversion"]
     if period is not None:
         out.loc[~out["complete"], ["invites_per_user", "invite_conversion", "ci_low", "ci_high", "k_factor"]] = np.nan
-    cols = ["cohort", "users", "inviters", "invites_sent", "accepted", "invites_per_user", "invite_conversion",
-            "ci_low", "ci_high", "k_factor", "complete"]
+    cols = ["cohort", "users", "inviters", "invites_sent", "accepted", "accepted_sq", "new_accounts", "new_customers",
+            "invites_per_user", "invite_conversion", "ci_low", "ci_high", "k_factor", "complete"]
     return out[cols].sort_values("cohort").reset_index(drop=True)

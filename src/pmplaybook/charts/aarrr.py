@@ -62,10 +62,11 @@ def journey_funnel(table: pd.DataFrame, title: str = "Journey funnel") -> alt.Ch
 
 def cac_ltv_by_channel(table: pd.DataFrame, title: str = "CAC and LTV/CAC by channel") -> alt.HConcatChart:
     """Two panels from :func:`pmplaybook.aarrr.unit_economics`: CAC per paid channel (blended beside it)
-    and LTV/CAC with the 1:1 (break-even) and 3:1 (healthy) lines; red below 1, amber 1-3, green 3+."""
+    and LTV/CAC with the 1:1 (break-even) and 3:1 (healthy, Gupta; ProdPad) lines; red below 1, amber 1-3,
+    green 3+; the blend is grey: it is never judged, the channels are."""
     t = table[(table["paid"] | (table["channel"] == "all (blended)")) & table["cac"].notna()].copy()
-    t["status"] = np.select([t["ltv_cac"] < 1, t["ltv_cac"] < 3], ["below 1: loses money", "1-3: thin"],
-                            "3+: healthy")
+    t["status"] = np.select([t["channel"] == "all (blended)", t["ltv_cac"] < 1, t["ltv_cac"] < 3],
+                            ["blend: not a verdict", "below 1: loses money", "1-3: thin"], "3+: healthy")
     tooltip = [alt.Tooltip("channel:N"), alt.Tooltip("spend:Q", format="$,.0f"),
                alt.Tooltip("new_customers:Q", format=","), alt.Tooltip("cac:Q", format="$,.0f", title="CAC"),
                alt.Tooltip("arpa:Q", format="$,.0f", title="ARPA / month"),
@@ -73,8 +74,9 @@ def cac_ltv_by_channel(table: pd.DataFrame, title: str = "CAC and LTV/CAC by cha
                alt.Tooltip("ltv_cac:Q", format=".2f", title="LTV/CAC"),
                alt.Tooltip("payback_months:Q", format=".1f", title="payback (months)")]
     order = t.sort_values("cac")["channel"].tolist()
-    colour = alt.Color("status:N", scale=alt.Scale(domain=["below 1: loses money", "1-3: thin", "3+: healthy"],
-                                                   range=[RED, AMBER, GREEN]), legend=alt.Legend(title="LTV/CAC"))
+    colour = alt.Color("status:N", scale=alt.Scale(domain=["below 1: loses money", "1-3: thin", "3+: healthy",
+                                                           "blend: not a verdict"],
+                                                   range=[RED, AMBER, GREEN, GREY]), legend=alt.Legend(title="LTV/CAC"))
     cac = alt.Chart(t).mark_bar().encode(
         y=alt.Y("channel:N", sort=order, title=None), x=alt.X("cac:Q", title="CAC ($ per new customer)"),
         color=alt.condition(alt.datum.channel == "all (blended)", alt.value(GREY), alt.value(BLUE)),
@@ -85,7 +87,8 @@ def cac_ltv_by_channel(table: pd.DataFrame, title: str = "CAC and LTV/CAC by cha
     rules = alt.Chart(pd.DataFrame({"x": [1.0, 3.0], "label": ["break-even", "3:1"]})).mark_rule(
         strokeDash=[4, 3], color="#333").encode(x="x:Q", tooltip=["label:N"])
     return alt.hconcat(cac, ratio + rules).properties(
-        title=alt.Title(title, subtitle="Sorted by CAC; the cheapest channel is not always the best one"))
+        title=alt.Title(title, subtitle="Sorted by CAC; dashed lines: break-even (1) and the 3:1 bar (Gupta; ProdPad); "
+                              "the blend is grey, never a verdict"))
 
 
 def mrr_waterfall(table: pd.DataFrame, months: int | None = None, title: str = "MRR bridge") -> alt.LayerChart:
@@ -146,15 +149,18 @@ def mrr_movements(table: pd.DataFrame, title: str = "MRR and its movements by mo
 
 
 def time_to_convert(hist: pd.DataFrame, quantiles: pd.DataFrame | None = None,
-                    title: str = "Time to convert") -> alt.Chart:
+                    title: str = "Time to convert", note: str | None = None) -> alt.Chart:
     """Share of converters per time bin (log-like human bins) from
-    :func:`pmplaybook.funnel.time_to_convert`; the subtitle gives the median and p90."""
+    :func:`pmplaybook.funnel.time_to_convert`; the subtitle gives the median and p90, and ``note`` (e.g.
+    that the window cuts converters off) on a second line."""
     order = hist["bin"].tolist()
     sub = "share of users who converted, by time taken"
     if quantiles is not None and len(quantiles) and quantiles["users"].iloc[0]:
         q = quantiles.iloc[0]
         sub = (f"{int(q['users']):,} converters · median {_hours(q['median_hours'])} · "
                f"p90 {_hours(q['p90_hours'])}")
+    if note:
+        sub = [sub, note]
     return alt.Chart(hist).mark_bar(color=BLUE).encode(
         x=alt.X("bin:N", sort=order, title="time taken to convert", axis=alt.Axis(labelAngle=-30)),
         y=alt.Y("share:Q", axis=pct_axis("share of converters")),
@@ -207,7 +213,7 @@ def k_factor_by_cohort(table: pd.DataFrame, title: str = "K-factor by sign-up co
                  alt.Tooltip("k_factor:Q", format=".3f")])
     viral = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 3], color=RED).encode(y="y:Q")
     return alt.layer(band, bars, viral).properties(width=520, title=alt.Title(
-        title, subtitle="green band: 0.2-0.4, already lowers CAC; dashed line: 1, viral (Gupta)"))
+        title, subtitle="green band: 0.2-0.4, lowers CAC when invitees become customers; dashed line: 1, viral (Gupta)"))
 
 
 def new_users_by_channel(table: pd.DataFrame, title: str = "New users by channel and month") -> alt.Chart:
