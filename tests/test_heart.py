@@ -315,6 +315,22 @@ def test_task_success_without_workflow_column_is_one_workflow():
         heart.task_success(events(rows), None, "done")
 
 
+def test_pooled_workflows_still_pair_each_start_within_its_own_workflow():
+    # one user starts an import at 9:00 and a project at 9:01, finishes the project at 9:02 and the import
+    # fails at 9:05: one completed, one failed. Paired across workflows, the import's start would meet the
+    # project's start (abandoned) and the project's start would take the import's failure.
+    rows = [("u", "2025-03-03 09:00:00", "start", "import"), ("u", "2025-03-03 09:01:00", "start", "create"),
+            ("u", "2025-03-03 09:02:00", "done", "create"), ("u", "2025-03-03 09:05:00", "fail", "import")]
+    pooled = heart.task_success(events(rows, ("user_id", "timestamp", "event", "workflow")), "start", "done",
+                                "fail", workflow=None, as_of="2025-03-10").iloc[0]
+    assert pooled["workflow"] == heart.ALL
+    assert pooled[["attempts", "completed", "failed", "abandoned"]].tolist() == [2, 1, 1, 0]
+    # and the pooled figures are the workflows' sums (the sample's December: 7,332 attempts, 715 failed)
+    split = heart.task_success(task_log(), "start", "done", "fail", as_of="2025-03-10")
+    whole = heart.task_success(task_log(), "start", "done", "fail", workflow=None, as_of="2025-03-10").iloc[0]
+    assert whole[["attempts", "completed", "failed"]].tolist() == split[["attempts", "completed", "failed"]].sum().tolist()
+
+
 def _daily_tasks(days, fails_per_day, workflow, start="2025-01-06"):
     """10 attempts a day (Mon-Fri) of ``workflow``; the first ``fails_per_day(day)`` fail, the rest complete."""
     rows = []

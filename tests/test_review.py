@@ -154,7 +154,7 @@ def test_sample_year_review_finds_the_planted_moves(growth_card, truth):
 def test_sentences_follow_the_card():
     base = dict(kpi="activation_rate", label="Activation rate", unit="share", owner="PM", level="product_outcome",
                 leading=True, higher_is_better=True, window_start=pd.Timestamp("2025-03-03"),
-                window_end=pd.Timestamp("2025-03-24"), value=0.36, n=800.0, ci_low=0.33, ci_high=0.39, target=0.35,
+                window_end=pd.Timestamp("2025-03-31"), value=0.36, n=800.0, ci_low=0.33, ci_high=0.39, target=0.35,
                 status="amber", previous=0.34, change=0.02, signal="", signal_period=None,
                 counter="week4_retention", counter_value=0.21, counter_change=-0.03, counter_status=None, note="")
     card = pd.DataFrame([base], columns=CARD_COLUMNS)

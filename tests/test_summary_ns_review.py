@@ -137,7 +137,7 @@ def test_headlines_carry_the_recent_magic_share_interval():
 
 def _card(rows):
     base = dict(unit="share", owner="", level="product_outcome", leading=True, higher_is_better=True,
-                window_start=pd.Timestamp("2025-03-03"), window_end=pd.Timestamp("2025-03-24"), n=800.0,
+                window_start=pd.Timestamp("2025-03-03"), window_end=pd.Timestamp("2025-03-31"), n=800.0,
                 ci_low=np.nan, ci_high=np.nan, target=0.35, status="amber", previous=np.nan, signal="",
                 signal_period=pd.NaT, counter=None, counter_value=np.nan, counter_change=np.nan, counter_status=None,
                 note=np.nan, signal_direction="", signal_since=pd.NaT)

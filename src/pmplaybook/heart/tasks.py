@@ -30,7 +30,7 @@ def _check_task_events(started, completed, failed):
 @uses_calendar
 def task_attempts(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
                   workflow: str | None = "workflow", window="1d", segment: str | None = None, start=None,
-                  timezone: str = "UTC", as_of=None) -> ibis.Table:
+                  end=None, timezone: str = "UTC", as_of=None) -> ibis.Table:
     """One row per task attempt (a ``started`` event) with its outcome, paired in the backend.
 
     Events of one user and one workflow are ordered by time (a start before an outcome at the same
@@ -42,8 +42,9 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
       ``as_of``) -> ``"abandoned"``;
     * nothing yet while the window is still open at ``as_of`` -> ``"open"`` (left out of rates).
 
-    ``workflow`` names the column telling which task it is (``None``, or a log without that column,
-    treats every attempt as one workflow "(all)"). The segment value is read on the start event. ``start``
+    ``workflow`` names the column telling which task it is (``None`` pools every workflow into one,
+    "(all)", still pairing each start within its own ``workflow`` column when the log has one; a log
+    without that column is one workflow). The segment value is read on the start event. ``start``
     (a local date) keeps the attempts started on or after it (all when None).
 
     Returns
@@ -59,14 +60,17 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     names = [started, completed] + ([failed] if failed else [])
     ev, _, as_of_utc = _window_events(events, as_of, timezone)
     ev = ev.filter(ev.event.isin(names))
-    has_wf = workflow is not None and workflow in events.columns
-    wf = ev[workflow].cast("string").fill_null(MISSING) if has_wf else ibis.literal(ALL)
-    cols = dict(user_id=ev.user_id, workflow=wf, timestamp=ev.timestamp, event=ev.event,
-                _rank=(ev.event == started).ifelse(0, 1))
+    # a start is paired within its own workflow even when the workflows are pooled ("(all)"): across
+    # workflows, a start followed by another workflow's start would count as abandoned, and that start
+    # would take the first one's outcome
+    column = workflow if workflow is not None else "workflow"
+    pair = ev[column].cast("string").fill_null(MISSING) if column in events.columns else ibis.literal(ALL)
+    cols = dict(user_id=ev.user_id, workflow=pair if workflow is not None else ibis.literal(ALL), _pair=pair,
+                timestamp=ev.timestamp, event=ev.event, _rank=(ev.event == started).ifelse(0, 1))
     if segment:
         cols["segment"] = ev[segment].cast("string").fill_null(MISSING)
     ev = ev.select(**cols)
-    w = ibis.window(group_by=["user_id", "workflow"], order_by=["timestamp", "_rank"])
+    w = ibis.window(group_by=["user_id", "_pair"], order_by=["timestamp", "_rank"])
     ev = ev.mutate(_next=ev.event.lead().over(w), _next_t=ev.timestamp.lead().over(w))
     starts = ev.filter(ev.event == started)
     seconds = seconds_between(starts._next_t, starts.timestamp)
@@ -83,6 +87,8 @@ def task_attempts(events: ibis.Table, started: str, completed: str, failed: str 
     out = starts.select(*keep, start_time=starts.timestamp, outcome=outcome, _s=seconds)
     if start is not None:
         out = out.filter(out.start_time >= utc_midnight(_day(start), timezone))
+    if end is not None:
+        out = out.filter(out.start_time < utc_midnight(_day(end), timezone))
     ended = out.outcome.isin(["completed", "failed"])
     return out.select(*keep, "start_time", "outcome", seconds=ended.ifelse(out._s, ibis.null()).cast("float64"))
 
@@ -127,13 +133,13 @@ def _weekly_and_daily_counts(events, started, completed, failed, *, workflow, se
 @uses_calendar
 def task_success(events: ibis.Table, started: str, completed: str, failed: str | None = None, *,
                  workflow: str | None = "workflow", period: str | None = None, segment: str | None = None,
-                 window="1d", start=None, timezone: str = "UTC", week_start: str = "monday",
+                 window="1d", start=None, end=None, timezone: str = "UTC", week_start: str = "monday",
                  as_of=None) -> pd.DataFrame:
     """Task success per workflow (and period, segment): completion rate, error rate and time on task.
 
     Attempts come from :func:`task_attempts` (each start paired with the user's next outcome of the same
     workflow within ``window``); attempts still open at ``as_of`` are left out, and so are those started
-    before ``start`` (a local date; None keeps all). Per group:
+    before ``start`` or from ``end`` on (local dates; None keeps all). Per group:
 
     * ``completion_rate`` = completed / attempts, ``error_rate`` = failed / attempts (Wilson intervals);
       the rest were abandoned;
@@ -162,7 +168,7 @@ def task_success(events: ibis.Table, started: str, completed: str, failed: str |
     """
     _check_period(period)
     att = task_attempts(events, started, completed, failed, workflow=workflow, window=window, segment=segment,
-                        start=start, timezone=timezone, as_of=as_of)
+                        start=start, end=end, timezone=timezone, as_of=as_of)
     att = att.filter(att.outcome != "open")
     keys = {"workflow": att.workflow}
     if period:

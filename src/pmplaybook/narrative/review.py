@@ -15,7 +15,7 @@ LEVEL_WORDS = {"business_outcome": "business outcome", "product_outcome": "produ
 
 
 def _span(row) -> str:
-    end = pd.Timestamp(row["window_end"]) + pd.Timedelta(days=6)
+    end = pd.Timestamp(row["window_end"]) - pd.Timedelta(days=1)  # window_end is the day after the window
     return f"{pd.Timestamp(row['window_start']):%d %b} to {end:%d %b %Y}"
 
 

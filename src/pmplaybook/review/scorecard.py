@@ -116,17 +116,35 @@ def _change(now: dict, before: dict) -> float:
     return now["value"] - before["value"] if not (np.isnan(now["value"]) or np.isnan(before["value"])) else np.nan
 
 
+#: How a KPI is read on its recent window when not on the last ``window`` complete weeks: (period, periods).
+#: Survey answers are sparse (four weeks of NPS answers still span about +/-10 points): eight weeks. DAU/MAU
+#: is a daily ratio: the last 28 days.
+READINGS = {"nps": ("week", 8), "csat": ("week", 8), "ces": ("week", 8), "dau_mau": ("day", 28)}
+_STEP = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7)}
+
+
+def _reading(ds: Dataset, name: str, window: int, series=kpi_series) -> tuple[dict, dict, pd.Timestamp, pd.Timestamp]:
+    """The KPI pooled over its recent window and over the window before, with the window's first day and the
+    day after its last (``series(ds, name, period=...)`` gives the periods)."""
+    period, periods = READINGS.get(name, ("week", window))
+    now, before, frame = _window(series(ds, name, period=period), name, periods)
+    if frame.empty:
+        return now, before, pd.NaT, pd.NaT
+    return now, before, frame["period"].min(), frame["period"].max() + _STEP[period]
+
+
 def recent(ds: Dataset, name: str, *, window: int = WINDOW) -> dict:
     """A KPI of :data:`SERIES` on its recent window, as :meth:`KPIRecorder.record` keywords: ``value``
     pooled over the last ``window`` complete weeks (for a cohort KPI, the last ``window`` sign-up weeks
-    whose outcome is complete), ``n``, its 95% interval, ``window_start`` (the first week's Monday) and
-    ``window_end`` (the day after the last week). This is the one reading of the KPI that every notebook
-    records and the weekly review judges, so a KPI reads the same on every page."""
-    now, _, weeks = _window(kpi_series(ds, name), name, window)
-    if weeks.empty:
+    whose outcome is complete; see :data:`READINGS` for the KPIs read otherwise), ``n``, its 95% interval,
+    ``window_start`` (the first day) and ``window_end`` (the day after the last). This is the one reading
+    of the KPI that every notebook records and the weekly review judges, so a KPI reads the same on every
+    page."""
+    now, _, start, end = _reading(ds, name, window)
+    if pd.isna(start):
         return dict(value=None, n=0)
     return dict(value=now["value"], n=int(now["n"]), ci_low=now["ci_low"], ci_high=now["ci_high"],
-                window_start=weeks["period"].min(), window_end=weeks["period"].max() + pd.Timedelta(days=7))
+                window_start=start, window_end=end)
 
 
 def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
@@ -145,12 +163,12 @@ def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
     params = ds.params
     stack = classify_kpis(params).set_index("kpi")
     rows = []
-    cache: dict[str, pd.DataFrame] = {}
+    cache: dict[tuple, pd.DataFrame] = {}
 
-    def series_of(name):
-        if name not in cache:
-            cache[name] = kpi_series(ds, name)
-        return cache[name]
+    def series_of(_ds, name, period="week"):
+        if (name, period) not in cache:
+            cache[name, period] = kpi_series(ds, name, period=period)
+        return cache[name, period]
 
     for name, kpi in params.kpis.items():
         if kpi.external or kpi.target is None:
@@ -165,14 +183,14 @@ def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
             rows.append({**row, "note": "reviewed in its own notebook: not a weekly series"})
             continue
         try:
-            s = series_of(name)
+            s = series_of(ds, name)
+            now, before, start, end = _reading(ds, name, window, series_of)
         except ValueError as exc:
             rows.append({**row, "note": str(exc).split(". Fix:")[0]})
             continue
-        now, before, recent = _window(s, name, window)
         signal, when = latest_signal(s, window)
         direction, since = signal_shape(s, window)
-        row.update(window_start=recent["period"].min(), window_end=recent["period"].max(), value=now["value"],
+        row.update(window_start=start, window_end=end, value=now["value"],
                    n=now["n"], ci_low=now["ci_low"], ci_high=now["ci_high"], previous=before["value"],
                    change=_change(now, before), signal=signal, signal_period=when,
                    signal_direction=direction, signal_since=since,
@@ -180,8 +198,7 @@ def scorecard(ds: Dataset, *, window: int = WINDOW) -> pd.DataFrame:
         counter = row["counter"]
         if counter and counter in SERIES:
             try:
-                cs = series_of(counter)
-                c_now, c_before, _ = _window(cs, counter, window)
+                c_now, c_before, _, _ = _reading(ds, counter, window, series_of)
                 c_target = params.kpis[counter].target if counter in params.kpis else None
                 row.update(counter_value=c_now["value"], counter_change=_change(c_now, c_before),
                            counter_status=status(c_now["value"], c_now["ci_low"], c_now["ci_high"], c_target,
