@@ -34,7 +34,7 @@ def test_values_by_unit():
     assert format_value(0.2345, "share") == "23.4%"
     assert format_value(23, "points") == "+23"
     assert format_value(801.6, "ms") == "802 ms"
-    assert format_value(0.906, "USD") == "$0.9060" and format_value(184.28, "USD") == "$184.28"
+    assert format_value(0.906, "USD") == "$0.906" and format_value(0.9, "USD") == "$0.900" and format_value(184.28, "USD") == "$184.28"
     assert format_value(8100, "seconds") == "2 h 15 min"
 
 

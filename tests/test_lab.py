@@ -46,6 +46,9 @@ WIDGET_ERRORS = ("Error displaying widget", "Failed to load model class", "Model
 SERVER_START_S = 90  # server up and answering /api/status (slow when `make test` loads both cores)
 RUN_ALL_S = 240  # the whole notebook, ~30 s alone, much more under a parallel `make test`
 REDRAW_S = 60  # one explorer callback (a retention query and two vl-convert SVGs)
+#: The notebooks whose explorers are driven control by control (05 has none).
+EXPLORED = ("01_north_star", NOTEBOOK, "03_heart", "04_aarrr", "06_ai_metrics")
+EXPLORED_PREFIX = "explore_"
 
 
 # ------------------------------------------------------------------------------------------ server
@@ -67,15 +70,15 @@ class Lab:
         return json.loads(body) if body else None
 
 
-def _interactive_copy(target_dir: Path) -> Path:
-    """Copy the notebook into ``target_dir`` with ``interactive = True`` in its parameters cell (the only
-    change, made in the JSON, exactly as a user would edit the cell)."""
-    nb = json.loads((config.NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb").read_text())
+def _interactive_copy(target_dir: Path, notebook: str = NOTEBOOK, prefix: str = "") -> Path:
+    """Copy the notebook into ``target_dir`` (as ``<prefix><notebook>.ipynb``) with ``interactive = True`` in
+    its parameters cell (the only change, made in the JSON, exactly as a user would edit the cell)."""
+    nb = json.loads((config.NOTEBOOKS_DIR / f"{notebook}.ipynb").read_text())
     (cell,) = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     source = "".join(cell["source"])
-    assert re.search(r"^interactive = False\b", source, re.M), f"{NOTEBOOK}: no `interactive = False` default"
+    assert re.search(r"^interactive = False\b", source, re.M), f"{notebook}: no `interactive = False` default"
     cell["source"] = re.sub(r"^interactive = False\b", "interactive = True", source, flags=re.M)
-    path = target_dir / f"{NOTEBOOK}.ipynb"
+    path = target_dir / f"{prefix}{notebook}.ipynb"
     path.write_text(json.dumps(nb, indent=1))
     return path
 
@@ -151,6 +154,8 @@ def lab(tmp_path_factory):
     root = base / "notebooks"
     root.mkdir()
     _interactive_copy(root)
+    for notebook in EXPLORED:  # a copy of its own for each test: the first test saves and reopens 02
+        _interactive_copy(root, notebook, EXPLORED_PREFIX)
     jupyter = base / "jupyter"
     dirs = {name: jupyter / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")}
     for d in dirs.values():
@@ -212,7 +217,7 @@ def browser():
         b.close()
 
 
-def _open_notebook(browser, lab: Lab):
+def _open_notebook(browser, lab: Lab, notebook: str = NOTEBOOK):
     """Open the notebook in JupyterLab, recording (and refusing) every request that does not go to our
     server, and every uncaught page error."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -229,7 +234,7 @@ def _open_notebook(browser, lab: Lab):
 
     page.route("**/*", guard)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{lab.url}lab/tree/{NOTEBOOK}.ipynb?token={lab.token}")
+    page.goto(f"{lab.url}lab/tree/{notebook}.ipynb?token={lab.token}")
     return context, page, outside, errors
 
 
@@ -260,9 +265,9 @@ def _wait_for(page, predicate, timeout_s: float, what: str, screenshot: Path):
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last state {state}; screenshot {screenshot}")
 
 
-def _kernel_idle(lab: Lab) -> bool:
+def _kernel_idle(lab: Lab, notebook: str = NOTEBOOK) -> bool:
     """The server has a session for the notebook and its kernel is idle (started and ready)."""
-    sessions = [x for x in lab.api("api/sessions") if x.get("path", "").endswith(f"{NOTEBOOK}.ipynb")]
+    sessions = [x for x in lab.api("api/sessions") if x.get("path", "").endswith(f"{notebook}.ipynb")]
     return len(sessions) == 1 and (sessions[0].get("kernel") or {}).get("execution_state") == "idle"
 
 
@@ -411,3 +416,216 @@ def test_no_explorer_draws_into_an_output_widget():
     folder = Path(widgets.__file__).parent
     users = [p.name for p in folder.glob("*.py") if "Output(" in p.read_text()]
     assert not users, f"{users} use an Output widget"
+
+
+# ------------------------------------------------------------------------------- every explorer, every control
+
+#: At most this many other options of a dropdown are tried (evenly spread over its list), each from the default.
+MAX_OPTIONS = 4
+#: What must never show in an explorer: a traceback, a widget that cannot be drawn, a library's advice to its
+#: developers (Altair's row limit).
+EXPLORER_ERRORS = ("Traceback (most recent call last)", "MaxRowsError", "data_transformers", *WIDGET_ERRORS)
+
+#: Every explorer cell of the open notebook: the cells whose output holds a widget control.
+CONTROLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')]
+    .map((cell, i) => ({i, dropdowns: cell.querySelectorAll('.jp-OutputArea .widget-dropdown select').length,
+                        sliders: cell.querySelectorAll('.jp-OutputArea .widget-slider').length,
+                        tags: cell.querySelectorAll(".jp-OutputArea .widget-text datalist").length,
+                        buttons: cell.querySelectorAll('.jp-OutputArea button.widget-button').length}))
+    .filter(c => c.dropdowns + c.sliders + c.tags + c.buttons > 0)"""
+
+#: The drawn state of an explorer cell: its HTML widgets' content (charts as SVG, messages).
+DRAWN_JS = "cell => [...cell.querySelectorAll('.widget-html')].map(e => e.innerHTML).join('|||')"
+
+#: Text elements of the explorer's SVG charts whose boxes overlap by more than a third of the smaller one
+#: (labels printed over labels); hidden labels (opacity 0) are left out.
+OVERLAPS_JS = """cell => {
+    const out = [];
+    for (const svg of cell.querySelectorAll('.widget-html svg')) {
+        const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()
+            && getComputedStyle(t).opacity !== '0' && t.getAttribute('opacity') !== '0'
+            && !t.closest('[opacity="0"]'));
+        const boxes = texts.map(t => [t.textContent.trim(), t.getBoundingClientRect()]);
+        for (let a = 0; a < boxes.length; a++) for (let b = a + 1; b < boxes.length; b++) {
+            const [ta, ra] = boxes[a], [tb, rb] = boxes[b];
+            const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+            const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+            const smaller = Math.min(ra.width * ra.height, rb.width * rb.height);
+            if (w > 0 && h > 0 && smaller > 0 && w * h > smaller / 3) out.push(`${ta} / ${tb}`);
+        }
+    }
+    return out;
+}"""
+
+#: Text of the explorer's SVG charts that runs out of its output area, where it is cut off (printed, not yet
+#: asserted: the widest charts, 02's heatmap at 52 periods, 01's candidate legend, still run out).
+CUT_OFF_JS = """cell => [...cell.querySelectorAll('.widget-html svg text')].filter(t => {
+    const r = t.getBoundingClientRect(), area = t.closest('.widget-html').getBoundingClientRect();
+    return t.textContent.trim() && (r.left < area.left - 1 || r.right > area.right + 1);
+}).map(t => t.textContent.trim())"""
+
+#: Output areas of the notebook in which MathJax or KaTeX typeset something (a "$" read as maths).
+MATHS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')]
+    .filter(c => c.querySelector('mjx-container, .MathJax, .katex'))
+    .map(c => c.innerText.slice(0, 80))"""
+
+
+@dataclass
+class Probe:
+    """One explorer cell being driven: records each change's redraw time and every problem seen."""
+
+    page: object
+    cell: object  # the cell's locator
+    notebook: str
+    timings: list
+    problems: list
+
+    def drawn(self) -> str:
+        return self.cell.evaluate(DRAWN_JS)
+
+    def change(self, what: str, act, button=None) -> None:
+        """Do ``act()`` (and click the explorer's run ``button``, if it has one), then wait until the drawn
+        content changes: every setting must redraw something (a chart, or a sentence saying why not)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        before = self.drawn()
+        started = time.monotonic()
+        act()
+        if button is not None:
+            self.page.wait_for_timeout(300)  # the control's new value reaches the kernel before the click
+            button.click()
+        try:
+            self.page.wait_for_function(f"([cell, before]) => ({DRAWN_JS})(cell) !== before",
+                                        arg=[self.cell.element_handle(), before], timeout=REDRAW_S * 1000,
+                                        polling=50)
+        except PlaywrightTimeout:
+            self.problems.append(f"{what}: nothing redrawn in {REDRAW_S} s")
+            return
+        seconds = time.monotonic() - started
+        self.page.wait_for_timeout(150)  # a callback may draw its charts one after the other
+        self.timings.append({"notebook": self.notebook, "change": what, "seconds": round(seconds, 3)})
+        print("EXPLORER-TIMING " + json.dumps(self.timings[-1]))
+        text = self.cell.locator(".jp-OutputArea").inner_text()
+        self.problems += [f"{what}: shows {e!r}" for e in EXPLORER_ERRORS if e in text]
+        self.problems += [f"{what}: overlapping text {o}" for o in self.cell.evaluate(OVERLAPS_JS)]
+        cut = self.cell.evaluate(CUT_OFF_JS)
+        if cut:
+            print("EXPLORER-CUT-OFF " + json.dumps({"notebook": self.notebook, "change": what, "text": cut[:5]}))
+
+
+def _drive(probe: Probe) -> None:
+    """Change every control of one explorer, tab by tab when it has tabs: each dropdown to a few other
+    options (back to its default in between), each slider to its ends, a step typed into each tag box and
+    Enter; then the heaviest setting (each dropdown on its first option, each slider at its largest)."""
+    tabs = probe.cell.locator(".jp-OutputArea .lm-TabBar-tab")
+    for t in range(tabs.count() or 1):
+        if tabs.count():
+            tabs.nth(t).click()
+            probe.page.wait_for_timeout(200)
+        _drive_visible(probe)
+
+
+def _drive_visible(probe: Probe) -> None:
+    cell = probe.cell
+    buttons = cell.locator(".jp-OutputArea button.widget-button:visible")
+    run = buttons.first if buttons.count() else None
+    dropdowns = cell.locator(".jp-OutputArea .widget-dropdown:visible")
+    for i in range(dropdowns.count()):
+        box = dropdowns.nth(i)
+        label = box.locator("label").inner_text().strip() or f"dropdown {i}"
+        select = box.locator("select")
+        options = select.evaluate("s => [...s.options].map(o => o.label)")
+        default = select.evaluate("s => s.options[s.selectedIndex].label")
+        others = [o for o in options if o != default]
+        if not others:
+            probe.problems.append(f"{label}: a dropdown with nothing to choose ({options})")
+        step = max(1, len(others) // MAX_OPTIONS)
+        for option in others[::step][:MAX_OPTIONS]:
+            probe.change(f"{label} = {option}", lambda o=option: select.select_option(label=o), run)
+        if others:
+            probe.change(f"{label} = {default} (back)", lambda: select.select_option(label=default), run)
+    sliders = cell.locator(".jp-OutputArea .widget-slider:visible")
+    for i in range(sliders.count()):
+        box = sliders.nth(i)
+        label = box.locator("label").inner_text().strip() or f"slider {i}"
+        handle = box.locator(".noUi-handle")
+        low, high, now = (handle.get_attribute(a) for a in ("aria-valuemin", "aria-valuemax", "aria-valuenow"))
+        for value in (low, high, now):
+            probe.change(f"{label} = {float(value):g}", lambda v=value: _type_readout(box, v), run)
+    # a tag box is filled from the box beside it: type an event, Enter, and it joins the tags
+    adders = cell.locator(".jp-OutputArea .widget-inline-hbox.widget-text:has(> datalist):visible")
+    shown = "b => [...b.querySelectorAll('.jupyter-widget-tag:not(.jupyter-widget-taginput)')].map(t => t.innerText.trim())"
+    for i in range(adders.count()):
+        row = adders.nth(i).locator("xpath=..")  # the row: label, tag box, adding box
+        choices = adders.nth(i).evaluate("b => [...(b.querySelector('datalist')?.options || [])].map(o => o.value)")
+        have = cell.evaluate(shown)  # in no tag box of the explorer: a step that is also excluded cannot run
+        new = next((c for c in choices if c not in have), None)
+        if new is None:
+            continue
+        field = adders.nth(i).locator("input")
+
+        def type_event(field=field, new=new):
+            field.fill(new)
+            field.press("Enter")
+        probe.change(f"add {new} with box {i} + Enter", type_event, run)
+        added = row.evaluate(shown)
+        if new not in added:
+            probe.problems.append(f"box {i}: Enter did not add {new!r} (tags {added})")
+    # the heaviest setting: the finest period and the longest horizon together (02: day x 52 periods)
+    def heaviest():
+        for i in range(dropdowns.count()):
+            dropdowns.nth(i).locator("select").select_option(index=0)
+        for i in range(sliders.count()):
+            box = sliders.nth(i)
+            _type_readout(box, box.locator(".noUi-handle").get_attribute("aria-valuemax"))
+    if dropdowns.count() and sliders.count():
+        probe.change("first options, sliders at their largest", heaviest, run)
+
+
+def _type_readout(box, value: str) -> None:
+    """Set a slider as a user can with the keyboard: type the value into its readout, then Enter."""
+    readout = box.locator(".widget-readout")
+    readout.click()
+    readout.press("Control+a")
+    readout.type(f"{float(value):g}")
+    readout.press("Enter")
+
+
+@pytest.mark.parametrize("notebook", EXPLORED)
+def test_every_explorer_works_at_every_setting(lab, browser, tmp_path, notebook):
+    """Run the notebook in JupyterLab, then drive every control of every explorer (see :func:`_drive`): each
+    change must redraw within the test's patience with no traceback, widget error or library advice, no SVG
+    label over another, and no "$" typeset as maths anywhere on the page. Each redraw's time is printed
+    (``EXPLORER-TIMING``; ``make bench`` reports the medians), as is the run-all time."""
+    context, page, outside, errors = _open_notebook(browser, lab, EXPLORED_PREFIX + notebook)
+    try:
+        # the server's workspace reopens the notebooks of earlier tests: this one is the visible panel
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").wait_for(timeout=60_000)
+        _wait_for(page, lambda s: s["kernel"] == "idle" and s["prompts"] and _kernel_idle(lab, EXPLORED_PREFIX + notebook),
+                  SERVER_START_S, "the kernel", tmp_path / "kernel.png")
+        started = time.monotonic()
+        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
+        state = _wait_for(
+            page, lambda s: s["kernel"] == "idle" and not any("*" in p for p in s["prompts"])
+            and (s["traceback"] or all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])),
+            RUN_ALL_S, "Run All Cells to finish", tmp_path / "run_all.png")
+        print("EXPLORER-TIMING " + json.dumps({"notebook": notebook, "change": "run all",
+                                                "seconds": round(time.monotonic() - started, 1)}))
+        assert not state["traceback"], f"a cell failed in JupyterLab ({tmp_path / 'run_all.png'})"
+        page.wait_for_timeout(500)
+        explorers = page.evaluate(CONTROLS_JS)
+        assert explorers, f"{notebook}: no explorer drew its controls"
+        problems, timings = [], []
+        for found in explorers:
+            cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").nth(found["i"])
+            cell.scroll_into_view_if_needed()
+            probe = Probe(page, cell, notebook, timings, problems)
+            probe.problems += [f"on opening: overlapping text {o}" for o in cell.evaluate(OVERLAPS_JS)]
+            _drive(probe)
+        problems += [f"maths typeset in: {m!r}" for m in page.evaluate(MATHS_JS)]
+        page.screenshot(path=str(tmp_path / "after.png"), full_page=False)
+        assert outside == [] and errors == [], (outside, errors)
+        assert not problems, f"{notebook}: " + "; ".join(problems[:12]) + f" (screenshot {tmp_path / 'after.png'})"
+    finally:
+        context.close()

@@ -72,11 +72,11 @@ def format_duration(seconds) -> str:
 
 def format_value(value, unit: str) -> str:
     """A value by its unit: shares as percentages, NPS points signed, seconds as a duration, counts with
-    thousands separators, ratios with two decimals, milliseconds whole, dollars with cents (four decimals
-    below a dollar: a model's cost per call or per 1,000 calls is often cents).
+    thousands separators, ratios with two decimals, milliseconds whole, dollars with cents (three
+    significant digits below a dollar: a model's cost per call or per 1,000 calls is often a fraction of a cent).
 
-    >>> format_value(801.6, "ms"), format_value(0.906, "USD"), format_value(184.28, "USD")
-    ('802 ms', '$0.9060', '$184.28')
+    >>> format_value(801.6, "ms"), format_value(0.974, "USD"), format_value(0.00442, "USD"), format_value(184.28, "USD")
+    ('802 ms', '$0.974', '$0.00442', '$184.28')
     """
     if is_missing(value):
         return NOT_AVAILABLE
@@ -90,7 +90,7 @@ def format_value(value, unit: str) -> str:
     if unit == "ms":
         return f"{value:,.0f} ms"
     if unit == "USD":
-        return f"${value:,.2f}" if abs(value) >= 0.995 or value == 0 else f"${value:,.4f}"
+        return f"${value:,.2f}" if abs(value) >= 0.995 or value == 0 else f"${value:#.3g}"
     if unit in ("ratio",) or unit.startswith("mean score"):
         return f"{value:.2f}"
     if unit in ("count", "users", "accounts", "users per week") or abs(value) >= 100:

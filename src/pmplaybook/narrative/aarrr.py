@@ -638,7 +638,7 @@ def exercise_answers(acquisition_: Section, economics: Section, gross_margin_the
             out.append(f"5. The blended CAC is ${c['blended']:,.0f}. Dearer than the blend: {dearer}; cheaper: {cheaper}. "
                        f"{why}; a channel cheaper than the blend, like the cheapest one here, is not thereby a good one "
                        "(section 7).")
-    return "\n\n".join(out)
+    return escape_dollars("\n\n".join(out))
 
 
 def economics_finding(table: pd.DataFrame | None):

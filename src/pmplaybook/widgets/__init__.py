@@ -20,10 +20,20 @@ import pandas as pd
 import vl_convert as vlc
 
 
+#: Room around an explorer's chart, in pixels: vl-convert lays text out with its own font metrics and the
+#: browser's font can be wider, so a long axis label grows past the drawing's edge; the margin keeps it
+#: inside the output area, which would cut it off (". ai_suggestion_accepted").
+MARGIN = 40
+
+
 def svg(chart) -> str:
-    """An Altair chart as inline SVG. vl-convert lays text out with its own font metrics and the browser's
-    font can be wider, so text may run past the drawing's box rather than be cut off."""
-    return vlc.vegalite_to_svg(json.dumps(chart.to_dict())).replace("<svg ", '<svg style="overflow: visible" ', 1)
+    """An Altair chart as inline SVG, with :data:`MARGIN` around it; text may still run past the drawing's box
+    into that margin rather than be cut off."""
+    spec = chart.to_dict()
+    pad = spec.get("padding", 5)
+    pad = pad if isinstance(pad, dict) else dict.fromkeys(("left", "right", "top", "bottom"), pad)
+    spec["padding"] = {**pad, "left": max(pad.get("left", 5), MARGIN), "right": max(pad.get("right", 5), MARGIN)}
+    return vlc.vegalite_to_svg(json.dumps(spec)).replace("<svg ", '<svg style="overflow: visible" ', 1)
 
 
 _MARKDOWN = mistune.create_markdown(escape=True)  # text from the data is shown as text, never as markup

@@ -47,10 +47,27 @@ def funnel_builder(events, steps=None, *, window: str = "14d", order: str = "ord
         view.value = "".join(parts) + widget_table(table)
 
     run.on_click(draw)
-    help_text = w.HTML("<small>Add steps in order (type an event name and press Enter; drag to reorder), "
-                       "then press <b>Run funnel</b>.</small>")
+
+    def adder(tags: w.TagsInput, placeholder: str) -> w.Combobox:
+        """A box that adds the event typed into it to ``tags`` on Enter (JupyterLab's tag box itself keeps a
+        name typed into it when its suggestion list is open, and adds it only on Tab)."""
+        pick = w.Combobox(options=names, ensure_option=True, continuous_update=False, placeholder=placeholder,
+                          layout=w.Layout(width="260px"))
+
+        def add(change):
+            event = change["new"]
+            if event in names and (tags.allow_duplicates or event not in tags.value):
+                tags.value = [*tags.value, event]
+            if event:
+                pick.value = ""
+        pick.observe(add, names="value")
+        return pick
+
+    help_text = w.HTML("<small>Add a step: type an event name in the box at the right of the steps and press "
+                       "Enter (remove one with its ×, drag to reorder), then press <b>Run funnel</b>.</small>")
     label = lambda text: w.Label(text, layout=w.Layout(width="70px"))  # noqa: E731
-    box = w.VBox([help_text, w.HBox([label("Steps"), step_box]), w.HBox([label("Exclude"), excl_box]),
+    box = w.VBox([help_text, w.HBox([label("Steps"), step_box, adder(step_box, "add a step, then Enter")]),
+                  w.HBox([label("Exclude"), excl_box, adder(excl_box, "exclude an event, then Enter")]),
                   w.HBox([window_box, order_box, segment_box]), run, view])
     box.table = None
     return box

@@ -86,4 +86,7 @@ def heart_explorer(ds) -> W.VBox:
     for w in (feature, workflow, segment):
         w.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([feature, workflow, segment]), view])
+    # a choice of one is no choice: name the feature instead of offering a dropdown that cannot change
+    pick_feature = feature if len(features) > 1 else W.HTML(
+        markdown(f"Feature: **{features[0][0]}**" + (" (the params name no other)" if features[0][1] != NONE else "")))
+    return W.VBox([W.HBox([pick_feature, workflow, segment]), view])
