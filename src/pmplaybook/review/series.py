@@ -22,8 +22,9 @@ KPI                               numerator / denominator   periods (segment)
 ``ai_acceptance_rate``            accepted / shown          day, week, month (yes)
 ``funnel_conversion``             converted / entered       day, week, month (no), by entry
 ``k_factor``                      accepted invites / users  week, month (no), by sign-up period
-``north_star``                    the first candidate's     its own window (no)
-                                  value per period
+``north_star``                    the recommended           its own window (no)
+                                  candidate's value per
+                                  period
 ================================  ========================  =======================================
 
 The other KPIs (``ltv_cac``, ``net_revenue_retention``, ``magic_number_share``, ``activated_week4_retention``,
@@ -166,7 +167,11 @@ def _k_factor(ds, period, segment, cal):
 def _north_star(ds, period, segment, cal):
     candidates = ds.params.north_star.candidates
     _need(candidates, "North Star candidate (north_star.candidates)")
-    t = north_star.candidate_series(ds.events, candidates[0], calendar=cal)
+    # the North Star is the candidate 01_north_star recommends, not the first one listed (on the sample the
+    # first is weekly sign-ups, which it rejects as vanity); with one candidate there is nothing to rank
+    chosen = (candidates[0].name if len(candidates) == 1
+              else north_star.winner(north_star.score_candidates(ds)))
+    t = north_star.candidate_series(ds.events, next(c for c in candidates if c.name == chosen), calendar=cal)
     return _frame(t.assign(_one=1.0), "period", "value", "_one", False)
 
 
