@@ -457,8 +457,7 @@ OVERLAPS_JS = """cell => {
     return out;
 }"""
 
-#: Text of the explorer's SVG charts that runs out of its output area, where it is cut off (printed, not yet
-#: asserted: the widest charts, 02's heatmap at 52 periods, 01's candidate legend, still run out).
+#: Text of the explorer's SVG charts that runs out of its output area, where it is cut off.
 CUT_OFF_JS = """cell => [...cell.querySelectorAll('.widget-html svg text')].filter(t => {
     const r = t.getBoundingClientRect(), area = t.closest('.widget-html').getBoundingClientRect();
     return t.textContent.trim() && (r.left < area.left - 1 || r.right > area.right + 1);
@@ -508,9 +507,7 @@ class Probe:
         text = self.cell.locator(".jp-OutputArea").inner_text()
         self.problems += [f"{what}: shows {e!r}" for e in EXPLORER_ERRORS if e in text]
         self.problems += [f"{what}: overlapping text {o}" for o in self.cell.evaluate(OVERLAPS_JS)]
-        cut = self.cell.evaluate(CUT_OFF_JS)
-        if cut:
-            print("EXPLORER-CUT-OFF " + json.dumps({"notebook": self.notebook, "change": what, "text": cut[:5]}))
+        self.problems += [f"{what}: text cut off at the output's edge {t!r}" for t in self.cell.evaluate(CUT_OFF_JS)]
 
 
 def _drive(probe: Probe) -> None:

@@ -115,7 +115,8 @@ def series_vs_spend(table: pd.DataFrame, title: str = "Each candidate against ad
     line = alt.Chart(data).mark_line(strokeWidth=1.6).encode(
         x=alt.X("period:T", title=None),
         y=alt.Y("index:Q", title="Index (own mean = 100)"),
-        color=alt.Color("series:N", scale=colors, title="Series"),
+        # the legend under the panels: beside them it ran past a notebook's output area ("retained users")
+        color=alt.Color("series:N", scale=colors, title="Series", legend=alt.Legend(orient="bottom")),
         strokeWidth=alt.condition("datum.series == 'candidate'", alt.value(2.6), alt.value(1.3)),
         tooltip=[alt.Tooltip("label:N", title="Candidate"), alt.Tooltip("series:N", title="Series"),
                  alt.Tooltip("period:T", title="Period start"), alt.Tooltip("raw:Q", title="Value", format=",.1f"),

@@ -43,7 +43,9 @@ def cohort_heatmap(table: pd.DataFrame, title: str = "Cohort retention", period:
     t["status"] = np.where(t["complete"], "complete", "incomplete: period not over yet")
     order = sorted(t["cohort_label"].unique())
     height = min(max(14 * len(order), 120), 900)
-    width = min(max(22 * (int(t["period"].max()) + 1 if len(t) else 1), 240), WIDTH + 200)
+    # at most a little wider than the other charts, legend beside it included: it must fit a notebook's
+    # output area as well as the report page (52 weekly periods get narrower cells, not a wider chart)
+    width = min(max(22 * (int(t["period"].max()) + 1 if len(t) else 1), 240), WIDTH + 60)
     base = alt.Chart(t).encode(
         x=alt.X("period:O", title=f"{period or 'Period'}s since the cohort".capitalize()),
         y=alt.Y("cohort_label:O", sort=order, title="Cohort"),
