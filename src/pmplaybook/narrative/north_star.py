@@ -630,28 +630,23 @@ def summary_findings(scores: pd.DataFrame, tree: pd.DataFrame, magic: dict | Non
         bad.append(Finding(text + ": the North Star may be rising at the users' expense.", chart="tree", next_step=(
             "Give it an owner: find which users or accounts drive it, and hold changes that push the North Star "
             "until it recovers.")))
-    for _, r in rows[(rows["role"] == "input") & (rows["status"] == "worse")].iterrows():
-        extra, holds = dated_text(r)
-        if not holds:
-            notes.append(Finding(f"The input **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
-                                 chart="tree", severity="note"))
-            continue
-        bad.append(Finding(
-            f"The input **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; the "
-            "North Star rests on its inputs, so it will feel this later.", chart="tree", next_step=(
-                "Give it an owner: find the segment and the release or campaign behind it before it reaches the "
-                "North Star.")))
-    for _, r in rows[(rows["role"] == "outcome") & (rows["status"] == "worse")].iterrows():
-        extra, holds = dated_text(r)
-        if not holds:
-            notes.append(Finding(f"The outcome **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
-                                 chart="tree", severity="note"))
-            continue
-        bad.append(Finding(
-            f"The outcome **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; it lags, so this "
-            "reflects users who joined weeks ago.", chart="tree", next_step=(
-                "Give it an owner: check which sign-up weeks and segments fell, and whether the North Star fell "
-                "before it.")))
+    worse_words = {
+        "input": ("the North Star rests on its inputs, so it will feel this later",
+                  "Give it an owner: find the segment and the release or campaign behind it before it reaches the "
+                  "North Star."),
+        "outcome": ("it lags, so this reflects users who joined weeks ago",
+                    "Give it an owner: check which sign-up weeks and segments fell, and whether the North Star fell "
+                    "before it."),
+    }
+    for role, (why, step) in worse_words.items():
+        for _, r in rows[(rows["role"] == role) & (rows["status"] == "worse")].iterrows():
+            extra, holds = dated_text(r)
+            if not holds:
+                notes.append(Finding(f"The {role} **{r['label']}** fell: {_tree_value(r)}, {_tree_change(r)}{extra}.",
+                                     chart="tree", severity="note"))
+                continue
+            bad.append(Finding(f"The {role} **{r['label']}** got worse: {_tree_value(r)}, {_tree_change(r)}{extra}; "
+                               f"{why}.", chart="tree", next_step=step))
     listed = (stack[~stack["north_star"] & (stack["level"].isin(["activity", "vanity"]) | stack["vanity"])]
               if stack is not None and len(stack) else pd.DataFrame())
     if len(listed):
