@@ -265,6 +265,16 @@ def _wait_for(page, predicate, timeout_s: float, what: str, screenshot: Path):
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}; last state {state}; screenshot {screenshot}")
 
 
+def _run_all(page, screenshot: Path) -> dict:
+    """Run > Run All Cells, as a user does; wait until every code cell has run (or one failed)."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
+    return _wait_for(
+        page, lambda s: s["kernel"] == "idle" and not any("*" in p for p in s["prompts"])
+        and (s["traceback"] or all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])),
+        RUN_ALL_S, "Run All Cells to finish", screenshot)
+
+
 def _kernel_idle(lab: Lab, notebook: str = NOTEBOOK) -> bool:
     """The server has a session for the notebook and its kernel is idle (started and ready)."""
     sessions = [x for x in lab.api("api/sessions") if x.get("path", "").endswith(f"{notebook}.ipynb")]
@@ -298,12 +308,7 @@ def test_retention_explorer_redraws_when_clicked_in_jupyterlab(lab, browser, tmp
         assert [k["name"] for k in lab.api("api/kernels")] == [report.KERNEL]
 
         # -- Run > Run All Cells, as a user does; wait until every code cell has run (or one failed)
-        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
-        state = _wait_for(
-            page, lambda s: s["kernel"] == "idle" and not any("*" in p for p in s["prompts"])
-            and (s["traceback"] or all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])),
-            RUN_ALL_S, "Run All Cells to finish", shots / "run_all.png")
+        state = _run_all(page, shots / "run_all.png")
         if state["traceback"]:
             page.screenshot(path=str(shots / "run_all.png"))
             pytest.fail(f"a cell failed in JupyterLab; screenshot {shots / 'run_all.png'}")
@@ -601,12 +606,7 @@ def test_every_explorer_works_at_every_setting(lab, browser, tmp_path, notebook)
         _wait_for(page, lambda s: s["kernel"] == "idle" and s["prompts"] and _kernel_idle(lab, EXPLORED_PREFIX + notebook),
                   SERVER_START_S, "the kernel", tmp_path / "kernel.png")
         started = time.monotonic()
-        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-item", has_text=re.compile(r"^Run All Cells")).click()
-        state = _wait_for(
-            page, lambda s: s["kernel"] == "idle" and not any("*" in p for p in s["prompts"])
-            and (s["traceback"] or all(re.fullmatch(r"\[\d+\]:", p) for p in s["prompts"])),
-            RUN_ALL_S, "Run All Cells to finish", tmp_path / "run_all.png")
+        state = _run_all(page, tmp_path / "run_all.png")
         print("EXPLORER-TIMING " + json.dumps({"notebook": notebook, "change": "run all",
                                                 "seconds": round(time.monotonic() - started, 1)}))
         assert not state["traceback"], f"a cell failed in JupyterLab ({tmp_path / 'run_all.png'})"
