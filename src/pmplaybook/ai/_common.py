@@ -6,7 +6,7 @@ import ibis
 import pandas as pd
 
 from ..core import checks
-from ..core.calendar import period_index, period_start, period_start_utc, read_as_of, utc_midnight
+from ..core.calendar import period_start_utc, read_as_of, recent_window, utc_midnight  # noqa: F401 (recent_window: re-exported)
 
 #: Columns a prediction log must have for each kind of metric (the data contract's names).
 NEEDS = {
@@ -52,21 +52,6 @@ def with_period(predictions: ibis.Table, period: str | None, timezone: str, week
     checks.choice("period", period, ("day", "week", "month"))
     checks.timezone(timezone)
     return predictions.mutate(period=period_start_utc(predictions.timestamp, period, timezone, week_start)), ["period"]
-
-
-def recent_window(as_of, weeks: int = 4, week_start: str = "monday") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The last ``weeks`` complete weeks before ``as_of`` (the first day not covered): ``(first day, first
-    day after)``, local dates. Headline KPIs are read on such a window, never on all history.
-
-    >>> recent_window(pd.Timestamp("2026-01-01"))
-    (Timestamp('2025-12-01 00:00:00'), Timestamp('2025-12-29 00:00:00'))
-    """
-    if not isinstance(weeks, int) or weeks < 1:
-        raise ValueError(f"weeks={weeks!r}: expected a whole number of at least 1")
-    day = pd.Timestamp(as_of).normalize()
-    index = period_index(day, "week", week_start)
-    end = period_start([index], "week", week_start)[0]  # the start of the week holding as_of: not complete
-    return end - pd.Timedelta(weeks=weeks), end
 
 
 def between(predictions: ibis.Table, start, end, timezone: str = "UTC") -> ibis.Table:

@@ -132,6 +132,22 @@ def period_start(index, period: str, week_start: str = "monday") -> pd.DatetimeI
     return pd.DatetimeIndex(EPOCH + pd.to_timedelta(days, unit="D"))
 
 
+def recent_window(as_of, weeks: int = 4, week_start: str = "monday") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The last ``weeks`` complete weeks before ``as_of`` (the first local day not covered): ``(first day,
+    first day after)``, local dates. Headline KPIs are read on such a window, never on all history.
+
+    >>> recent_window(pd.Timestamp("2026-01-01"))
+    (Timestamp('2025-12-01 00:00:00'), Timestamp('2025-12-29 00:00:00'))
+    >>> recent_window(pd.Timestamp("2025-12-29"), weeks=1)  # as_of on a Monday: the week before it is complete
+    (Timestamp('2025-12-22 00:00:00'), Timestamp('2025-12-29 00:00:00'))
+    """
+    if not isinstance(weeks, int) or weeks < 1:
+        raise ValueError(f"weeks={weeks!r}: expected a whole number of at least 1")
+    day = pd.Timestamp(as_of).normalize()
+    end = period_start([period_index(day, "week", week_start)], "week", week_start)[0]  # its week is not complete
+    return end - pd.Timedelta(weeks=weeks), end
+
+
 def epoch_day(day: pd.Timestamp) -> int:
     """Days since 1970-01-01 of a local day."""
     return (pd.Timestamp(day).normalize() - EPOCH).days

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core.calendar import period_index, period_start
+from ..core.calendar import recent_window  # also heart.recent_window
 from .happiness import ces, csat, has_survey, nps
 from .retention import pooled_rate
 
@@ -21,22 +21,6 @@ from .retention import pooled_rate
 LOG_WEEKS = 4
 #: Complete weeks of survey answers behind NPS, CSAT and CES.
 SURVEY_WEEKS = 8
-
-
-def recent_window(as_of, weeks: int = LOG_WEEKS, week_start: str = "monday") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The last ``weeks`` complete weeks before ``as_of`` (the first local day not covered): ``(first day,
-    first day after)``, local dates.
-
-    >>> recent_window(pd.Timestamp("2026-01-01"))
-    (Timestamp('2025-12-01 00:00:00'), Timestamp('2025-12-29 00:00:00'))
-    >>> recent_window(pd.Timestamp("2025-12-29"), weeks=1)  # as_of on a Monday: the week before it is complete
-    (Timestamp('2025-12-22 00:00:00'), Timestamp('2025-12-29 00:00:00'))
-    """
-    if not isinstance(weeks, int) or weeks < 1:
-        raise ValueError(f"weeks={weeks!r}: expected a whole number of at least 1")
-    day = pd.Timestamp(as_of).normalize()
-    end = period_start([period_index(day, "week", week_start)], "week", week_start)[0]
-    return end - pd.Timedelta(weeks=weeks), end
 
 
 def _in_window(table: pd.DataFrame | None, start, end, column: str = "period") -> pd.DataFrame | None:
