@@ -160,3 +160,25 @@ def test_duckdb_local_time_matches_icu_at_every_instant(zone):
     # Berlin: CET (+1 h) from 1970, first summer time on 6 April 1980 at 01:00 UTC
     if zone == "Europe/Berlin":
         assert changes[:2] == ((pd.Timestamp("1970-01-01"), 3600), (pd.Timestamp("1980-04-06 01:00"), 7200))
+
+
+def test_duckdb_local_time_is_one_macro_call_for_ibis_to_compile():
+    """On a connection the conversion is one call of a macro the connection holds (ibis compiles the
+    bisection once per zone, not in every query); an expression bound to no connection uses timezone()."""
+    import ibis
+
+    from pmplaybook.core import engines
+
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", pd.DataFrame({"ts": pd.to_datetime(["2025-03-30 00:59:59", "2025-03-30 01:00:00"])}))
+    sql = str(ibis.to_sql(t.select(local=engines.local_time(t.ts, "Europe/Berlin"))))
+    assert "pmplaybook_local_europe_berlin_" in sql.lower() and "CASE" not in sql and len(sql) < 200, sql
+    assert list(con.execute(t.select(local=engines.local_time(t.ts, "Europe/Berlin")))["local"].astype(str)) == [
+        "2025-03-30 01:59:59", "2025-03-30 03:00:00"]  # the spring-forward gap skipped
+    # zones differing only in a sign get different macros
+    east, west = (engines.local_time(t.ts, z) for z in ("Etc/GMT-5", "Etc/GMT+5"))
+    got = con.execute(t.select(east=east, west=west)).iloc[0]
+    assert (got["east"] - got["west"]) == pd.Timedelta(hours=10)
+    unbound = ibis.table({"ts": "timestamp"}, name="u")
+    assert "timezone" in str(ibis.to_sql(unbound.select(x=engines.local_time(unbound.ts, "Europe/Berlin")),
+                                         dialect="duckdb")).lower()

@@ -388,3 +388,37 @@ def test_a_saved_report_holds_no_random_id_or_memory_address():
     assert first["text/html"] == ('<style>#T_00000_row0 {color: red}</style><table id="T_00000"></table>'
                                   '<table id="T_00001"><td id="T_00001_row0_col1">T_00000 stays T_00000</td></table>')
     assert first["text/plain"] == "<pandas.io.formats.style.Styler>"
+
+
+def test_workers_share_the_cores_among_their_kernels_duckdb(small_team, tmp_path):
+    """Each worker's kernel gives DuckDB the cores divided among the workers (at least one thread): two
+    kernels with a thread per core each would fight for the cores."""
+    tmp, params, nb_dir = small_team
+    for p in nb_dir.glob("*.ipynb"):
+        p.unlink()
+    seen = tmp_path / "threads.txt"
+    for name in ("01_a", "02_b"):
+        make_notebook(nb_dir / f"{name}.ipynb", [
+            "from pmplaybook.core import engines\n"
+            "threads = engines.backend().raw_sql(\"SELECT current_setting('threads')\").fetchone()[0]\n"
+            f"open({str(seen)!r}, 'a').write(f'{{threads}}\\n')"])
+    result = report.run(teams=[str(params)], jobs=2, out=tmp / "out", progress=False, source_dir=nb_dir)
+    assert all(r.ok for r in result.results), result.summary_line()
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    assert seen.read_text().split() == [str(expected)] * 2
+
+
+def test_a_module_level_widget_never_lands_in_a_report():
+    """A widget made when a module is imported would be saved in the widget state of whichever report
+    first imported it: reports of the same data would differ with the order the workers ran them in."""
+    import ipywidgets
+
+    before = set(ipywidgets.Widget.widgets)
+    import importlib
+    import pkgutil
+
+    import pmplaybook.widgets as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"pmplaybook.widgets.{info.name}")
+    assert set(ipywidgets.Widget.widgets) == before

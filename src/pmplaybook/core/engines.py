@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 import ibis
@@ -72,6 +73,10 @@ _defer_ibis_compilers()
 
 _BACKEND = None
 
+#: Threads the embedded DuckDB may use (default: one per core). The report runner sets it in its workers
+#: to cores / workers: two kernels with a thread per core each would fight for the cores.
+THREADS_VARIABLE = "PMPLAYBOOK_DUCKDB_THREADS"
+
 
 def backend():
     """The process-wide embedded DuckDB connection (session time zone fixed to UTC)."""
@@ -86,6 +91,9 @@ def backend():
         _BACKEND.raw_sql("SET TimeZone = 'UTC'")
         # DuckDB's own progress bar would appear as a stray widget in executed notebooks
         _BACKEND.raw_sql("SET enable_progress_bar = false")
+        threads = os.environ.get(THREADS_VARIABLE, "").strip()
+        if threads:
+            _BACKEND.raw_sql(f"SET threads = {int(threads)}")
     return _BACKEND
 
 
@@ -216,23 +224,49 @@ def utc_offsets(zone: str, start: int = 1970, end: int = 2100) -> tuple[tuple[pd
     return tuple(out)
 
 
-def _duckdb_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
-    """Wall-clock time in ``zone`` as UTC plus the offset in force (:func:`utc_offsets`, found by bisection
-    over the changes). The same values as DuckDB's ``timezone()`` (ICU) for 1970-2100, checked instant by
-    instant in tests, and faster: the conversion is in nearly every query of a team outside UTC. Outside
-    those years ICU converts."""
+def _duckdb_local_macro(zone: str) -> str:
+    """The body of a DuckDB macro ``(ts)`` giving the wall-clock time in ``zone`` of a naive-UTC ``ts``:
+    UTC plus the offset in force (:func:`utc_offsets`), found by bisection over the changes (8 tests for
+    241). The same values as DuckDB's ``timezone()`` (ICU) for 1970-2100, checked instant by instant in
+    tests, and several times faster; outside those years ICU converts."""
     offsets = utc_offsets(zone)
-    first, last = offsets[0][0], pd.Timestamp(f"{2100}-01-01")
 
-    def pick(lo: int, hi: int) -> ibis.Value:  # the offset among offsets[lo:hi], by bisection (8 tests for 241)
+    def pick(lo: int, hi: int) -> str:
         if hi - lo == 1:
-            return ibis.literal(offsets[lo][1])
+            return str(offsets[lo][1])
         mid = (lo + hi) // 2
-        return ibis.ifelse(ts >= ibis.literal(offsets[mid][0]), pick(mid, hi), pick(lo, mid))
+        return f"CASE WHEN ts >= TIMESTAMP '{offsets[mid][0]}' THEN {pick(mid, hi)} ELSE {pick(lo, mid)} END"
 
-    fast = ts + pick(0, len(offsets)).cast("int64").as_interval("s")
-    icu = _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC")))
-    return ibis.ifelse((ts >= ibis.literal(first)) & (ts < ibis.literal(last)), fast, icu)
+    quoted = zone.replace("'", "''")
+    return (f"CASE WHEN ts >= TIMESTAMP '{offsets[0][0]}' AND ts < TIMESTAMP '2100-01-01' "
+            f"THEN ts + to_seconds({pick(0, len(offsets))}) "
+            f"ELSE CAST(timezone('{quoted}', CAST(ts AS TIMESTAMPTZ)) AS TIMESTAMP) END")
+
+
+@functools.lru_cache(maxsize=64)
+def _macro_udf(name: str):
+    return ibis.udf.scalar.builtin(lambda ts: None, name=name, signature=((dt.Timestamp(),), dt.Timestamp()))
+
+
+def _duckdb_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
+    """Wall-clock time in ``zone`` on DuckDB: a call of the connection's macro for the zone (created on
+    first use, :func:`_duckdb_local_macro`). The conversion is in nearly every query of a team outside
+    UTC; as one function call it costs ibis nothing to compile, where the bisection written out as an
+    ibis expression doubled the compile time of those queries. An expression bound to no connection
+    (compiled with ``ibis.to_sql``) converts with ``timezone()``, which gives the same values."""
+    try:
+        con = ts.get_backend()
+    except Exception:  # unbound
+        con = None
+    if getattr(con, "name", None) != "duckdb":
+        return _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC")))
+    # readable, and distinct for zones that differ only in punctuation (Etc/GMT+5, Etc/GMT-5)
+    name = f"pmplaybook_local_{re.sub(r'[^0-9a-z]+', '_', zone.lower())}_{zlib.crc32(zone.encode()):08x}"
+    made = con.__dict__.setdefault("_pmplaybook_macros", set())
+    if name not in made:
+        con.raw_sql(f"CREATE OR REPLACE TEMP MACRO {name}(ts) AS {_duckdb_local_macro(zone)}")
+        made.add(name)
+    return _macro_udf(name)(ts)
 
 
 _TO_LOCAL = {

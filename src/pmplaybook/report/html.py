@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -144,6 +145,16 @@ def stale_line(freshness: dict | None) -> str:
             f"the figures stop at the data's end")
 
 
+@functools.lru_cache(maxsize=2)
+def _exporter(show_code: bool):
+    """The page's nbconvert exporter, one per process and kind: a new one compiles its Jinja templates
+    again (a third of a page's rendering time)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="report", extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                        exclude_input=not show_code, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
 def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "", freshness: dict | None = None,
                 report_mode: bool = True) -> str:
     """A stakeholder HTML page from an executed notebook node (code hidden unless the run failed).
@@ -153,20 +164,12 @@ def render_html(nb, team: str, notebook: str, as_of: str, failed: str = "", fres
     run keeps the order too, so the failing cell is where the author expects it."""
     import copy
 
-    from nbconvert import HTMLExporter
-
     nb = copy.deepcopy(nb)
     if report_mode and not failed:
         arrange_for_report(nb)
     _sanitize_outputs(nb)
     _chart_outputs_to_html(nb)
-    exporter = HTMLExporter(
-        template_name="report",
-        extra_template_basedirs=[str(Path(__file__).parent / "templates")],
-        exclude_input=not failed,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    exporter = _exporter(show_code=bool(failed))
     resources = {"pmp_vega_bundle": _vega_bundle(), "pmp_team": team, "pmp_as_of": as_of,
                  "pmp_notebook": notebook, "pmp_failed": failed, "pmp_stale": stale_line(freshness),
                  "metadata": {"name": f"{notebook} - {team} - {as_of}"}}

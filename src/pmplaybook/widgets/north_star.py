@@ -12,7 +12,9 @@ from ..narrative import north_star as story
 from . import markdown, problem, svg
 
 STYLE = {"description_width": "120px"}
-WIDE = W.Layout(width="380px")  # a slider long enough to aim at one day or one week
+#: a slider long enough to aim at one day or one week (a dict: a Layout made at import would be a widget
+#: in the saved state of whichever report first imports this module)
+WIDE = {"width": "380px"}
 
 
 def north_star_explorer(ds, table=None, scores=None, action: str | None = None,
