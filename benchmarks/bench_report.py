@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,14 +55,17 @@ json.dump({"plan": planned.get("seconds", 0.0), "failed": result.summary_line() 
 
 def timed_run(jobs: int | None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as out:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run([sys.executable, "-c", CHILD, out, str(jobs or "default")], capture_output=True,
                               text=True)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         print(proc.stdout, proc.stderr, file=sys.stderr)
         raise SystemExit(f"pmplaybook run failed (exit {proc.returncode})")
     info = json.loads(proc.stdout.strip().splitlines()[-1])
+    info["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if info["failed"]:
         raise SystemExit(info["failed"])
     return elapsed, info
@@ -75,7 +79,8 @@ def breakdown(label: str, elapsed: float, info: dict) -> None:
     other = max(0.0, total - sum(part.values()))
     share = lambda x: f"{x:6.1f} s {100 * x / total:3.0f}%"  # noqa: E731
     print(f"\n{label}: {elapsed:.1f} s wall, {len(pairs)} notebooks, {total:.1f} worker seconds "
-          f"(+ {info['plan']:.1f} s checking params and data before they start)")
+          f"(+ {info['plan']:.1f} s checking params and data before they start); {info['cpu']:.1f} CPU seconds "
+          "in all processes (steadier than wall time on a shared machine)")
     if not any("compute" in p for p in pairs):  # a runner that records no phases (an older checkout)
         return
     print(f"  fixed costs     {share(fixed)}  (kernel start {part['kernel_start']:.1f} s, kernel reset "

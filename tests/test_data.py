@@ -439,6 +439,46 @@ def test_the_memo_loads_once_while_the_files_are_unchanged(tmp_path, monkeypatch
     assert ("noted",) not in cache._MEMO
 
 
+def test_a_question_asked_twice_is_answered_from_memory(monkeypatch):
+    """The process's DuckDB remembers results of queries over tables that never change (the loads', the
+    in-memory ones): asked again, the same expression costs no query. Each caller gets its own copy; a
+    table the user names, raw SQL, random draws and the clock are queried every time; a dropped load's
+    results are forgotten."""
+    import ibis
+
+    from pmplaybook.core import engines
+    from pmplaybook.data import cache
+
+    monkeypatch.setattr(engines, "_BACKEND", None)
+    monkeypatch.setattr(engines, "_RESULTS", {})
+    monkeypatch.setattr(cache, "_MEMO", {})
+    con = engines.backend()
+    queries = []
+    original = type(con)._to_duckdb_relation
+    monkeypatch.setattr(type(con), "_to_duckdb_relation", lambda self, *a, **k: queries.append(1) or original(self, *a, **k))
+
+    ev = data.materialize(load_events(events_frame()))
+    queries.clear()  # loading's own checks
+    per_event = ev.group_by("event").aggregate(n=ev.count()).order_by("event")
+    first = per_event.execute()
+    first.loc[0, "n"] = -1  # a caller writing to its copy changes nobody else's
+    again = ev.group_by("event").aggregate(n=ev.count()).order_by("event").execute()  # built anew, same question
+    assert len(queries) == 1 and again["n"].min() > 0
+    assert ev.count().execute() == 3 and ev.count().execute() == 3 and len(queries) == 2
+
+    mine = con.create_table("mine", pd.DataFrame({"x": [1]}))
+    mine.count().execute(), mine.count().execute()
+    con.sql("SELECT 1 AS x").execute(), con.sql("SELECT 1 AS x").execute()
+    drawn = ev.mutate(r=ibis.random()).r.max()
+    drawn.execute(), drawn.execute()
+    assert len(queries) == 8  # asked each time
+
+    name = ev.op().name
+    assert any(k[0].find(ibis.expr.operations.DatabaseTable)[0].name == name for k in engines._RESULTS)
+    assert name in cache.release_unused()  # nothing holds the load: its table goes, and its results
+    assert not any(n.name == name for k in engines._RESULTS for n in k[0].find(ibis.expr.operations.DatabaseTable))
+
+
 def test_the_sample_is_loaded_once_per_process():
     a, b = data.sample(), data.sample()
     assert a.events is b.events and a.notes is not b.notes

@@ -137,6 +137,10 @@ def test_null_segment_values():
     found = health.segment_nulls(ev(rows, platform=None, country=None), ["platform", "country", "plan"])
     shares = found.table.set_index("segment")["null_share"].to_dict()
     assert shares == {"platform": 3 / 20, "country": 0.0, "plan": 1.0}  # plan: no such column
+    # blank text counts as missing too: "", spaces, a tab; " web " is a value
+    blanks = [(f"u{i}", "2025-03-03 10:00", "x", ["", "  ", "\t", " web "][i % 4], "DE") for i in range(20)]
+    found = health.segment_nulls(ev(blanks, platform=None, country=None), ["platform", "country"])
+    assert found.table.set_index("segment")["null_rows"].to_dict() == {"platform": 15, "country": 0}
     assert found.severity == "fail"
     warn = health.segment_nulls(ev(rows, platform=None, country=None), ["platform"])
     assert warn.severity == "warn"  # 15% > 5%

@@ -422,3 +422,29 @@ def test_a_module_level_widget_never_lands_in_a_report():
     for info in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"pmplaybook.widgets.{info.name}")
     assert set(ipywidgets.Widget.widgets) == before
+
+
+def test_the_vega_bundle_is_made_once_per_machine(tmp_path, monkeypatch):
+    """Bundling Vega for a page takes vl-convert a second or more: the bundle is kept in the cache folder
+    and read from there by every later process; an unwritable cache only costs the time."""
+    import vl_convert
+
+    from pmplaybook.report import html
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(html, "_VEGA_BUNDLE", None)
+    first = html._vega_bundle()
+    assert "window.__pmpEmbed" in first and len(list((tmp_path / "cache" / "pmplaybook").glob("vega-bundle-*.js"))) == 1
+
+    def refuse(snippet):
+        raise AssertionError("bundled again")
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", refuse)
+    monkeypatch.setattr(html, "_VEGA_BUNDLE", None)
+    assert html._vega_bundle() == first
+    monkeypatch.undo()
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # a file where the folder should be
+    monkeypatch.setattr(html, "_VEGA_BUNDLE", None)
+    assert html._vega_bundle() == first

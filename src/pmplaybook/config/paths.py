@@ -69,6 +69,13 @@ def reports_dir() -> Path:
     return project_dir() / "reports"
 
 
+def cache_dir() -> Path:
+    """Files the playbook derives once per machine and reuses (``$XDG_CACHE_HOME/pmplaybook``, default
+    ``~/.cache/pmplaybook``); deleting it is always safe."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pmplaybook"
+
+
 def params_path(team: str) -> Path:
     """The params file of a team name, e.g. ``growth`` -> ``params/growth.yaml`` of the project."""
     return params_dir() / f"{team}.yaml"

@@ -78,8 +78,84 @@ _BACKEND = None
 THREADS_VARIABLE = "PMPLAYBOOK_DUCKDB_THREADS"
 
 
+#: Tables whose contents never change once made: the data loads' tables and views (``ibis_validated_...``,
+#: ``ibis_events_...``; see :mod:`pmplaybook.data.cache`) and in-memory tables, each under a name made
+#: once (``ibis.util.gen_name``) and never written to again.
+LOADED_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions)_[0-9a-z]+$")
+IMMUTABLE_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions|pandas_memtable)_[0-9a-z]+$")
+
+#: Remembered query results (see :func:`_remembering`), least recently used first, and the rows they hold
+#: together: at most this many (the oldest are forgotten first), so memory stays bounded.
+RESULT_ROWS_KEPT = 1_000_000
+_RESULTS: dict = {}
+
+
+def _memo_key(expr, params, limit, kwargs):
+    """The key a query's result is remembered under, or None when it must run each time: it reads a table
+    that may change (a table the user named, a view, raw SQL), draws random numbers or reads the clock."""
+    import ibis.expr.operations as ops
+
+    if params or kwargs:
+        return None
+    op = expr.op()
+    volatile = (ops.RandomScalar, ops.RandomUUID, ops.TimestampNow, ops.DateNow)
+    for node in op.find((ops.Relation, *volatile)):
+        if isinstance(node, volatile):
+            return None
+        if isinstance(node, (ops.DatabaseTable, ops.InMemoryTable)):
+            if not IMMUTABLE_TABLE.match(node.name):
+                return None
+        elif isinstance(node, ops.PhysicalTable) or type(node).__name__.startswith("SQL"):
+            return None
+    return (op, limit)
+
+
+def _rows(result) -> int:
+    return len(result) if isinstance(result, (pd.DataFrame, pd.Series)) else 1
+
+
+def forget_results(tables=None) -> None:
+    """Forget the remembered results (those reading any of ``tables``, a set of names, if given)."""
+    if tables is None:
+        _RESULTS.clear()
+        return
+    import ibis.expr.operations as ops
+
+    for key in [k for k in _RESULTS if any(n.name in tables for n in k[0].find((ops.DatabaseTable, ops.InMemoryTable)))]:
+        del _RESULTS[key]
+
+
+def _remembering(Backend):
+    """A DuckDB backend that remembers the results of its queries over tables that never change.
+
+    The same question is often asked twice: a notebook's summary and its section both read week-4
+    retention, the KPI review reads what the retention page read, and a warm kernel runs a team's pages
+    one after the other. An expression is its own key (ibis expressions are immutable and compare by
+    structure), so the second asking costs a dictionary look-up. Each caller gets its own copy (pandas
+    copy-on-write: free until written to)."""
+
+    class Remembering(Backend):
+        def execute(self, expr, /, *, params=None, limit=None, **kwargs):
+            key = _memo_key(expr, params, limit, kwargs)
+            if key is None:
+                return super().execute(expr, params=params, limit=limit, **kwargs)
+            if key in _RESULTS:
+                result = _RESULTS.pop(key)
+                _RESULTS[key] = result  # most recently used last
+            else:
+                result = super().execute(expr, limit=limit)
+                if _rows(result) <= RESULT_ROWS_KEPT // 10:
+                    _RESULTS[key] = result
+                    while sum(_rows(r) for r in _RESULTS.values()) > RESULT_ROWS_KEPT:
+                        del _RESULTS[next(iter(_RESULTS))]
+            return result.copy(deep=False) if isinstance(result, (pd.DataFrame, pd.Series)) else result
+
+    return Remembering
+
+
 def backend():
-    """The process-wide embedded DuckDB connection (session time zone fixed to UTC)."""
+    """The process-wide embedded DuckDB connection (session time zone fixed to UTC), which remembers
+    the results of queries over the playbook's own tables (:func:`_remembering`)."""
     global _BACKEND
     if _BACKEND is None:
         # what ibis.duckdb.connect() does, without its look-up of the backend among every installed
@@ -87,7 +163,7 @@ def backend():
         from ibis.backends.duckdb import Backend
 
         Backend.register_options()
-        _BACKEND = Backend().connect()
+        _BACKEND = _remembering(Backend)().connect()
         _BACKEND.raw_sql("SET TimeZone = 'UTC'")
         # DuckDB's own progress bar would appear as a stray widget in executed notebooks
         _BACKEND.raw_sql("SET enable_progress_bar = false")

@@ -17,7 +17,6 @@ entry holds; the report runner calls it between two notebooks, when nothing else
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -27,8 +26,6 @@ from .dataset import Dataset
 #: key -> (files' stamp, backend, Dataset)
 _MEMO: dict = {}
 
-#: The temporary tables and views loading creates (``ibis.util.gen_name`` of these words).
-_LOADED = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions)_[0-9a-z]+$")
 
 _TABLES = ("events", "surveys", "spend", "predictions")
 
@@ -95,7 +92,9 @@ def release_unused() -> list[str]:
     for kind, sql in (("TABLE", "SELECT table_name FROM duckdb_tables() WHERE temporary"),
                       ("VIEW", "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal")):
         for (name,) in con.raw_sql(sql).fetchall():
-            if _LOADED.match(name) and name not in held:
+            if engines.LOADED_TABLE.match(name) and name not in held:
                 con.raw_sql(f'DROP {kind} IF EXISTS temp.main."{name}"')
                 dropped.append(name)
+    if dropped:
+        engines.forget_results(set(dropped))
     return dropped

@@ -286,16 +286,22 @@ def segment_nulls(events: ibis.Table, segments: list[str]) -> Finding:
     """The share of rows whose segment property is null (or empty text), per segment column; a segment
     the table lacks counts as all null."""
     present = [s for s in segments if s in events.columns]
-    measures = {"rows": events.count()}
-    for i, s in enumerate(present):
-        col = events[s]
-        empty = col.isnull() | ((col.cast("string").strip() == "") if col.type().is_string() else ibis.literal(False))
-        measures[f"n{i}"] = empty.cast("int64").sum()
-    got = events.aggregate(**measures).execute().iloc[0] if segments else {"rows": 0}
-    total = int(got["rows"])
+    total = int(_scalar(events.count())) if segments else 0
+    empty_rows = {}
+    if present:
+        # Counted per distinct value, so the text test (strip) runs on a handful of values, not every row.
+        parts = []
+        for i, s in enumerate(present):
+            col = events[s]
+            per_value = events.group_by(_v=col).aggregate(_n=events.count())
+            v = per_value._v
+            empty = v.isnull() | ((v.cast("string").strip() == "") if col.type().is_string() else ibis.literal(False))
+            parts.append(per_value.aggregate(_i=ibis.literal(i, "int64"), _n=per_value._n.sum(where=empty)))
+        got = (ibis.union(*parts) if len(parts) > 1 else parts[0]).execute()
+        empty_rows = {present[int(i)]: int(0 if pd.isna(n) else n) for i, n in zip(got["_i"], got["_n"])}
     rows = []
     for s in segments:
-        nulls = int(got[f"n{present.index(s)}"] or 0) if s in present else total
+        nulls = empty_rows.get(s, 0) if s in present else total
         rows.append({"segment": s, "exists": s in present, "null_rows": nulls, "null_share": nulls / total if total else 0.0})
     table = pd.DataFrame(rows, columns=["segment", "exists", "null_rows", "null_share"])
     t = THRESHOLDS
@@ -359,11 +365,10 @@ def bots(events: ibis.Table, *, top: int = 10) -> Finding:
     rates = worst_day.join(worst_min, "user_id")
     flagged = rates.filter((rates.max_per_day > t["bot_events_per_day"]) | (rates.max_per_minute > t["bot_events_per_minute"]))
     totals = events.group_by("user_id").aggregate(rows=events.count())
-    flagged = flagged.join(totals, "user_id")
-    summary = flagged.aggregate(users=flagged.count(), rows=flagged.rows.sum()).execute().iloc[0]
+    flagged = flagged.join(totals, "user_id").execute()  # one row per flagged user: an aggregate
     overall = events.aggregate(users=events.user_id.nunique(), rows=events.count()).execute().iloc[0]
-    table = flagged.order_by([ibis.desc("rows"), "user_id"]).limit(top).execute()
-    f = {"bot_users": int(summary["users"]), "bot_rows": int(summary["rows"] or 0),
+    table = flagged.sort_values(["rows", "user_id"], ascending=[False, True]).head(top).reset_index(drop=True)
+    f = {"bot_users": len(flagged), "bot_rows": int(flagged["rows"].sum()),
          "users": int(overall["users"]), "rows": int(overall["rows"])}
     f["share_users"] = f["bot_users"] / f["users"] if f["users"] else 0.0
     f["share_rows"] = f["bot_rows"] / f["rows"] if f["rows"] else 0.0

@@ -3,22 +3,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 from pathlib import Path
 
 from ..charts import MIMETYPE as CHART_MIMETYPE
+from ..config import paths
+from .files import atomic_write
 
 _VEGA_BUNDLE: str | None = None
 
 
+_EMBED_SNIPPET = "window.__pmpEmbed = vegaEmbed;"
+
+
 def _vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script, inlined in each page so charts render offline.
+
+    vl-convert bundles it in a second or more, so the bundle is kept in the cache folder, one file per
+    vl-convert version and snippet; any error reading or writing that file falls back to bundling."""
     global _VEGA_BUNDLE
     if _VEGA_BUNDLE is None:
+        import hashlib
+
         import vl_convert
 
-        _VEGA_BUNDLE = vl_convert.javascript_bundle("window.__pmpEmbed = vegaEmbed;")
+        key = hashlib.sha256(f"{vl_convert.__version__}\n{_EMBED_SNIPPET}".encode()).hexdigest()[:16]
+        path = paths.cache_dir() / f"vega-bundle-{key}.js"
+        try:
+            _VEGA_BUNDLE = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            _VEGA_BUNDLE = vl_convert.javascript_bundle(_EMBED_SNIPPET)
+            with contextlib.suppress(OSError):
+                atomic_write(path, _VEGA_BUNDLE)
     return _VEGA_BUNDLE
 
 
