@@ -307,15 +307,16 @@ def _duckdb_local_macro(zone: str) -> str:
     tests, and several times faster; outside those years ICU converts."""
     offsets = utc_offsets(zone)
 
-    def pick(lo: int, hi: int) -> str:
+    def pick(lo: int, hi: int) -> str:  # the offset in microseconds
         if hi - lo == 1:
-            return str(offsets[lo][1])
+            return str(offsets[lo][1] * 1_000_000)
         mid = (lo + hi) // 2
         return f"CASE WHEN ts >= TIMESTAMP '{offsets[mid][0]}' THEN {pick(mid, hi)} ELSE {pick(lo, mid)} END"
 
     quoted = zone.replace("'", "''")
+    # integer microseconds: adding an INTERVAL to a timestamp costs DuckDB twice as much
     return (f"CASE WHEN ts >= TIMESTAMP '{offsets[0][0]}' AND ts < TIMESTAMP '2100-01-01' "
-            f"THEN ts + to_seconds({pick(0, len(offsets))}) "
+            f"THEN make_timestamp(epoch_us(ts) + {pick(0, len(offsets))}) "
             f"ELSE CAST(timezone('{quoted}', CAST(ts AS TIMESTAMPTZ)) AS TIMESTAMP) END")
 
 
