@@ -21,8 +21,7 @@ from ..core.calendar import (
     PERIODS,
     period_index,
     period_start,
-    period_start_expr,
-    periods_between,
+    period_index_expr,
     resolve_as_of,
     uses_calendar,
 )
@@ -155,7 +154,8 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
 
     ev = events.filter(events.timestamp < as_of_utc)
     ev = ev.select("user_id", "timestamp", "event", *([segment] if segment else []))
-    ev = ev.mutate(_p=period_start_expr(local_time(ev.timestamp, timezone), period, week_start))
+    # periods as consecutive integers: the offset of a return is then one subtraction per joined row
+    ev = ev.mutate(_p=period_index_expr(local_time(ev.timestamp, timezone), period, week_start))
     keys = ["_c"] + (["segment"] if segment else [])
     coh = _only(ev, cohort_names)
     if windows == "calendar" and not segment:
@@ -181,7 +181,7 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
         else:
             ret = _only(ev, return_names).select("user_id", "_p").distinct()
         joined = anchors.join(ret, "user_id")
-        joined = joined.mutate(_k=periods_between(joined._c, joined._p, period))
+        joined = joined.mutate(_k=joined._p - joined._c)
     else:
         length = ROLLING_DAYS[period] * 86400
         ret = _only(ev, return_names)
@@ -238,8 +238,8 @@ def _explain_empty(events: ibis.Table, names, argument: str, as_of_local) -> Non
 
 def _assemble(sizes, cells, keys, period, windows, mode, periods, week_start, as_of_local, as_of_utc):
     """Expand each cohort to its started periods, attach counts, completeness and intervals (pandas, small)."""
-    sizes = sizes.assign(_c=period_index(sizes["_c"], period, week_start)).sort_values(keys).reset_index(drop=True)
-    cells = cells.assign(_c=period_index(cells["_c"], period, week_start))
+    sizes = sizes.assign(_c=sizes["_c"].astype("int64")).sort_values(keys).reset_index(drop=True)
+    cells = cells.assign(_c=cells["_c"].astype("int64"))
     if windows == "calendar":
         last_day = period_index(as_of_local - pd.Timedelta(days=1), period, week_start)
         n_started = (last_day - sizes["_c"].to_numpy() + 1).clip(min=0)
