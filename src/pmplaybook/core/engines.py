@@ -79,10 +79,10 @@ THREADS_VARIABLE = "PMPLAYBOOK_DUCKDB_THREADS"
 
 
 #: Tables whose contents never change once made: the data loads' tables and views (``ibis_validated_...``,
-#: ``ibis_events_...``; see :mod:`pmplaybook.data.cache`) and in-memory tables, each under a name made
-#: once (``ibis.util.gen_name``) and never written to again.
+#: ``ibis_events_...``; see :mod:`pmplaybook.data.cache`), in-memory tables and the tables ``Table.cache()``
+#: makes, each under a name made once (``ibis.util.gen_name``) and never written to again.
 LOADED_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions)_[0-9a-z]+$")
-IMMUTABLE_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions|pandas_memtable)_[0-9a-z]+$")
+IMMUTABLE_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions|pandas_memtable|cached)_[0-9a-z]+$")
 
 #: Remembered query results (see :func:`_remembering`), least recently used first, and the rows they hold
 #: together: at most this many (the oldest are forgotten first), so memory stays bounded.

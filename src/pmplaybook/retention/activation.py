@@ -113,9 +113,11 @@ def activation_rate(events: ibis.Table, rule, signup_event="signup", *, as_of=No
 def _with_activation(events, rule, signup_event, as_of, timezone):
     """Events of users with a complete activation window, tagged ``activation`` = activated / not activated."""
     users = activated_users(events, signup_event=signup_event, rule=rule, as_of=as_of, timezone=timezone)
+    # kept as a table (one row per user): the retention query reads it twice, and as an expression it
+    # would be computed again each time, with three passes over the events each
     users = users.filter(users.window_complete).select(
         _uid=users.user_id,
-        activation=ibis.ifelse(users.activated, "activated", "not activated"))
+        activation=ibis.ifelse(users.activated, "activated", "not activated")).cache()
     joined = events.join(users, events.user_id == users._uid)
     return joined.drop("_uid")
 
