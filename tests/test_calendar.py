@@ -182,3 +182,22 @@ def test_duckdb_local_time_is_one_macro_call_for_ibis_to_compile():
     unbound = ibis.table({"ts": "timestamp"}, name="u")
     assert "timezone" in str(ibis.to_sql(unbound.select(x=engines.local_time(unbound.ts, "Europe/Berlin")),
                                          dialect="duckdb")).lower()
+
+
+def test_sunday_weeks_start_on_sunday_on_duckdb_and_portably():
+    """Sunday weeks: DuckDB's integer form and the portable one (a day added, ISO truncation, a day taken
+    off) give the same Sunday midnight, for every weekday, before 1970 too, and for dates."""
+    import ibis
+
+    from pmplaybook.core import engines
+    from pmplaybook.core.calendar import period_start_expr
+
+    con = ibis.duckdb.connect()
+    days = pd.date_range("1969-12-20", "1970-01-20", freq="D").append(pd.date_range("2025-12-25 23:59:59", periods=12, freq="17h"))
+    t = con.create_table("t", pd.DataFrame({"ts": days}))
+    got = con.execute(t.select(fast=period_start_expr(t.ts, "week", "sunday"),
+                               portable=(t.ts + ibis.interval(days=1)).truncate("W") - ibis.interval(days=1),
+                               from_date=period_start_expr(t.ts.date(), "week", "sunday")))
+    assert (got["fast"] == got["portable"]).all() and (got["fast"] == got["from_date"]).all()
+    assert (got["fast"].dt.day_of_week == 6).all() and (got["fast"] <= t.ts.execute()).all()
+    assert "make_timestamp" in str(ibis.to_sql(t.select(x=engines.shifted_week_start(t.ts, 4)))).lower()

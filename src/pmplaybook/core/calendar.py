@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .checks import timezone as check_timezone
-from .engines import UTC_ZONES, local_time
+from .engines import UTC_ZONES, local_time, shifted_week_start
 from .errors import DataError
 
 PERIODS = ("day", "week", "month")
@@ -64,8 +64,7 @@ def period_start_expr(local: ibis.Value, period: str, week_start: str = "monday"
         return local.truncate("M")
     if week_start == "monday":
         return local.truncate("W")
-    one_day = ibis.interval(days=1)
-    return (local + one_day).truncate("W") - one_day
+    return shifted_week_start(local, WEEK_SHIFT[week_start])
 
 
 def period_start_utc(ts: ibis.Value, period: str, timezone: str = "UTC", week_start: str = "monday") -> ibis.Value:

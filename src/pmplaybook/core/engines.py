@@ -389,6 +389,20 @@ def seconds_between(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
     return (epoch_us(later) - epoch_us(earlier)) / 1_000_000
 
 
+def shifted_week_start(local: ibis.Value, shift: int) -> ibis.Value:
+    """The start (midnight) of the week holding a local timestamp, weeks numbered ``(epoch day + shift)
+    // 7`` (see :data:`pmplaybook.core.calendar.WEEK_SHIFT`). On DuckDB in integer microseconds: the
+    portable form, a day added, ``truncate("W")``, a day taken off, costs twice as much there."""
+    day_us = 86_400_000_000
+    if local.type().is_date():
+        local = local.cast("timestamp")
+    if _backend_name(local) == "duckdb":
+        days = _duckdb_epoch_us_naive(local) // day_us
+        return _duckdb_make_timestamp(((days + shift) // 7 * 7 - shift) * day_us)
+    offset = ibis.interval(days=shift - 3)  # ISO weeks (truncate("W")) are shift 3
+    return (local + offset).truncate("W") - offset
+
+
 def _backend_name(expr) -> str:
     """The name of the backend an expression runs on ("duckdb" for unbound expressions)."""
     try:
