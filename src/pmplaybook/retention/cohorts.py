@@ -22,6 +22,7 @@ from ..core.calendar import (
     period_index,
     period_start,
     period_index_expr,
+    period_start_expr,
     resolve_as_of,
     uses_calendar,
 )
@@ -154,13 +155,18 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
 
     ev = events.filter(events.timestamp < as_of_utc)
     ev = ev.select("user_id", "timestamp", "event", *([segment] if segment else []))
-    # periods as consecutive integers: the offset of a return is then one subtraction per joined row
-    ev = ev.mutate(_p=period_index_expr(local_time(ev.timestamp, timezone), period, week_start))
+    ev = ev.mutate(_p=period_start_expr(local_time(ev.timestamp, timezone), period, week_start))
     keys = ["_c"] + (["segment"] if segment else [])
     coh = _only(ev, cohort_names)
+
+    def numbered(t: ibis.Table, col: str) -> ibis.Table:
+        """Periods as consecutive integers, once the table is down to distinct user-periods (or users):
+        the offset of a return is then one subtraction per joined row."""
+        return t.mutate(**{col: period_index_expr(t[col], period, week_start)})
+
     if windows == "calendar" and not segment:
         # Work on distinct user-periods only: the table every later step reads is far smaller than events.
-        coh_periods = coh.select("user_id", "_p").distinct()
+        coh_periods = numbered(coh.select("user_id", "_p").distinct(), "_p")
         if cohort_type == "first_time":
             anchors = coh_periods.group_by("user_id").aggregate(_c=coh_periods._p.min())
         else:
@@ -174,12 +180,13 @@ def cohort_retention(events: ibis.Table, cohort_event=None, return_event=None, *
             anchors = coh.group_by("user_id").aggregate(_c=coh._p.min(), _first=coh.timestamp.min(), **seg_agg)
         else:
             anchors = coh.group_by(["user_id", coh._p.name("_c")]).aggregate(_first=coh.timestamp.min(), **seg_agg)
+        anchors = numbered(anchors, "_c")
 
     if windows == "calendar":
         if not segment and return_names == cohort_names:
             ret = coh_periods
         else:
-            ret = _only(ev, return_names).select("user_id", "_p").distinct()
+            ret = numbered(_only(ev, return_names).select("user_id", "_p").distinct(), "_p")
         joined = anchors.join(ret, "user_id")
         joined = joined.mutate(_k=joined._p - joined._c)
     else:
