@@ -473,6 +473,12 @@ def test_a_question_asked_twice_is_answered_from_memory(monkeypatch):
     drawn.execute(), drawn.execute()
     assert len(queries) == 8  # asked each time
 
+    # bounded: at most RESULTS_KEPT answers, the least recently used forgotten first
+    monkeypatch.setattr(engines, "RESULTS_KEPT", 2)
+    for n in range(3):
+        ev.filter(ev.event != f"x{n}").count().execute()
+    assert len(engines._RESULTS) == 2
+
     name = ev.op().name
     assert any(k[0].find(ibis.expr.operations.DatabaseTable)[0].name == name for k in engines._RESULTS)
     assert name in cache.release_unused()  # nothing holds the load: its table goes, and its results

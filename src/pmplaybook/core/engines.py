@@ -84,8 +84,9 @@ THREADS_VARIABLE = "PMPLAYBOOK_DUCKDB_THREADS"
 LOADED_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions)_[0-9a-z]+$")
 IMMUTABLE_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions|pandas_memtable|cached)_[0-9a-z]+$")
 
-#: Remembered query results (see :func:`_remembering`), least recently used first, and the rows they hold
-#: together: at most this many (the oldest are forgotten first), so memory stays bounded.
+#: Remembered query results (see :func:`_remembering`), least recently used first: at most this many, and
+#: at most this many rows together (the oldest are forgotten first), so memory stays bounded.
+RESULTS_KEPT = 512
 RESULT_ROWS_KEPT = 1_000_000
 _RESULTS: dict = {}
 
@@ -146,8 +147,9 @@ def _remembering(Backend):
                 result = super().execute(expr, limit=limit)
                 if _rows(result) <= RESULT_ROWS_KEPT // 10:
                     _RESULTS[key] = result
-                    while sum(_rows(r) for r in _RESULTS.values()) > RESULT_ROWS_KEPT:
-                        del _RESULTS[next(iter(_RESULTS))]
+                    rows = sum(_rows(r) for r in _RESULTS.values())
+                    while len(_RESULTS) > RESULTS_KEPT or rows > RESULT_ROWS_KEPT:
+                        rows -= _rows(_RESULTS.pop(next(iter(_RESULTS))))
             return result.copy(deep=False) if isinstance(result, (pd.DataFrame, pd.Series)) else result
 
     return Remembering
