@@ -81,8 +81,9 @@ THREADS_VARIABLE = "PMPLAYBOOK_DUCKDB_THREADS"
 #: Tables whose contents never change once made: the data loads' tables and views (``ibis_validated_...``,
 #: ``ibis_events_...``; see :mod:`pmplaybook.data.cache`), in-memory tables and the tables ``Table.cache()``
 #: makes, each under a name made once (``ibis.util.gen_name``) and never written to again.
-LOADED_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions)_[0-9a-z]+$")
-IMMUTABLE_TABLE = re.compile(r"^ibis_(validated|source|events|surveys|spend|predictions|pandas_memtable|cached)_[0-9a-z]+$")
+_LOADED_WORDS = "validated|source|events|surveys|spend|predictions"
+LOADED_TABLE = re.compile(rf"^ibis_({_LOADED_WORDS})_[0-9a-z]+$")
+IMMUTABLE_TABLE = re.compile(rf"^ibis_({_LOADED_WORDS}|pandas_memtable|cached)_[0-9a-z]+$")
 
 #: Remembered query results (see :func:`_remembering`), least recently used first: at most this many, and
 #: at most this many rows together (the oldest are forgotten first), so memory stays bounded.
@@ -302,6 +303,11 @@ def utc_offsets(zone: str, start: int = 1970, end: int = 2100) -> tuple[tuple[pd
     return tuple(out)
 
 
+def _icu_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
+    """DuckDB's and Postgres's own ``timezone(zone, timestamptz)`` of a naive-UTC timestamp."""
+    return _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC")))
+
+
 def _duckdb_local_macro(zone: str) -> str:
     """The body of a DuckDB macro ``(ts)`` giving the wall-clock time in ``zone`` of a naive-UTC ``ts``:
     UTC plus the offset in force (:func:`utc_offsets`), found by bisection over the changes (8 tests for
@@ -338,7 +344,7 @@ def _duckdb_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
     except Exception:  # unbound
         con = None
     if getattr(con, "name", None) != "duckdb":
-        return _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC")))
+        return _icu_to_local(ts, zone)
     # readable, and distinct for zones that differ only in punctuation (Etc/GMT+5, Etc/GMT-5)
     name = f"pmplaybook_local_{re.sub(r'[^0-9a-z]+', '_', zone.lower())}_{zlib.crc32(zone.encode()):08x}"
     made = con.__dict__.setdefault("_pmplaybook_macros", set())
@@ -350,7 +356,7 @@ def _duckdb_to_local(ts: ibis.Value, zone: str) -> ibis.Value:
 
 _TO_LOCAL = {
     "duckdb": lambda ts, zone: _duckdb_to_local(ts, zone),
-    "postgres": lambda ts, zone: _timezone_to_local(zone, ts.cast(dt.Timestamp(timezone="UTC"))),
+    "postgres": lambda ts, zone: _icu_to_local(ts, zone),
     "pyspark": lambda ts, zone: _spark_to_local(ts, zone),
     "databricks": lambda ts, zone: _spark_to_local(ts, zone),
     "snowflake": lambda ts, zone: _snowflake_convert("UTC", zone, ts),
